@@ -1,0 +1,103 @@
+# Roster: `make run` to try it, `make test` for everything CI checks, `make bench`
+# for the speed figures. Every target installs what it needs first.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+CARGO         ?= cargo
+SITE          := target/site
+PKG           := $(SITE)/pkg
+FRONT_TARGET  := target/front
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3; exit}' Cargo.lock)
+PG_ADMIN_URL  ?= postgres://postgres@127.0.0.1:5432/postgres
+E2E_PORT      ?= 3210
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
+
+.PHONY: run build tools front front-release server test unit lint integration integration-sqlite \
+        integration-postgres e2e e2e-tools bench clean-db
+
+## run: build, migrate roster.db, seed a demo if empty, serve http://127.0.0.1:3000
+run: build
+	./target/debug/server serve
+
+build: front server
+
+## tools: the wasm32 target and the wasm-bindgen CLI matching Cargo.lock
+tools:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if ! wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)"; then \
+	  echo "Installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (one time, ~9 minutes)…"; \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+front: tools
+	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET)
+	$(MAKE) --no-print-directory site WASM=$(FRONT_TARGET)/wasm32-unknown-unknown/debug/frontend.wasm
+
+## front-release: the optimised WASM (size-tuned profile, wasm-opt from npm's binaryen)
+front-release: tools e2e-tools
+	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET) --profile wasm-release
+	$(MAKE) --no-print-directory site WASM=$(FRONT_TARGET)/wasm32-unknown-unknown/wasm-release/frontend.wasm
+	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/roster_bg.wasm -o $(PKG)/roster_bg.wasm
+
+site:
+	mkdir -p $(PKG)
+	wasm-bindgen --target web --no-typescript --out-dir $(PKG) --out-name roster $(WASM)
+	cp style/main.css $(PKG)/roster.css
+	cp -r public/. $(SITE)/
+
+server:
+	$(CARGO) build -p server
+
+## test: unit tests, lint, integration on SQLite and PostgreSQL, end-to-end in Chromium
+test: unit lint integration e2e
+	@echo "All tests passed."
+
+unit:
+	$(CARGO) test -p app --features ssr --lib
+	$(CARGO) test -p server --lib --bins
+
+lint: tools
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy -p app --features ssr --all-targets -- -D warnings
+	$(CARGO) clippy -p server --all-targets -- -D warnings
+	$(CARGO) clippy -p frontend --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET) -- -D warnings
+
+integration: integration-sqlite integration-postgres
+
+integration-sqlite:
+	$(CARGO) test -p server --test api
+
+# With CI=true PostgreSQL is required; elsewhere a missing server is skipped loudly.
+integration-postgres:
+	@if pg_isready -q -d "$(PG_ADMIN_URL)" 2>/dev/null || psql "$(PG_ADMIN_URL)" -Atc 'select 1' >/dev/null 2>&1; then \
+	  TEST_DATABASE_URL="$(PG_ADMIN_URL)" $(CARGO) test -p server --test api; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "ERROR: PostgreSQL does not answer at $(PG_ADMIN_URL); CI requires the PostgreSQL tests." >&2; exit 1; \
+	else \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  echo "!!! SKIPPED: PostgreSQL integration tests (no server at $(PG_ADMIN_URL))   !!!"; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	fi
+
+## e2e-tools: Debian's Chromium and the npm packages (Playwright, binaryen)
+e2e-tools:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	cd end2end && { [ -d node_modules/@playwright/test ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
+
+e2e: build e2e-tools
+	rm -f target/e2e.db target/e2e.db-wal target/e2e.db-shm
+	DATABASE_URL="sqlite://target/e2e.db?mode=rwc" ./target/debug/server seed --users 300
+	DATABASE_URL="sqlite://target/e2e.db?mode=rwc" ROSTER_ADMIN_PASSWORD="e2e-password-123" \
+	  ./target/debug/server create-admin --email e2e@roster.test
+	cd end2end && E2E_PORT=$(E2E_PORT) npx playwright test
+
+## bench: 1,000,000 users in SQLite; list query p50/p95; release WASM size
+bench: front-release
+	$(CARGO) bench -p server --bench list -- --users $${BENCH_USERS:-1000000}
+
+clean-db:
+	rm -f roster.db roster.db-wal roster.db-shm

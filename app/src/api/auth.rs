@@ -1,0 +1,104 @@
+//! Admin sign-in, sign-out and "who am I".
+
+use leptos::prelude::*;
+
+use crate::domain::{AdminInfo, AppError};
+
+/// Signs an admin in: sets the HttpOnly session cookie and, for a plain form post,
+/// redirects to `next` (or /users).
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<AdminInfo, AppError> {
+    use axum::http::{header, request::Parts, HeaderValue};
+
+    use super::guard::{fail, state};
+    use crate::backend::auth::{self, ClientInfo, SESSION_COOKIE};
+
+    let state = state()?;
+    let parts = use_context::<Parts>();
+    let header_text = |name: header::HeaderName| {
+        parts
+            .as_ref()
+            .and_then(|p| p.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let client = ClientInfo {
+        user_agent: header_text(header::USER_AGENT),
+        ip: header_text(header::HeaderName::from_static("x-forwarded-for")),
+    };
+    let (token, admin) = auth::sign_in(&state.db, &state.config, &email, &password, &client)
+        .await
+        .map_err(fail)?;
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
+        state.config.session_ttl.num_seconds()
+    );
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| fail(anyhow::anyhow!(e).into()))?,
+    );
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(admin)
+}
+
+/// Ends the current session and clears the cookie.
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use axum::http::{header, HeaderValue};
+
+    use super::guard::{fail, session_token, state};
+    use crate::backend::auth::{self, SESSION_COOKIE};
+
+    let state = state()?;
+    if let Some(token) = session_token() {
+        auth::sign_out(&state.db, &token).await.map_err(fail)?;
+    }
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(
+        header::SET_COOKIE,
+        HeaderValue::from_static("roster_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    let _ = SESSION_COOKIE;
+    Ok(())
+}
+
+/// The signed-in admin; `Unauthorized` when there is none.
+#[server(endpoint = "current_admin")]
+pub async fn current_admin() -> Result<AdminInfo, AppError> {
+    use crate::domain::permissions::ADMIN_ACCESS;
+    let (_, admin) = super::guard::authorize(ADMIN_ACCESS).await?;
+    Ok(admin)
+}
+
+/// Where to go after signing in: only paths on this site, never another origin.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/users".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/users?q=ann")), "/users?q=ann");
+        assert_eq!(safe_next(Some("//evil.example")), "/users");
+        assert_eq!(safe_next(Some("https://evil.example")), "/users");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/users");
+        assert_eq!(safe_next(None), "/users");
+    }
+}

@@ -1,0 +1,66 @@
+//! `#[server]` functions, one file per capability. Each is thin: authorize, call one
+//! backend service, map the result. Endpoints are stable (`/api/<name>`).
+
+pub mod auth;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod guard {
+    //! The server-side checks every function starts with.
+
+    use axum::http::{header, request::Parts, StatusCode};
+    use leptos::prelude::*;
+
+    use crate::backend::auth::{admin_for_token, require, SESSION_COOKIE};
+    use crate::backend::{AppState, ServiceError};
+    use crate::domain::{AdminInfo, AppError};
+
+    /// The shared state, or an internal error if the server forgot to provide it.
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>()
+            .ok_or_else(|| fail(anyhow::anyhow!("AppState not provided").into()))
+    }
+
+    /// The session token from the request's cookie, if any.
+    pub fn session_token() -> Option<String> {
+        let parts = use_context::<Parts>()?;
+        parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_string())
+    }
+
+    /// The signed-in admin holding `permission`, with the state; otherwise an
+    /// `Unauthorized` (401) or `Forbidden` (403) error.
+    pub async fn authorize(permission: &str) -> Result<(AppState, AdminInfo), AppError> {
+        let state = state()?;
+        let token = session_token().ok_or_else(|| fail(ServiceError::Unauthorized))?;
+        let admin = admin_for_token(&state.db, &state.config, &token)
+            .await
+            .map_err(fail)?;
+        require(&admin, permission).map_err(fail)?;
+        Ok((state, admin))
+    }
+
+    /// Turns a service error into the wire error and sets the matching HTTP status.
+    pub fn fail(err: ServiceError) -> AppError {
+        let err = AppError::from(err);
+        let status = match &err {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+        err
+    }
+}

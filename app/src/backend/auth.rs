@@ -1,0 +1,313 @@
+//! Admin sign-in: argon2id password hashes, server-side sessions (random token in the
+//! cookie, only its SHA-256 stored), and the permission check every call goes through.
+
+use anyhow::Context;
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
+
+use super::entities::session;
+use super::sql::Sql;
+use super::{now, roles, Config, ServiceError};
+use crate::domain::permissions::{ADMIN_ACCESS, OWNER_ROLE};
+use crate::domain::user::display_name;
+use crate::domain::AdminInfo;
+
+/// Name of the admin session cookie.
+pub const SESSION_COOKIE: &str = "roster_session";
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// An argon2id hash (PHC string) of `password` with a fresh salt.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
+}
+
+/// Whether `password` matches the stored PHC `hash`; a malformed hash never matches.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A new random session token (256 bits, URL-safe base64).
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored for a token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn validate_new_password(password: &str) -> Result<(), ServiceError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ServiceError::field(
+            "password",
+            format!("Use at least {MIN_PASSWORD_CHARS} characters."),
+        ));
+    }
+    Ok(())
+}
+
+/// Who is signing in, for the session record.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// Checks an admin's email and password and opens a session. Returns the raw token
+/// (for the cookie) and the admin. Wrong email and wrong password give the same
+/// message, and cost the same time.
+pub async fn sign_in<C: ConnectionTrait>(
+    db: &C,
+    config: &Config,
+    email: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<(String, AdminInfo), ServiceError> {
+    const WRONG: &str = "The email or password is not correct.";
+    let email = email.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(ServiceError::field("email", "Enter your email address."));
+    }
+    if password.is_empty() {
+        return Err(ServiceError::field("password", "Enter your password."));
+    }
+    let mut q = Sql::new("SELECT id, password_hash, status, role_id FROM users WHERE email = ");
+    q.bind(email.as_str());
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?;
+    let Some(row) = row else {
+        // Same work as a real check, so response time does not reveal the account.
+        let _ = verify_password(DUMMY_HASH, password);
+        return Err(ServiceError::field("password", WRONG));
+    };
+    let user_id: i64 = row.try_get("", "id")?;
+    let hash: Option<String> = row.try_get("", "password_hash")?;
+    let status: String = row.try_get("", "status")?;
+    let role_id: i64 = row.try_get("", "role_id")?;
+    let verified = tokio::task::spawn_blocking({
+        let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_string());
+        let password = password.to_string();
+        move || verify_password(&hash, &password)
+    })
+    .await
+    .context("password check task")?;
+    if !verified {
+        return Err(ServiceError::field("password", WRONG));
+    }
+    if status != "active" {
+        return Err(ServiceError::field("email", "This account is not active."));
+    }
+    if !roles::permissions(db, role_id)
+        .await?
+        .iter()
+        .any(|p| p == ADMIN_ACCESS)
+    {
+        return Err(ServiceError::field(
+            "email",
+            "This account has no admin access.",
+        ));
+    }
+
+    let token = new_token();
+    let at = now();
+    session::ActiveModel {
+        token_hash: Set(token_hash(&token)),
+        user_id: Set(user_id),
+        kind: Set("admin".into()),
+        created_at: Set(at),
+        last_seen_at: Set(at),
+        expires_at: Set(at + config.session_ttl),
+        user_agent: Set(client.user_agent.chars().take(300).collect()),
+        ip: Set(client.ip.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let admin = admin_for_token(db, config, &token).await?;
+    Ok((token, admin))
+}
+
+/// The signed-in admin for a session token, or `Unauthorized` when the session is
+/// unknown, expired, or its user is no longer an active admin. Extends the session
+/// (at most once a minute) while it is in use.
+pub async fn admin_for_token<C: ConnectionTrait>(
+    db: &C,
+    config: &Config,
+    token: &str,
+) -> Result<AdminInfo, ServiceError> {
+    let mut q = Sql::new(
+        "SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id, u.email, u.first_name, \
+         u.last_name, u.status, u.role_id, r.name AS role \
+         FROM sessions s JOIN users u ON u.id = s.user_id JOIN roles r ON r.id = u.role_id \
+         WHERE s.kind = 'admin' AND s.token_hash = ",
+    );
+    q.bind(token_hash(token));
+    let backend = db.get_database_backend();
+    let row = db
+        .query_one_raw(q.statement(backend))
+        .await?
+        .ok_or(ServiceError::Unauthorized)?;
+    let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
+    let last_seen_at: DateTime<Utc> = row.try_get("", "last_seen_at")?;
+    let status: String = row.try_get("", "status")?;
+    let at = now();
+    if expires_at <= at || status != "active" {
+        return Err(ServiceError::Unauthorized);
+    }
+    let permissions = roles::permissions(db, row.try_get("", "role_id")?).await?;
+    if !permissions.iter().any(|p| p == ADMIN_ACCESS) {
+        return Err(ServiceError::Unauthorized);
+    }
+    if at - last_seen_at >= chrono::Duration::minutes(1) {
+        let mut touch = Sql::new("UPDATE sessions SET last_seen_at = ");
+        touch
+            .bind(at)
+            .push(", expires_at = ")
+            .bind(at + config.session_ttl)
+            .push(" WHERE id = ")
+            .bind(row.try_get::<i64>("", "session_id")?);
+        db.execute_raw(touch.statement(backend)).await?;
+    }
+    let email: String = row.try_get("", "email")?;
+    let first: String = row.try_get("", "first_name")?;
+    let last: String = row.try_get("", "last_name")?;
+    Ok(AdminInfo {
+        id: row.try_get("", "id")?,
+        name: display_name(&first, &last, &email),
+        email,
+        role: row.try_get("", "role")?,
+        permissions,
+    })
+}
+
+/// Ends the session behind `token` (no error if it is already gone).
+pub async fn sign_out<C: ConnectionTrait>(db: &C, token: &str) -> Result<(), ServiceError> {
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(token_hash(token)))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// `Forbidden` unless the admin's role grants `permission`.
+pub fn require(admin: &AdminInfo, permission: &str) -> Result<(), ServiceError> {
+    if admin.permissions.iter().any(|p| p == permission) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(permission.to_string()))
+    }
+}
+
+/// Creates an owner admin with this email and password, or, when the email already
+/// exists, makes that user an active owner with the new password.
+pub async fn create_admin<C: ConnectionTrait>(
+    db: &C,
+    email: &str,
+    password: &str,
+) -> Result<i64, ServiceError> {
+    let email = email.trim().to_lowercase();
+    if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        return Err(ServiceError::field("email", "Enter a valid email address."));
+    }
+    validate_new_password(password)?;
+    let role_id = roles::role_id(db, OWNER_ROLE)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the built-in owner role is missing"))?;
+    let hash = hash_password(password)?;
+    let at = now();
+    let backend = db.get_database_backend();
+    let mut upsert = Sql::new(
+        "INSERT INTO users (email, username, first_name, last_name, status, role_id, password_hash, \
+         signup_source, created_at, updated_at) VALUES (",
+    );
+    let username = email.split('@').next().unwrap_or("admin").to_string();
+    upsert
+        .bind(email.as_str())
+        .push(", ")
+        .bind(username)
+        .push(", 'Admin', '', 'active', ")
+        .bind(role_id)
+        .push(", ")
+        .bind(hash)
+        .push(", 'admin', ")
+        .bind(at)
+        .push(", ")
+        .bind(at)
+        .push(
+            ") ON CONFLICT (email) DO UPDATE SET status = 'active', role_id = excluded.role_id, \
+             password_hash = excluded.password_hash, must_change_password = FALSE, \
+             updated_at = excluded.updated_at, version = users.version + 1 RETURNING id",
+        );
+    let row = db
+        .query_one_raw(upsert.statement(backend))
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                ServiceError::field("email", "The username derived from this email is taken.")
+            }
+            _ => ServiceError::Db(e),
+        })?
+        .ok_or_else(|| anyhow::anyhow!("the admin upsert returned no row"))?;
+    Ok(row.try_get("", "id")?)
+}
+
+/// Hash of a random password nobody knows; verified against when the account does not
+/// exist, so that both paths take the same time.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0zVbPgG0xyWVI7RrY8CTE/5sMJz1N8+I4L7Chf4b0oc";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_then_verify() {
+        let hash = hash_password("correct horse battery").expect("hash");
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password(&hash, "correct horse battery"));
+        assert!(!verify_password(&hash, "correct horse battery!"));
+        assert!(!verify_password("not a hash", "x"));
+    }
+
+    #[test]
+    fn dummy_hash_parses_so_timing_matches() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn short_passwords_are_refused() {
+        assert!(validate_new_password("elevenchars").is_err());
+        assert!(validate_new_password("twelve chars").is_ok());
+    }
+}

@@ -1,0 +1,49 @@
+//! `ServiceError`: what services return, and how it becomes the wire `AppError`.
+
+use sea_orm::DbErr;
+
+use crate::domain::{AppError, FieldErrors};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("missing permission {0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("invalid input: {0:?}")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ServiceError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        match AppError::field(field, message) {
+            AppError::Validation(errors) => ServiceError::Validation(errors),
+            _ => unreachable!("AppError::field always builds a validation error"),
+        }
+    }
+}
+
+impl From<ServiceError> for AppError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Unauthorized => AppError::Unauthorized,
+            ServiceError::Forbidden(p) => AppError::Forbidden(p),
+            ServiceError::NotFound(what) => AppError::NotFound(what),
+            ServiceError::Validation(errors) => AppError::Validation(errors),
+            ServiceError::Conflict(msg) => AppError::Conflict(msg),
+            other => {
+                let reference = format!("ref {:08x}", rand::random::<u32>());
+                tracing::error!(error = ?other, %reference, "internal error");
+                AppError::Internal(reference)
+            }
+        }
+    }
+}

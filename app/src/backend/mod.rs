@@ -1,0 +1,49 @@
+//! Server-side only: database access, services and their errors. Nothing here knows
+//! about Leptos views or HTTP; every service takes a connection (or transaction) first.
+
+pub mod auth;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod prefs;
+pub mod roles;
+pub mod seed;
+pub mod sql;
+pub mod tags;
+pub mod users;
+
+pub use error::ServiceError;
+
+use sea_orm::DatabaseConnection;
+
+/// Shared server state, provided to every server function through the context.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Config,
+}
+
+/// Runtime settings the services need (the server's CLI fills it in).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Admin sessions expire this long after their last use.
+    pub session_ttl: chrono::Duration,
+    /// Mark the session cookie `Secure` (serve over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            session_ttl: chrono::Duration::hours(12),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The current time, truncated to whole seconds so that stored timestamps have one
+/// text form on SQLite and compare correctly as strings.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(0)
+}

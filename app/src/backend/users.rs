@@ -1,0 +1,705 @@
+//! Reading users: the table page (search, filters, sort, paging, total) and one
+//! user's detail.
+//!
+//! The page is fetched in two steps so deep pages stay cheap: first the ids of the
+//! page (an index-only walk in sort order, or a search-index lookup), then the 25-100
+//! rows by id with their counts. Search never scans the table: SQLite uses the FTS5
+//! trigram index `users_fts`, PostgreSQL the pg_trgm index on `users.search_doc`.
+//! Queries under three characters use prefix ranges on the name indexes instead.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+
+use super::sql::Sql;
+use super::ServiceError;
+use crate::domain::{
+    DeviceInfo, NamedRef, SortDir, SortKey, Status, StatusFilter, TagMode, UserDetail, UserPage,
+    UserQuery, UserRow,
+};
+
+/// Tag filter with names resolved to ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TagFilter {
+    /// No tag filter.
+    Off,
+    /// Nobody can match (a required tag does not exist).
+    Impossible,
+    All(Vec<i64>),
+    Any(Vec<i64>),
+    None(Vec<i64>),
+}
+
+/// Resolves the query's tag names (case-insensitively) into a filter.
+pub async fn resolve_tags<C: ConnectionTrait>(
+    db: &C,
+    mode: TagMode,
+    names: &[String],
+) -> Result<TagFilter, ServiceError> {
+    if names.is_empty() {
+        return Ok(TagFilter::Off);
+    }
+    let mut q = Sql::new("SELECT id FROM tags WHERE lower(name) IN (");
+    q.bind_list(names.iter().map(|n| n.to_lowercase()))
+        .push(")");
+    let ids: Vec<i64> = db
+        .query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .collect::<Result<_, _>>()?;
+    Ok(tag_filter(mode, names.len(), ids))
+}
+
+fn tag_filter(mode: TagMode, wanted: usize, ids: Vec<i64>) -> TagFilter {
+    match mode {
+        TagMode::All if ids.len() < wanted => TagFilter::Impossible,
+        TagMode::All => TagFilter::All(ids),
+        TagMode::Any if ids.is_empty() => TagFilter::Impossible,
+        TagMode::Any => TagFilter::Any(ids),
+        TagMode::None if ids.is_empty() => TagFilter::Off,
+        TagMode::None => TagFilter::None(ids),
+    }
+}
+
+/// How a search text is matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchTerms {
+    /// Words of three or more characters: matched through the trigram index.
+    pub indexed: Vec<String>,
+    /// Shorter words: substring filters on rows the index found, or, when there is no
+    /// long word, a prefix match on names, username and email.
+    pub short: Vec<String>,
+}
+
+/// Splits search text into lower-case words. Text that looks like a phone number
+/// ("+46 70-123 45 67") becomes one word of its digits (and leading +), as phones are
+/// stored in E.164.
+pub fn search_terms(q: &str) -> Option<SearchTerms> {
+    let q = q.trim();
+    if q.is_empty() {
+        return None;
+    }
+    let phone_like = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        && q.chars().filter(char::is_ascii_digit).count() >= 3;
+    let words: Vec<String> = if phone_like {
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        let plus = if q.starts_with('+') { "+" } else { "" };
+        vec![format!("{plus}{digits}")]
+    } else {
+        q.split_whitespace().map(str::to_lowercase).collect()
+    };
+    let (indexed, short) = words.into_iter().partition(|w| w.chars().count() >= 3);
+    Some(SearchTerms { indexed, short })
+}
+
+/// Everything but sorting and paging: the WHERE clause (without the keyword), or an
+/// empty fragment when nothing filters.
+pub fn where_clause(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
+    let mut parts: Vec<Sql> = Vec::new();
+    if let Some(terms) = search_terms(&query.q) {
+        parts.extend(search_conditions(backend, &terms));
+    }
+    if let StatusFilter::Only(status) = query.status {
+        let mut s = Sql::new("users.status = ");
+        s.bind(status.as_str());
+        parts.push(s);
+    }
+    if let Some(from) = query.signup_from {
+        let mut s = Sql::new("users.created_at >= ");
+        s.bind(start_of_day(from));
+        parts.push(s);
+    }
+    if let Some(to) = query.signup_to {
+        let mut s = Sql::new("users.created_at < ");
+        s.bind(start_of_day(to.succ_opt().unwrap_or(to)));
+        parts.push(s);
+    }
+    match tags {
+        TagFilter::Off => {}
+        TagFilter::Impossible => parts.push(Sql::new("1 = 0")),
+        TagFilter::All(ids) => {
+            for id in ids {
+                let mut s = Sql::new("users.id IN (SELECT user_id FROM user_tags WHERE tag_id = ");
+                s.bind(*id).push(")");
+                parts.push(s);
+            }
+        }
+        TagFilter::Any(ids) => {
+            let mut s = Sql::new("users.id IN (SELECT user_id FROM user_tags WHERE tag_id IN (");
+            s.bind_list(ids.iter().copied()).push("))");
+            parts.push(s);
+        }
+        TagFilter::None(ids) => {
+            let mut s = Sql::new(
+                "NOT EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id IN (",
+            );
+            s.bind_list(ids.iter().copied()).push("))");
+            parts.push(s);
+        }
+    }
+    let mut out = Sql::default();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(" AND ");
+        }
+        out.append(part);
+    }
+    out
+}
+
+fn search_conditions(backend: DbBackend, terms: &SearchTerms) -> Vec<Sql> {
+    let mut parts = Vec::new();
+    if !terms.indexed.is_empty() {
+        match backend {
+            DbBackend::Postgres => {
+                for word in &terms.indexed {
+                    let mut s = Sql::new("users.search_doc LIKE ");
+                    s.bind(like_pattern(word));
+                    parts.push(s);
+                }
+            }
+            _ => {
+                // One FTS5 query: every word must occur somewhere in the document.
+                let expr = terms
+                    .indexed
+                    .iter()
+                    .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let mut s =
+                    Sql::new("users.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ");
+                s.bind(expr).push(")");
+                parts.push(s);
+            }
+        }
+        for word in &terms.short {
+            parts.push(substring_filter(backend, word));
+        }
+    } else if let Some((first, rest)) = terms.short.split_first() {
+        parts.push(prefix_filter(backend, first));
+        for word in rest {
+            parts.push(substring_filter(backend, word));
+        }
+    }
+    parts
+}
+
+/// `%word%` with LIKE wildcards in the word escaped (`\` is the escape character).
+fn like_pattern(word: &str) -> String {
+    let mut p = String::from("%");
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// A short word somewhere in a searchable field; only applied to rows an index has
+/// already narrowed down, or after a prefix range.
+fn substring_filter(backend: DbBackend, word: &str) -> Sql {
+    let pattern = like_pattern(word);
+    let mut s = Sql::default();
+    match backend {
+        DbBackend::Postgres => {
+            s.push("users.search_doc LIKE ").bind(pattern);
+        }
+        _ => {
+            s.push("(");
+            for (i, col) in SEARCH_COLUMNS.iter().enumerate() {
+                if i > 0 {
+                    s.push(" OR ");
+                }
+                s.push(&format!("lower(coalesce({col}, '')) LIKE "))
+                    .bind(pattern.clone())
+                    .push(" ESCAPE '\\'");
+            }
+            s.push(")");
+        }
+    }
+    s
+}
+
+const SEARCH_COLUMNS: [&str; 7] = [
+    "users.first_name",
+    "users.last_name",
+    "users.email",
+    "users.username",
+    "users.phone",
+    "users.company",
+    "users.job_title",
+];
+
+/// Names, username or email starting with `word`, as index range scans.
+fn prefix_filter(backend: DbBackend, word: &str) -> Sql {
+    let upper = prefix_upper_bound(word);
+    let collate = if backend == DbBackend::Postgres {
+        " COLLATE \"C\""
+    } else {
+        ""
+    };
+    let columns = [
+        "lower(users.first_name)",
+        "lower(users.last_name)",
+        "lower(users.username)",
+        "users.email",
+    ];
+    let mut s = Sql::new("(");
+    for (i, col) in columns.iter().enumerate() {
+        if i > 0 {
+            s.push(" OR ");
+        }
+        s.push(&format!("({col}{collate} >= "))
+            .bind(word.to_string());
+        s.push(&format!(" AND {col}{collate} < "))
+            .bind(upper.clone())
+            .push(")");
+    }
+    s.push(")");
+    s
+}
+
+/// The smallest string greater than every string starting with `prefix`.
+fn prefix_upper_bound(prefix: &str) -> String {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return chars.into_iter().collect();
+        }
+    }
+    char::MAX.to_string()
+}
+
+fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
+}
+
+/// The sort expression for `key`; PostgreSQL compares bytes (`COLLATE "C"`) like SQLite.
+fn sort_expr(backend: DbBackend, key: SortKey) -> &'static str {
+    let pg = backend == DbBackend::Postgres;
+    match key {
+        SortKey::Id => "users.id",
+        SortKey::FirstName if pg => "lower(users.first_name) COLLATE \"C\"",
+        SortKey::FirstName => "lower(users.first_name)",
+        SortKey::LastName if pg => "lower(users.last_name) COLLATE \"C\"",
+        SortKey::LastName => "lower(users.last_name)",
+        SortKey::Username if pg => "lower(users.username) COLLATE \"C\"",
+        SortKey::Username => "lower(users.username)",
+        SortKey::Email if pg => "users.email COLLATE \"C\"",
+        SortKey::Email => "users.email",
+        SortKey::SignupDate => "users.created_at",
+        SortKey::LastAccess => "users.last_access_at",
+        SortKey::Balance => "users.balance",
+    }
+}
+
+/// `SELECT users.id ... ORDER BY ... LIMIT ... OFFSET ...` for the page's ids.
+pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
+    let filter = where_clause(backend, query, tags);
+    let mut s = Sql::new("SELECT users.id FROM users");
+    if !filter.is_empty() {
+        s.push(" WHERE ").append(&filter);
+    }
+    let dir = match query.dir {
+        SortDir::Asc => "ASC",
+        SortDir::Desc => "DESC",
+    };
+    let expr = sort_expr(backend, query.sort);
+    // NULL last access comes first ascending on both backends (SQLite's rule).
+    let nulls = match (backend, query.sort, query.dir) {
+        (DbBackend::Postgres, SortKey::LastAccess | SortKey::Username, SortDir::Asc) => {
+            " NULLS FIRST"
+        }
+        (DbBackend::Postgres, SortKey::LastAccess | SortKey::Username, SortDir::Desc) => {
+            " NULLS LAST"
+        }
+        _ => "",
+    };
+    if query.sort == SortKey::Id {
+        s.push(&format!(" ORDER BY users.id {dir}"));
+    } else {
+        s.push(&format!(" ORDER BY {expr} {dir}{nulls}, users.id {dir}"));
+    }
+    s.push(" LIMIT ")
+        .bind(i64::from(query.per_page))
+        .push(" OFFSET ")
+        .bind(query.offset() as i64);
+    s
+}
+
+/// How to count the matching users.
+pub fn count_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
+    let only_status = search_terms(&query.q).is_none()
+        && query.signup_from.is_none()
+        && query.signup_to.is_none()
+        && *tags == TagFilter::Off;
+    if only_status {
+        // Kept by triggers; never scans the users table.
+        let mut s = Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts");
+        if let StatusFilter::Only(status) = query.status {
+            s.push(" WHERE status = ").bind(status.as_str());
+        }
+        return s;
+    }
+    let mut s = Sql::new("SELECT count(*) AS n FROM users WHERE ");
+    s.append(&where_clause(backend, query, tags));
+    s
+}
+
+const ROW_COLUMNS: &str = "users.id, users.username, users.first_name, users.last_name, users.email, \
+    users.phone, users.status, roles.name AS role, users.balance, users.created_at, users.last_access_at, \
+    (SELECT count(*) FROM devices WHERE devices.user_id = users.id) AS devices, \
+    (SELECT count(*) FROM user_tags WHERE user_tags.user_id = users.id) AS tags";
+
+/// One page of the users table for `query`.
+pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserPage, ServiceError> {
+    let backend = db.get_database_backend();
+    let tags = resolve_tags(db, query.tag_mode, &query.tags).await?;
+    let ids: Vec<i64> = db
+        .query_all_raw(page_ids_sql(backend, query, &tags).statement(backend))
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .collect::<Result<_, _>>()?;
+    let total_row = db
+        .query_one_raw(count_sql(backend, query, &tags).statement(backend))
+        .await?;
+    let total = match total_row {
+        Some(row) => read_count(&row)?,
+        None => 0,
+    };
+    let rows = rows_by_id(db, &ids).await?;
+    Ok(UserPage {
+        rows,
+        total,
+        page: query.page,
+        per_page: query.per_page,
+    })
+}
+
+fn read_count(row: &QueryResult) -> Result<u64, ServiceError> {
+    // sum() is NUMERIC on PostgreSQL and INTEGER on SQLite; count() is INT8 / INTEGER.
+    let n = match row.try_get::<i64>("", "n") {
+        Ok(n) => n,
+        Err(_) => {
+            let d: sea_orm::prelude::Decimal = row.try_get("", "n")?;
+            i64::try_from(d).map_err(|e| anyhow::anyhow!("count out of range: {e}"))?
+        }
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Table rows for `ids`, in the order given.
+pub async fn rows_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<Vec<UserRow>, ServiceError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = Sql::new(&format!(
+        "SELECT {ROW_COLUMNS} FROM users JOIN roles ON roles.id = users.role_id WHERE users.id IN ("
+    ));
+    q.bind_list(ids.iter().copied()).push(")");
+    let mut rows: Vec<UserRow> = db
+        .query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(row_from)
+        .collect::<Result<_, _>>()?;
+    rows.sort_by_key(|r| ids.iter().position(|id| *id == r.id));
+    Ok(rows)
+}
+
+fn status_from(s: &str) -> Result<Status, ServiceError> {
+    Status::parse(s)
+        .ok_or_else(|| anyhow::anyhow!("unknown user status {s:?} in the database").into())
+}
+
+fn row_from(r: &QueryResult) -> Result<UserRow, ServiceError> {
+    Ok(UserRow {
+        id: r.try_get("", "id")?,
+        username: r.try_get("", "username")?,
+        first_name: r.try_get("", "first_name")?,
+        last_name: r.try_get("", "last_name")?,
+        email: r.try_get("", "email")?,
+        phone: r.try_get("", "phone")?,
+        status: status_from(&r.try_get::<String>("", "status")?)?,
+        role: r.try_get("", "role")?,
+        balance: r.try_get("", "balance")?,
+        devices: r.try_get("", "devices")?,
+        tags: r.try_get("", "tags")?,
+        created_at: r.try_get("", "created_at")?,
+        last_access_at: r.try_get("", "last_access_at")?,
+    })
+}
+
+/// Everything the drawer shows about user `id`.
+pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, ServiceError> {
+    let backend = db.get_database_backend();
+    let mut q = Sql::new(
+        "SELECT users.*, roles.name AS role_name FROM users JOIN roles ON roles.id = users.role_id \
+         WHERE users.id = ",
+    );
+    q.bind(id);
+    let r = db
+        .query_one_raw(q.statement(backend))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
+    let named = |sql: &str| {
+        let mut s = Sql::new(sql);
+        s.bind(id).push(" ORDER BY lower(name)");
+        s
+    };
+    let tags = named_refs(db, named("SELECT tags.id, tags.name FROM tags JOIN user_tags ON user_tags.tag_id = tags.id WHERE user_tags.user_id = ")).await?;
+    let groups = named_refs(db, named("SELECT groups.id, groups.name FROM groups JOIN user_groups ON user_groups.group_id = groups.id WHERE user_groups.user_id = ")).await?;
+    let mut dq = Sql::new("SELECT id, name, platform, last_seen_at FROM devices WHERE user_id = ");
+    dq.bind(id).push(" ORDER BY last_seen_at DESC, id");
+    let devices = db
+        .query_all_raw(dq.statement(backend))
+        .await?
+        .iter()
+        .map(|d| {
+            Ok(DeviceInfo {
+                id: d.try_get("", "id")?,
+                name: d.try_get("", "name")?,
+                platform: d.try_get("", "platform")?,
+                last_seen_at: d.try_get("", "last_seen_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    Ok(UserDetail {
+        id,
+        email: r.try_get("", "email")?,
+        username: r.try_get("", "username")?,
+        phone: r.try_get("", "phone")?,
+        first_name: r.try_get("", "first_name")?,
+        last_name: r.try_get("", "last_name")?,
+        job_title: r.try_get("", "job_title")?,
+        company: r.try_get("", "company")?,
+        address: r.try_get("", "address")?,
+        language: r.try_get("", "language")?,
+        status: status_from(&r.try_get::<String>("", "status")?)?,
+        role: NamedRef {
+            id: r.try_get("", "role_id")?,
+            name: r.try_get("", "role_name")?,
+        },
+        balance: r.try_get("", "balance")?,
+        email_opt_in: r.try_get("", "email_opt_in")?,
+        email_opt_in_changed_at: r.try_get("", "email_opt_in_changed_at")?,
+        note: r.try_get("", "note")?,
+        has_password: r.try_get::<Option<String>>("", "password_hash")?.is_some(),
+        must_change_password: r.try_get("", "must_change_password")?,
+        signup_source: r.try_get("", "signup_source")?,
+        created_at: r.try_get("", "created_at")?,
+        updated_at: r.try_get("", "updated_at")?,
+        last_access_at: r.try_get("", "last_access_at")?,
+        version: r.try_get("", "version")?,
+        tags,
+        groups,
+        devices,
+    })
+}
+
+async fn named_refs<C: ConnectionTrait>(db: &C, q: Sql) -> Result<Vec<NamedRef>, ServiceError> {
+    Ok(db
+        .query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(NamedRef {
+                id: r.try_get("", "id")?,
+                name: r.try_get("", "name")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::StatusFilter;
+
+    fn q(s: &str) -> UserQuery {
+        UserQuery::from_query_string(s)
+    }
+
+    #[test]
+    fn search_terms_split_and_phone_numbers_collapse() {
+        let cases = [
+            ("", None),
+            ("  ", None),
+            ("Smith", Some((vec!["smith"], vec![]))),
+            ("jo smith", Some((vec!["smith"], vec!["jo"]))),
+            ("li", Some((vec![], vec!["li"]))),
+            ("+46 70-123 45 67", Some((vec!["+46701234567"], vec![]))),
+            ("070 12", Some((vec!["07012"], vec![]))),
+            ("12", Some((vec![], vec!["12"]))),
+        ];
+        for (input, want) in cases {
+            let got = search_terms(input);
+            let want = want.map(|(i, s): (Vec<&str>, Vec<&str>)| SearchTerms {
+                indexed: i.into_iter().map(String::from).collect(),
+                short: s.into_iter().map(String::from).collect(),
+            });
+            assert_eq!(got, want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn no_filter_lists_by_id_and_counts_from_the_counter_table() {
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            let ids = page_ids_sql(backend, &q(""), &TagFilter::Off);
+            assert_eq!(
+                ids.text(),
+                "SELECT users.id FROM users ORDER BY users.id DESC LIMIT $1 OFFSET $2"
+            );
+            let count = count_sql(backend, &q("status=banned"), &TagFilter::Off);
+            assert_eq!(
+                count.text(),
+                "SELECT coalesce(sum(n), 0) AS n FROM user_counts WHERE status = $1"
+            );
+        }
+    }
+
+    #[test]
+    fn sqlite_search_goes_through_fts_and_postgres_through_trigram_like() {
+        let query = q("q=Smith+o%22b&status=active");
+        let lite = where_clause(DbBackend::Sqlite, &query, &TagFilter::Off);
+        assert!(
+            lite.text()
+                .starts_with("users.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $1)"),
+            "{}",
+            lite.text()
+        );
+        assert_eq!(
+            lite.values()[0],
+            sea_orm::Value::from("\"smith\" AND \"o\"\"b\"")
+        );
+        assert!(
+            lite.text().ends_with("users.status = $2"),
+            "{}",
+            lite.text()
+        );
+        let pg = where_clause(DbBackend::Postgres, &query, &TagFilter::Off);
+        assert_eq!(
+            pg.text(),
+            "users.search_doc LIKE $1 AND users.search_doc LIKE $2 AND users.status = $3"
+        );
+        assert_eq!(pg.values()[0], sea_orm::Value::from("%smith%"));
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn short_search_uses_prefix_ranges() {
+        let s = where_clause(DbBackend::Sqlite, &q("q=Li"), &TagFilter::Off);
+        assert!(
+            s.text()
+                .contains("(lower(users.last_name) >= $3 AND lower(users.last_name) < $4)"),
+            "{}",
+            s.text()
+        );
+        assert_eq!(s.values()[0], sea_orm::Value::from("li"));
+        assert_eq!(s.values()[1], sea_orm::Value::from("lj"));
+        let pg = where_clause(DbBackend::Postgres, &q("q=Li"), &TagFilter::Off);
+        assert!(
+            pg.text()
+                .contains("lower(users.first_name) COLLATE \"C\" >= $1"),
+            "{}",
+            pg.text()
+        );
+    }
+
+    #[test]
+    fn tag_modes_build_in_and_not_exists() {
+        let query = q("");
+        let all = where_clause(DbBackend::Sqlite, &query, &TagFilter::All(vec![1, 2]));
+        assert_eq!(
+            all.text(),
+            "users.id IN (SELECT user_id FROM user_tags WHERE tag_id = $1) AND users.id IN (SELECT user_id FROM user_tags WHERE tag_id = $2)"
+        );
+        let any = where_clause(DbBackend::Sqlite, &query, &TagFilter::Any(vec![1, 2]));
+        assert_eq!(
+            any.text(),
+            "users.id IN (SELECT user_id FROM user_tags WHERE tag_id IN ($1, $2))"
+        );
+        let none = where_clause(DbBackend::Sqlite, &query, &TagFilter::None(vec![3]));
+        assert!(none.text().starts_with("NOT EXISTS"), "{}", none.text());
+        let impossible = where_clause(DbBackend::Sqlite, &query, &TagFilter::Impossible);
+        assert_eq!(impossible.text(), "1 = 0");
+    }
+
+    #[test]
+    fn unknown_tags_resolve_by_mode() {
+        assert_eq!(tag_filter(TagMode::All, 2, vec![1]), TagFilter::Impossible);
+        assert_eq!(
+            tag_filter(TagMode::Any, 2, vec![1]),
+            TagFilter::Any(vec![1])
+        );
+        assert_eq!(tag_filter(TagMode::Any, 1, vec![]), TagFilter::Impossible);
+        assert_eq!(tag_filter(TagMode::None, 1, vec![]), TagFilter::Off);
+        assert_eq!(
+            tag_filter(TagMode::None, 2, vec![4]),
+            TagFilter::None(vec![4])
+        );
+    }
+
+    #[test]
+    fn date_range_is_inclusive_of_the_last_day() {
+        let s = where_clause(
+            DbBackend::Sqlite,
+            &q("from=2024-01-01&to=2024-01-31"),
+            &TagFilter::Off,
+        );
+        assert_eq!(s.text(), "users.created_at >= $1 AND users.created_at < $2");
+        let end: DateTime<Utc> = "2024-02-01T00:00:00Z".parse().expect("date");
+        assert_eq!(s.values()[1], sea_orm::Value::from(end));
+    }
+
+    #[test]
+    fn sort_orders_with_id_tiebreak_and_deep_offset() {
+        let s = page_ids_sql(
+            DbBackend::Sqlite,
+            &q("sort=last_name&page=1000"),
+            &TagFilter::Off,
+        );
+        assert_eq!(s.text(), "SELECT users.id FROM users ORDER BY lower(users.last_name) ASC, users.id ASC LIMIT $1 OFFSET $2");
+        assert_eq!(s.values()[1], sea_orm::Value::from(24_975_i64));
+        let pg = page_ids_sql(DbBackend::Postgres, &q("sort=last_access"), &TagFilter::Off);
+        assert!(
+            pg.text()
+                .contains("ORDER BY users.last_access_at DESC NULLS LAST, users.id DESC"),
+            "{}",
+            pg.text()
+        );
+    }
+
+    #[test]
+    fn filtered_count_uses_the_same_where() {
+        let query = UserQuery {
+            status: StatusFilter::Only(Status::Banned),
+            q: "ann".into(),
+            ..Default::default()
+        };
+        let c = count_sql(DbBackend::Postgres, &query, &TagFilter::Off);
+        assert_eq!(
+            c.text(),
+            "SELECT count(*) AS n FROM users WHERE users.search_doc LIKE $1 AND users.status = $2"
+        );
+    }
+
+    #[test]
+    fn prefix_upper_bound_increments_last_char() {
+        assert_eq!(prefix_upper_bound("li"), "lj");
+        assert_eq!(prefix_upper_bound("a"), "b");
+    }
+}

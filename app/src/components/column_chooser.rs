@@ -1,0 +1,62 @@
+//! Show or hide table columns; the choice goes into the URL and is saved for the admin.
+
+use leptos::prelude::*;
+
+use super::{use_go, use_user_query};
+use crate::api::users::save_hidden_columns;
+use crate::domain::columns::normalize_hidden;
+use crate::domain::{Column, UserQuery};
+use crate::pages::users::HiddenColumns;
+
+#[component]
+pub fn ColumnChooser() -> impl IntoView {
+    let query = use_user_query();
+    let go = use_go();
+    let HiddenColumns(hidden) = expect_context::<HiddenColumns>();
+    let (open, set_open) = signal(false);
+    let save = Action::new(|cols: &Vec<Column>| save_hidden_columns(cols.clone()));
+    let save_error = move || match save.value().get() {
+        Some(Err(e)) => Some(format!("Could not save your column choice: {e}")),
+        _ => None,
+    };
+
+    let toggle = move |column: Column| {
+        let mut cols = hidden.get_untracked();
+        if let Some(pos) = cols.iter().position(|c| *c == column) {
+            cols.remove(pos);
+        } else {
+            cols.push(column);
+        }
+        let cols = normalize_hidden(cols);
+        save.dispatch(cols.clone());
+        go.to(
+            UserQuery {
+                hidden: Some(cols),
+                ..query.get_untracked()
+            },
+            true,
+        );
+    };
+
+    view! {
+        <div class="popover-anchor column-chooser">
+            <button type="button" class="ghost" aria-expanded=move || open.get().to_string()
+                aria-controls="column-options" on:click=move |_| set_open.update(|o| *o = !*o)>
+                "Columns"
+            </button>
+            <Show when=move || open.get()>
+                <div id="column-options" class="popover right" role="group" aria-label="Visible columns"
+                    on:keydown=move |ev| if ev.key() == "Escape" { ev.stop_propagation(); set_open.set(false) }>
+                    {Column::ALL.into_iter().map(|c| view! {
+                        <label class="check">
+                            <input type="checkbox" prop:checked=move || !hidden.get().contains(&c)
+                                on:change=move |_| toggle(c)/>
+                            {c.label()}
+                        </label>
+                    }).collect_view()}
+                </div>
+            </Show>
+            <p class="field-error" role="alert">{save_error}</p>
+        </div>
+    }
+}

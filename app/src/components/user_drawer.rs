@@ -1,0 +1,154 @@
+//! The detail drawer at /users/:id: a dialog named after the user with every field,
+//! tags, groups and devices. Esc or the close button returns to the list.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::format;
+use super::{use_go, use_user_query};
+use crate::api::users::get_user;
+use crate::domain::user::format_balance;
+use crate::domain::{AppError, UserDetail};
+
+#[component]
+pub fn UserDrawer() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    let user = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_user(id).await,
+                None => Err(AppError::NotFound("That user".into())),
+            }
+        },
+    );
+    let query = use_user_query();
+    let go = use_go();
+    let close = move || go.to(query.get_untracked(), false);
+
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            close();
+        }
+    });
+    on_cleanup(move || handle.remove());
+
+    let panel = NodeRef::<leptos::html::Aside>::new();
+    Effect::new(move |_| {
+        if let Some(el) = panel.get() {
+            let _ = el.focus();
+        }
+    });
+
+    let title = move || match user.get() {
+        Some(Ok(u)) => u.display_name(),
+        Some(Err(_)) => "User not available".to_string(),
+        None => "Loading user…".to_string(),
+    };
+
+    view! {
+        <div class="drawer-backdrop" on:click=move |_| close()></div>
+        <aside node_ref=panel class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1">
+            <header class="drawer-head">
+                <h2 id="drawer-title">{title}</h2>
+                <button type="button" class="ghost icon" aria-label="Close" on:click=move |_| close()>"×"</button>
+            </header>
+            <Transition fallback=|| view! { <p class="drawer-body" role="status">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match user.await {
+                        Ok(u) => view! { <UserFields user=u/> }.into_any(),
+                        Err(e) => view! { <p class="drawer-body state error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </aside>
+    }
+}
+
+#[component]
+fn UserFields(user: UserDetail) -> impl IntoView {
+    let or_dash = |s: &str| {
+        if s.trim().is_empty() {
+            "—".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let fields: Vec<(&str, String)> = vec![
+        ("ID", user.id.to_string()),
+        ("Email", user.email.clone()),
+        ("Username", or_dash(user.username.as_deref().unwrap_or(""))),
+        ("Phone", or_dash(user.phone.as_deref().unwrap_or(""))),
+        ("First name", or_dash(&user.first_name)),
+        ("Last name", or_dash(&user.last_name)),
+        ("Job title", or_dash(&user.job_title)),
+        ("Company", or_dash(&user.company)),
+        ("Address", or_dash(&user.address)),
+        ("Language", user.language.clone()),
+        ("Status", user.status.label().to_string()),
+        ("Role", user.role.name.clone()),
+        ("Balance", format_balance(user.balance)),
+        (
+            "Email communication",
+            format!(
+                "{} (changed {})",
+                if user.email_opt_in {
+                    "Opted in"
+                } else {
+                    "Opted out"
+                },
+                format::opt_date_time(&user.email_opt_in_changed_at)
+            ),
+        ),
+        (
+            "Password",
+            if user.has_password { "Set" } else { "Not set" }.to_string(),
+        ),
+        ("Signup source", user.signup_source.replace('_', " ")),
+        ("Signed up", format::date_time(&user.created_at)),
+        ("Last access", format::opt_date_time(&user.last_access_at)),
+        ("Updated", format::date_time(&user.updated_at)),
+        ("Private note", or_dash(&user.note)),
+    ];
+    view! {
+        <div class="drawer-body">
+            <dl class="fields">
+                {fields.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+            <section aria-labelledby="drawer-tags">
+                <h3 id="drawer-tags">"Tags"</h3>
+                {if user.tags.is_empty() {
+                    view! { <p class="muted">"No tags."</p> }.into_any()
+                } else {
+                    view! { <ul class="chips" aria-label="Tags">{user.tags.iter().map(|t| view! { <li class="chip">{t.name.clone()}</li> }).collect_view()}</ul> }.into_any()
+                }}
+            </section>
+            <section aria-labelledby="drawer-groups">
+                <h3 id="drawer-groups">"Groups"</h3>
+                {if user.groups.is_empty() {
+                    view! { <p class="muted">"Not in any group."</p> }.into_any()
+                } else {
+                    view! { <ul class="chips" aria-label="Groups">{user.groups.iter().map(|g| view! { <li class="chip">{g.name.clone()}</li> }).collect_view()}</ul> }.into_any()
+                }}
+            </section>
+            <section aria-labelledby="drawer-devices">
+                <h3 id="drawer-devices">"Devices"</h3>
+                {if user.devices.is_empty() {
+                    view! { <p class="muted">"No devices."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="devices" aria-labelledby="drawer-devices">
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Platform"</th><th scope="col">"Last seen"</th></tr></thead>
+                            <tbody>
+                                {user.devices.iter().map(|d| view! {
+                                    <tr><td>{d.name.clone()}</td><td>{d.platform.clone()}</td><td>{format::opt_date_time(&d.last_seen_at)}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            </section>
+        </div>
+    }
+}

@@ -1,0 +1,239 @@
+//! The users table with sortable headers, row navigation, paging and its loading,
+//! empty and error states.
+
+use leptos::prelude::*;
+
+use super::format;
+use super::pagination::Pagination;
+use super::{use_go, use_user_query};
+use crate::api::users::list_users;
+use crate::domain::user::format_balance;
+use crate::domain::{AppError, Column, SortDir, StatusFilter, UserPage, UserQuery, UserRow};
+use crate::pages::users::HiddenColumns;
+
+#[component]
+pub fn UsersTable() -> impl IntoView {
+    let query = use_user_query();
+    let fetch_key = Memo::new(move |_| query.get().for_fetch());
+    let page = Resource::new(move || fetch_key.get(), list_users);
+    let (pending, set_pending) = signal(false);
+    let HiddenColumns(hidden) = expect_context::<HiddenColumns>();
+    let visible = Memo::new(move |_| {
+        let hidden = hidden.get();
+        Column::ALL
+            .into_iter()
+            .filter(|c| !hidden.contains(c))
+            .collect::<Vec<_>>()
+    });
+
+    view! {
+        <div class="table-region">
+            <Transition
+                fallback=move || view! { <TableSkeleton columns=visible.get().len()/> }
+                set_pending=set_pending
+            >
+                <ErrorBoundary fallback=move |errors| {
+                    let message = move || errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default();
+                    view! {
+                        <div class="state error" role="alert">
+                            <p><strong>"The users could not be loaded."</strong></p>
+                            <p>{message}</p>
+                            <button type="button" on:click=move |_| page.refetch()>"Try again"</button>
+                        </div>
+                    }
+                }>
+                    {move || Suspend::new(async move {
+                        let result: Result<UserPage, AppError> = page.await;
+                        result.map(|data| view! { <TableBody data visible pending/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn TableBody(
+    data: UserPage,
+    visible: Memo<Vec<Column>>,
+    pending: ReadSignal<bool>,
+) -> impl IntoView {
+    let query = use_user_query();
+    let go = use_go();
+    let total = data.total;
+    let rows = data.rows.clone();
+    let empty = rows.is_empty();
+    let open_user = move |id: i64| {
+        let qs = query.get_untracked().to_query_string();
+        let href = if qs.is_empty() {
+            format!("/users/{id}")
+        } else {
+            format!("/users/{id}?{qs}")
+        };
+        go.path(&href, false);
+    };
+    let filtered = move || {
+        let q = query.read();
+        !q.q.is_empty()
+            || q.status != StatusFilter::All
+            || !q.tags.is_empty()
+            || q.signup_from.is_some()
+            || q.signup_to.is_some()
+    };
+    let clear = move |_| {
+        let q = query.get_untracked();
+        go.to(
+            UserQuery {
+                sort: q.sort,
+                dir: q.dir,
+                per_page: q.per_page,
+                hidden: q.hidden,
+                ..Default::default()
+            },
+            false,
+        )
+    };
+
+    view! {
+        <p class="total" role="status" aria-live="polite">
+            {format::count(total)} {if total == 1 { " user" } else { " users" }}
+            <span class="updating" aria-hidden=move || (!pending.get()).to_string()>
+                {move || if pending.get() { " · updating…" } else { "" }}
+            </span>
+        </p>
+        <div class="table-scroll">
+            <table aria-label="Users" aria-busy=move || pending.get().to_string() aria-rowcount=total.to_string()>
+                <thead>
+                    <tr>
+                        {move || visible.get().into_iter().map(|c| view! { <HeaderCell column=c/> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows.into_iter().map(|row| {
+                        let id = row.id;
+                        let label = format!("{} ({})", row.display_name(), row.email);
+                        let row = std::sync::Arc::new(row);
+                        view! {
+                            <tr tabindex="0" class="row-link"
+                                aria-label=label
+                                on:click=move |_| open_user(id)
+                                on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); open_user(id) }>
+                                {move || {
+                                    let row = row.clone();
+                                    visible.get().into_iter().map(move |c| cell(c, &row)).collect_view()
+                                }}
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <Show when=move || empty>
+            <div class="state empty">
+                <Show when=filtered fallback=|| view! {
+                    <p><strong>"No users yet."</strong></p>
+                    <p>"Users you create or import will be listed here."</p>
+                }>
+                    <p><strong>"No users match these filters."</strong></p>
+                    <button type="button" on:click=clear>"Clear filters"</button>
+                </Show>
+            </div>
+        </Show>
+        <Pagination total/>
+    }
+}
+
+fn cell(column: Column, row: &UserRow) -> AnyView {
+    match column {
+        Column::Id => view! { <td class="num">{row.id}</td> }.into_any(),
+        Column::Username => {
+            view! { <td>{row.username.clone().unwrap_or_default()}</td> }.into_any()
+        }
+        Column::Name => view! { <td class="name">{row.display_name()}</td> }.into_any(),
+        Column::Email => view! { <td>{row.email.clone()}</td> }.into_any(),
+        Column::Phone => {
+            view! { <td class="nowrap">{row.phone.clone().unwrap_or_default()}</td> }.into_any()
+        }
+        Column::Status => {
+            let s = row.status;
+            view! { <td><span class=format!("badge status-{}", s.as_str())>{s.label()}</span></td> }
+                .into_any()
+        }
+        Column::Role => view! { <td>{row.role.clone()}</td> }.into_any(),
+        Column::Balance => view! { <td class="num">{format_balance(row.balance)}</td> }.into_any(),
+        Column::Devices => view! { <td class="num">{row.devices}</td> }.into_any(),
+        Column::Tags => view! { <td class="num">{row.tags}</td> }.into_any(),
+        Column::SignupDate => {
+            view! { <td class="nowrap">{format::date(&row.created_at)}</td> }.into_any()
+        }
+        Column::LastAccess => {
+            view! { <td class="nowrap">{format::opt_date_time(&row.last_access_at)}</td> }
+                .into_any()
+        }
+    }
+}
+
+#[component]
+fn HeaderCell(column: Column) -> impl IntoView {
+    let query = use_user_query();
+    let go = use_go();
+    let keys = column.sort_keys();
+    let aria_sort = move || {
+        let q = query.read();
+        if keys.contains(&q.sort) {
+            if q.dir == SortDir::Asc {
+                "ascending"
+            } else {
+                "descending"
+            }
+        } else {
+            "none"
+        }
+    };
+    let buttons = keys
+        .iter()
+        .map(|key| {
+            let key = *key;
+            let label = if column == Column::Name {
+                key.label()
+            } else {
+                column.label()
+            };
+            let arrow = move || {
+                let q = query.read();
+                match (q.sort == key, q.dir) {
+                    (true, SortDir::Asc) => "▲",
+                    (true, SortDir::Desc) => "▼",
+                    _ => "",
+                }
+            };
+            view! {
+                <button type="button" class="sort" class:active=move || query.read().sort == key
+                    on:click=move |_| go.to(query.get_untracked().sorted_by(key), false)>
+                    {label}<span class="arrow" aria-hidden="true">{arrow}</span>
+                </button>
+            }
+        })
+        .collect_view();
+    let plain = keys.is_empty() || column == Column::Name;
+    view! {
+        <th scope="col" aria-sort=aria_sort class=format!("col-{}", column.key())>
+            {plain.then(|| view! { <span class="th-label">{column.label()}</span> })}
+            {buttons}
+        </th>
+    }
+}
+
+#[component]
+fn TableSkeleton(columns: usize) -> impl IntoView {
+    view! {
+        <p class="total" role="status">"Loading users…"</p>
+        <table aria-label="Users" aria-busy="true" class="skeleton">
+            <tbody>
+                {(0..8).map(|_| view! {
+                    <tr>{(0..columns).map(|_| view! { <td><span class="bone"></span></td> }).collect_view()}</tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,12 @@
+//! Pure types and rules shared by the browser and the server; no IO here.
+
+pub mod columns;
+pub mod error;
+pub mod permissions;
+pub mod query;
+pub mod user;
+
+pub use columns::Column;
+pub use error::{AppError, FieldErrors};
+pub use query::{SortDir, SortKey, StatusFilter, TagMode, UserQuery, PAGE_SIZES};
+pub use user::{AdminInfo, DeviceInfo, NamedRef, Status, TagInfo, UserDetail, UserPage, UserRow};

@@ -1,0 +1,55 @@
+//! Permission strings and the built-in roles that grant them. The server checks
+//! these on every call; the UI only uses them to hide what would be refused.
+
+pub const ADMIN_ACCESS: &str = "admin.access";
+pub const USERS_READ: &str = "users.read";
+pub const USERS_WRITE: &str = "users.write";
+pub const USERS_DELETE: &str = "users.delete";
+pub const USERS_IMPORT: &str = "users.import";
+pub const USERS_EXPORT: &str = "users.export";
+pub const USERS_SESSIONS: &str = "users.sessions";
+pub const ROLES_MANAGE: &str = "roles.manage";
+pub const AUDIT_READ: &str = "audit.read";
+
+pub const ALL: [&str; 9] = [
+    ADMIN_ACCESS,
+    USERS_READ,
+    USERS_WRITE,
+    USERS_DELETE,
+    USERS_IMPORT,
+    USERS_EXPORT,
+    USERS_SESSIONS,
+    ROLES_MANAGE,
+    AUDIT_READ,
+];
+
+/// (name, description, permissions) of the roles every installation has.
+pub const BUILT_IN_ROLES: [(&str, &str, &[&str]); 5] = [
+    ("owner", "Full control, including roles", &ALL),
+    (
+        "admin",
+        "Manages users",
+        &[
+            ADMIN_ACCESS,
+            USERS_READ,
+            USERS_WRITE,
+            USERS_DELETE,
+            USERS_IMPORT,
+            USERS_EXPORT,
+            USERS_SESSIONS,
+            AUDIT_READ,
+        ],
+    ),
+    (
+        "support",
+        "Helps users: reads and edits",
+        &[ADMIN_ACCESS, USERS_READ, USERS_WRITE, USERS_SESSIONS],
+    ),
+    ("viewer", "Reads users", &[ADMIN_ACCESS, USERS_READ]),
+    ("member", "A managed user without admin access", &[]),
+];
+
+/// The role new users get.
+pub const DEFAULT_ROLE: &str = "member";
+/// The role `create-admin` and the demo give.
+pub const OWNER_ROLE: &str = "owner";

@@ -1,0 +1,214 @@
+//! What the users page shows: table rows, one page of them, and the drawer's detail.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Status {
+    Active,
+    Banned,
+    Invited,
+}
+
+impl Status {
+    pub const ALL: [Status; 3] = [Status::Active, Status::Banned, Status::Invited];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Banned => "banned",
+            Status::Invited => "invited",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Active => "Active",
+            Status::Banned => "Banned",
+            Status::Invited => "Invited",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// One row of the users table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub status: Status,
+    pub role: String,
+    /// Minor units (cents).
+    pub balance: i64,
+    pub devices: i64,
+    pub tags: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_access_at: Option<DateTime<Utc>>,
+}
+
+impl UserRow {
+    pub fn display_name(&self) -> String {
+        display_name(&self.first_name, &self.last_name, &self.email)
+    }
+}
+
+/// "First Last", or the email when both names are empty.
+pub fn display_name(first: &str, last: &str, email: &str) -> String {
+    let name = format!("{first} {last}");
+    let name = name.trim();
+    if name.is_empty() {
+        email.to_string()
+    } else {
+        name.to_string()
+    }
+}
+
+/// Minor units as a decimal amount: 123456 -> "1,234.56", -5 -> "-0.05".
+pub fn format_balance(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, ch) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{:02}", abs % 100)
+}
+
+/// One page of the users table and the number of users matching the filters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub rows: Vec<UserRow>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl UserPage {
+    pub fn page_count(&self) -> u32 {
+        let pages = self.total.div_ceil(u64::from(self.per_page.max(1)));
+        u32::try_from(pages.max(1)).unwrap_or(u32::MAX)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagInfo {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+    /// How many users carry the tag.
+    pub users: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedRef {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub id: i64,
+    pub name: String,
+    pub platform: String,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// Everything the drawer shows about one user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserDetail {
+    pub id: i64,
+    pub email: String,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub job_title: String,
+    pub company: String,
+    pub address: String,
+    pub language: String,
+    pub status: Status,
+    pub role: NamedRef,
+    pub balance: i64,
+    pub email_opt_in: bool,
+    pub email_opt_in_changed_at: Option<DateTime<Utc>>,
+    pub note: String,
+    pub has_password: bool,
+    pub must_change_password: bool,
+    pub signup_source: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_access_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub tags: Vec<NamedRef>,
+    pub groups: Vec<NamedRef>,
+    pub devices: Vec<DeviceInfo>,
+}
+
+impl UserDetail {
+    pub fn display_name(&self) -> String {
+        display_name(&self.first_name, &self.last_name, &self.email)
+    }
+}
+
+/// The signed-in admin, as the page header shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminInfo {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub permissions: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balances_format_with_grouping_and_sign() {
+        let cases = [
+            (0, "0.00"),
+            (5, "0.05"),
+            (-5, "-0.05"),
+            (123456, "1,234.56"),
+            (100000000, "1,000,000.00"),
+            (-99999, "-999.99"),
+            (i64::MIN, "-92,233,720,368,547,758.08"),
+        ];
+        for (minor, want) in cases {
+            assert_eq!(format_balance(minor), want, "{minor}");
+        }
+    }
+
+    #[test]
+    fn display_name_falls_back_to_email() {
+        assert_eq!(display_name("Ada", "Lovelace", "a@x.io"), "Ada Lovelace");
+        assert_eq!(display_name("", "Lovelace", "a@x.io"), "Lovelace");
+        assert_eq!(display_name(" ", "", "a@x.io"), "a@x.io");
+    }
+
+    #[test]
+    fn page_count_rounds_up_and_is_at_least_one() {
+        let page = |total| UserPage {
+            rows: vec![],
+            total,
+            page: 1,
+            per_page: 25,
+        };
+        assert_eq!(page(0).page_count(), 1);
+        assert_eq!(page(25).page_count(), 1);
+        assert_eq!(page(26).page_count(), 2);
+        assert_eq!(page(1_000_000).page_count(), 40_000);
+    }
+}

@@ -1,0 +1,72 @@
+//! Roster: the Leptos app, compiled for the server (`ssr`) and the browser (`hydrate`).
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod backend;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use components::user_drawer::UserDrawer;
+use pages::login::LoginPage;
+use pages::users::{UsersIndex, UsersPage};
+
+/// The HTML document around the app (server side).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="data:,"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="roster" href="/pkg/roster.css"/>
+        <Title text="Roster"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/users") view=UsersPage ssr=SsrMode::Async>
+                    <Route path=path!(":id") view=UserDrawer ssr=SsrMode::Async/>
+                    <Route path=path!("") view=UsersIndex ssr=SsrMode::Async/>
+                </ParentRoute>
+                <Route path=path!("/") view=|| view! { <Redirect path="/users"/> }/>
+            </Routes>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="center-page">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address."</p>
+            <a href="/users">"Go to users"</a>
+        </main>
+    }
+}

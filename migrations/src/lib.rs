@@ -1,0 +1,35 @@
+//! The Roster schema, one migration per change. A migration is never edited once it
+//! has landed; each carries its SQL for both supported backends.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_create_schema::Migration)]
+    }
+}
+
+/// Runs the SQL for the connection's backend. Both dialects are kept side by side
+/// because search indexes (FTS5 / pg_trgm), triggers and types differ between them.
+pub(crate) async fn run_dialect(
+    manager: &SchemaManager<'_>,
+    sqlite: &str,
+    postgres: &str,
+) -> Result<(), DbErr> {
+    let sql = match manager.get_database_backend() {
+        sea_orm::DatabaseBackend::Sqlite => sqlite,
+        sea_orm::DatabaseBackend::Postgres => postgres,
+        other => {
+            return Err(DbErr::Migration(format!(
+                "unsupported database backend {other:?}; use SQLite or PostgreSQL"
+            )))
+        }
+    };
+    manager.get_connection().execute_unprepared(sql).await?;
+    Ok(())
+}

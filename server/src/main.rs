@@ -1,0 +1,199 @@
+//! `server`: the Roster command line (serve, migrate, seed, create-admin).
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use anyhow::Context;
+use app::backend::{auth, db, seed, Config};
+use clap::{Parser, Subcommand};
+use rand::Rng;
+
+#[derive(Parser)]
+#[command(
+    name = "server",
+    version,
+    about = "Roster: a self-hosted admin panel for user accounts"
+)]
+struct Cli {
+    /// Database to use: a SQLite file (created if missing) or a PostgreSQL URL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://roster.db?mode=rwc",
+        global = true
+    )]
+    database_url: String,
+
+    /// Most database connections to keep open.
+    #[arg(
+        long,
+        env = "ROSTER_DB_CONNECTIONS",
+        default_value_t = 8,
+        global = true
+    )]
+    db_connections: u32,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database, seed a demo when it is empty, and serve the app.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "ROSTER_ADDR", default_value = "127.0.0.1:3000")]
+        addr: SocketAddr,
+        /// Directory holding the built site (pkg/ with the WASM, JS and CSS).
+        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+        site_root: String,
+        /// How many demo users to create when the database has no users (0: none).
+        #[arg(long, env = "ROSTER_DEMO_USERS", default_value_t = 1000)]
+        demo_users: u64,
+        /// Hours an idle admin session stays valid.
+        #[arg(long, env = "ROSTER_SESSION_HOURS", default_value_t = 12)]
+        session_hours: i64,
+        /// Mark the session cookie Secure (set this when served over HTTPS).
+        #[arg(long, env = "ROSTER_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Add N deterministic demo users (with tags, groups, devices and activity).
+    Seed {
+        /// How many users to create.
+        #[arg(long, default_value_t = 1000)]
+        users: u64,
+    },
+    /// Create an owner admin (or make an existing user one, with a new password).
+    CreateAdmin {
+        /// The admin's email address (their sign-in).
+        #[arg(long)]
+        email: String,
+        /// The password (at least 12 characters); asked for when not given.
+        #[arg(long, env = "ROSTER_ADMIN_PASSWORD")]
+        password: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let conn = db::connect(&cli.database_url, cli.db_connections).await?;
+    server::prepare_database(&conn).await?;
+
+    match cli.command {
+        Command::Migrate => {
+            println!("The database schema is up to date.");
+        }
+        Command::Seed { users } => seed_users(&conn, users).await?,
+        Command::CreateAdmin { email, password } => {
+            let password = match password {
+                Some(p) => p,
+                None => prompt_password()?,
+            };
+            let id = auth::create_admin(&conn, &email, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+            println!("Admin {email} is ready (user id {id}).");
+        }
+        Command::Serve {
+            addr,
+            site_root,
+            demo_users,
+            session_hours,
+            secure_cookies,
+        } => {
+            if demo_users > 0
+                && seed::user_count(&conn)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?
+                    == 0
+            {
+                seed_users(&conn, demo_users).await?;
+                let password = random_password();
+                auth::create_admin(&conn, DEMO_ADMIN, &password)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+                println!();
+                println!("  Demo admin created. Sign in at http://{addr}/login with");
+                println!("    email:    {DEMO_ADMIN}");
+                println!("    password: {password}");
+                println!("  (shown only this once; `server create-admin` makes more admins)");
+                println!();
+            }
+            let config = Config {
+                session_ttl: chrono::Duration::hours(session_hours),
+                secure_cookies,
+            };
+            let options = server::leptos_options(&site_root, addr);
+            let router = server::router(conn, config, options);
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            tracing::info!("Roster is listening on http://{addr}");
+            axum::serve(listener, router.into_make_service())
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+const DEMO_ADMIN: &str = "admin@example.com";
+
+async fn seed_users(conn: &sea_orm::DatabaseConnection, users: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    println!("Seeding {users} demo users…");
+    seed::seed(conn, users, |done| {
+        if last_report.elapsed().as_secs() >= 5 || done == users {
+            println!(
+                "  {done} / {users} users ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+            last_report = Instant::now();
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", describe(e)))?;
+    println!(
+        "Seeded {users} users in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn describe(err: app::backend::ServiceError) -> String {
+    match err {
+        app::backend::ServiceError::Validation(fields) => fields
+            .into_iter()
+            .map(|(field, messages)| format!("{field}: {}", messages.join(" ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => format!("{other:#}"),
+    }
+}
+
+fn prompt_password() -> anyhow::Result<String> {
+    let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+    let second = rpassword::prompt_password("Repeat the password: ")?;
+    anyhow::ensure!(first == second, "the two passwords differ");
+    Ok(first)
+}
+
+fn random_password() -> String {
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..16)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}

@@ -1,0 +1,262 @@
+//! Sign-in, sessions, and refusal of callers who are not signed-in admins.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{new_client, spawn_app, TestUser, ADMIN_EMAIL, ADMIN_PASSWORD};
+
+#[tokio::test]
+async fn every_server_function_refuses_a_caller_without_a_session() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "list_users",
+            serde_json::json!({ "query": app::domain::UserQuery::default() }),
+        ),
+        ("get_user", serde_json::json!({ "id": 1 })),
+        ("list_tags", serde_json::json!({})),
+        ("get_hidden_columns", serde_json::json!({})),
+        ("save_hidden_columns", serde_json::json!({ "hidden": [] })),
+    ];
+    for (endpoint, body) in cases {
+        let response = app.call(&app.client, endpoint, body).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{endpoint}");
+        let error: app::domain::AppError = response.json().await.expect("an AppError");
+        assert_eq!(error, app::domain::AppError::Unauthorized, "{endpoint}");
+    }
+    let me = app
+        .client
+        .post(format!("{}/api/current_admin", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_users_page_redirects_to_sign_in_when_signed_out() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/users?q=ann", app.address))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let location = response.headers()["location"].to_str().expect("location");
+    assert_eq!(location, "/login?next=%2Fusers%3Fq%3Dann");
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_httponly_cookie_and_stores_only_a_hash() {
+    let app = spawn_app().await;
+    app::backend::auth::create_admin(&app.db, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .expect("admin");
+    let response = app.sign_in(&app.client, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(cookie.starts_with("roster_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    let token = cookie
+        .trim_start_matches("roster_session=")
+        .split(';')
+        .next()
+        .expect("token")
+        .to_string();
+    let stored = app
+        .scalar_i64(
+            "SELECT count(*) FROM sessions WHERE token_hash = $1",
+            vec![app::backend::auth::token_hash(&token).into()],
+        )
+        .await;
+    assert_eq!(stored, 1, "the session is stored by hash");
+    let raw = app
+        .scalar_i64(
+            "SELECT count(*) FROM sessions WHERE token_hash = $1",
+            vec![token.into()],
+        )
+        .await;
+    assert_eq!(raw, 0, "the raw token is never stored");
+    let admin: app::domain::AdminInfo = app
+        .client
+        .post(format!("{}/api/current_admin", app.address))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("admin");
+    assert_eq!(admin.email, ADMIN_EMAIL);
+    assert_eq!(admin.role, "owner");
+    assert!(admin.permissions.iter().any(|p| p == "admin.access"));
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_get_the_same_field_error() {
+    let app = spawn_app().await;
+    app::backend::auth::create_admin(&app.db, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .expect("admin");
+    for (email, password) in [
+        (ADMIN_EMAIL, "wrong-password-123"),
+        ("nobody@roster.test", ADMIN_PASSWORD),
+    ] {
+        let response = app.sign_in(&app.client, email, password).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{email}"
+        );
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "{email}: no cookie"
+        );
+        let error: app::domain::AppError = response.json().await.expect("error");
+        assert_eq!(
+            error.field_messages("password"),
+            vec!["The email or password is not correct.".to_string()],
+            "{email}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_member_without_admin_access_cannot_sign_in() {
+    let app = spawn_app().await;
+    let id = app.insert_user(TestUser::new("Mem", "Ber")).await;
+    let hash = app::backend::auth::hash_password("member-password-1").expect("hash");
+    app.exec(
+        "UPDATE users SET password_hash = $1 WHERE id = $2",
+        vec![hash.into(), id.into()],
+    )
+    .await;
+    let response = app
+        .sign_in(&app.client, "mem.ber@example.com", "member-password-1")
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error: app::domain::AppError = response.json().await.expect("error");
+    assert_eq!(
+        error.field_messages("email"),
+        vec!["This account has no admin access.".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_on_the_server() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    assert_eq!(app.list_qs("").await.total, 1, "the owner is listed");
+    let out = app
+        .client
+        .post(format!("{}/api/sign_out", app.address))
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(out.status(), StatusCode::OK);
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM sessions", vec![])
+            .await,
+        0
+    );
+    let after = app
+        .call(
+            &app.client,
+            "list_users",
+            serde_json::json!({ "query": app::domain::UserQuery::default() }),
+        )
+        .await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_banned_or_demoted_admin_loses_access_at_once() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let second = new_client();
+    let id = app::backend::auth::create_admin(&app.db, "second@roster.test", "second-password-1")
+        .await
+        .expect("admin");
+    assert_eq!(
+        app.sign_in(&second, "second@roster.test", "second-password-1")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let query = serde_json::json!({ "query": app::domain::UserQuery::default() });
+    assert_eq!(
+        app.call(&second, "list_users", query.clone())
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    app.exec(
+        "UPDATE users SET status = 'banned' WHERE id = $1",
+        vec![id.into()],
+    )
+    .await;
+    assert_eq!(
+        app.call(&second, "list_users", query.clone())
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "banned"
+    );
+
+    app.exec(
+        "UPDATE users SET status = 'active', role_id = (SELECT id FROM roles WHERE name = 'member') WHERE id = $1",
+        vec![id.into()],
+    )
+    .await;
+    assert_eq!(
+        app.call(&second, "list_users", query).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "demoted"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_session_is_refused() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let past = chrono::Utc::now() - chrono::Duration::hours(1);
+    app.exec("UPDATE sessions SET expires_at = $1", vec![past.into()])
+        .await;
+    let response = app
+        .call(&app.client, "list_tags", serde_json::json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn cross_origin_writes_are_refused() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let response = app
+        .client
+        .post(format!("{}/api/list_tags", app.address))
+        .header("origin", "https://evil.example")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let same = app
+        .client
+        .post(format!("{}/api/list_tags", app.address))
+        .header("origin", &app.address)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(same.status(), StatusCode::OK);
+}

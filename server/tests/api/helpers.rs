@@ -1,0 +1,368 @@
+//! `spawn_app()` and one helper per endpoint.
+
+use std::net::SocketAddr;
+
+use app::backend::{db, Config};
+use app::domain::{Column, TagInfo, UserDetail, UserPage, UserQuery};
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
+
+pub const ADMIN_EMAIL: &str = "owner@roster.test";
+pub const ADMIN_PASSWORD: &str = "owner-password-1";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    _database: TestDatabase,
+}
+
+/// Starts the app on 127.0.0.1:0 with a new, migrated database.
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::create().await;
+    let db = db::connect(&database.url, 4)
+        .await
+        .expect("connect to the test database");
+    server::prepare_database(&db)
+        .await
+        .expect("migrate the test database");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a free port");
+    let addr: SocketAddr = listener.local_addr().expect("local address");
+    let router = server::router(
+        db.clone(),
+        Config::default(),
+        server::leptos_options("target/site", addr),
+    );
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service())
+            .await
+            .expect("serve")
+    });
+    TestApp {
+        address: format!("http://{addr}"),
+        client: new_client(),
+        db,
+        _database: database,
+    }
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+impl TestApp {
+    pub fn backend(&self) -> sea_orm::DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Runs SQL with `$n` placeholders.
+    pub async fn exec(&self, sql: &str, values: Vec<Value>) {
+        self.db
+            .execute_raw(Statement::from_sql_and_values(self.backend(), sql, values))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    pub async fn scalar_i64(&self, sql: &str, values: Vec<Value>) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(self.backend(), sql, values))
+            .await
+            .expect("query")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0).expect("an integer")
+    }
+
+    /// Creates the owner admin and signs this app's client in as them.
+    pub async fn sign_in_owner(&self) {
+        app::backend::auth::create_admin(&self.db, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+            .expect("create admin");
+        let response = self
+            .sign_in(&self.client, ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "owner sign-in: {:?}",
+            response.text().await
+        );
+    }
+
+    /// POST /api/sign_in as a script would (form encoded).
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}/api/sign_in", self.address))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .expect("sign_in request")
+    }
+
+    /// Calls a JSON-input server function.
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}/api/{endpoint}", self.address))
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{endpoint}: {e}"))
+    }
+
+    pub async fn list(&self, query: &UserQuery) -> UserPage {
+        let response = self
+            .call(
+                &self.client,
+                "list_users",
+                serde_json::json!({ "query": query }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "list_users {query:?}");
+        response.json().await.expect("a UserPage")
+    }
+
+    /// Lists with a URL query string, e.g. `q=smith&status=banned`.
+    pub async fn list_qs(&self, qs: &str) -> UserPage {
+        self.list(&UserQuery::from_query_string(qs)).await
+    }
+
+    /// Emails of the page's rows, in order.
+    pub async fn emails(&self, qs: &str) -> Vec<String> {
+        self.list_qs(qs)
+            .await
+            .rows
+            .into_iter()
+            .map(|r| r.email)
+            .collect()
+    }
+
+    pub async fn get_user(&self, id: i64) -> reqwest::Response {
+        self.call(&self.client, "get_user", serde_json::json!({ "id": id }))
+            .await
+    }
+
+    pub async fn user_detail(&self, id: i64) -> UserDetail {
+        let response = self.get_user(id).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("a UserDetail")
+    }
+
+    pub async fn tags(&self) -> Vec<TagInfo> {
+        self.call(&self.client, "list_tags", serde_json::json!({}))
+            .await
+            .json()
+            .await
+            .expect("tags")
+    }
+
+    pub async fn save_hidden(
+        &self,
+        client: &reqwest::Client,
+        hidden: &[Column],
+    ) -> reqwest::Response {
+        self.call(
+            client,
+            "save_hidden_columns",
+            serde_json::json!({ "hidden": hidden }),
+        )
+        .await
+    }
+
+    pub async fn hidden(&self, client: &reqwest::Client) -> Vec<Column> {
+        self.call(client, "get_hidden_columns", serde_json::json!({}))
+            .await
+            .json()
+            .await
+            .expect("columns")
+    }
+
+    /// Inserts a user and returns its id.
+    pub async fn insert_user(&self, user: TestUser) -> i64 {
+        let role_id = self
+            .scalar_i64(
+                "SELECT id FROM roles WHERE name = $1",
+                vec![user.role.into()],
+            )
+            .await;
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(
+                self.backend(),
+                "INSERT INTO users (email, username, phone, first_name, last_name, company, job_title, status, \
+                 role_id, balance, created_at, updated_at, last_access_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id",
+                vec![
+                    user.email.into(),
+                    user.username.into(),
+                    user.phone.into(),
+                    user.first.into(),
+                    user.last.into(),
+                    user.company.into(),
+                    user.job_title.into(),
+                    user.status.into(),
+                    role_id.into(),
+                    user.balance.into(),
+                    user.created_at.into(),
+                    user.last_access_at.into(),
+                ],
+            ))
+            .await
+            .expect("insert user")
+            .expect("returning id");
+        let id: i64 = row.try_get("", "id").expect("id");
+        for tag in user.tags {
+            self.tag(id, tag).await;
+        }
+        id
+    }
+
+    /// Gives user `id` the tag `name` (created if missing).
+    pub async fn tag(&self, id: i64, name: &str) {
+        self.exec(
+            "INSERT INTO tags (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            vec![name.into(), Utc::now().into()],
+        )
+        .await;
+        let tag_id = self
+            .scalar_i64("SELECT id FROM tags WHERE name = $1", vec![name.into()])
+            .await;
+        self.exec(
+            "INSERT INTO user_tags (user_id, tag_id) VALUES ($1, $2)",
+            vec![id.into(), tag_id.into()],
+        )
+        .await;
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub email: String,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub first: String,
+    pub last: String,
+    pub company: String,
+    pub job_title: String,
+    pub status: &'static str,
+    pub role: &'static str,
+    pub balance: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_access_at: Option<DateTime<Utc>>,
+    pub tags: Vec<&'static str>,
+}
+
+impl TestUser {
+    pub fn new(first: &str, last: &str) -> TestUser {
+        let slug = format!("{}.{}", first.to_lowercase(), last.to_lowercase()).replace(' ', "");
+        TestUser {
+            email: format!("{slug}@example.com"),
+            username: Some(slug.replace('.', "_")),
+            phone: None,
+            first: first.into(),
+            last: last.into(),
+            company: String::new(),
+            job_title: String::new(),
+            status: "active",
+            role: "member",
+            balance: 0,
+            created_at: "2025-06-15T12:00:00Z".parse().expect("date"),
+            last_access_at: None,
+            tags: Vec::new(),
+        }
+    }
+}
+
+/// A database of its own for one test: a temporary SQLite file, or a new PostgreSQL
+/// database (dropped afterwards) when TEST_DATABASE_URL names a server.
+struct TestDatabase {
+    url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    async fn create() -> TestDatabase {
+        let suffix: u64 = rand::thread_rng().gen();
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if admin_url.starts_with("postgres") => {
+                let name = format!("roster_test_{suffix:x}");
+                let admin = db::connect(&admin_url, 1).await.unwrap_or_else(|e| {
+                    panic!("TEST_DATABASE_URL={admin_url} does not answer: {e:#}")
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create database");
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&admin_url);
+                TestDatabase {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                }
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("roster-test-{suffix:x}.db"));
+                TestDatabase {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::SqliteFile(path),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for ext in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime: use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    rt.block_on(async {
+                        let admin = db::connect(&admin_url, 1).await.ok()?;
+                        admin
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .await
+                            .ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}

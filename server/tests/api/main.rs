@@ -1,0 +1,8 @@
+//! Integration tests: the real server on a free port with a fresh database. Runs on
+//! SQLite by default and on PostgreSQL when TEST_DATABASE_URL points at a server
+//! (`make integration` runs both).
+
+mod auth;
+mod helpers;
+mod seed;
+mod users;
