@@ -40,6 +40,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run only in the browser, after hydration: mark the page as interactive
+    // (end-to-end tests wait for this instead of sleeping).
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="roster" href="/pkg/roster.css"/>
         <Title text="Roster"/>

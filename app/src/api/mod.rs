@@ -58,7 +58,16 @@ pub(crate) mod guard {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        // A plain HTML form post (before the WASM has loaded) is answered with a redirect
+        // back to the form by leptos_axum; a status here would replace that redirect.
+        let form_post = use_context::<Parts>().is_some_and(|p| {
+            p.headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        if let (Some(response), false) = (use_context::<leptos_axum::ResponseOptions>(), form_post)
+        {
             response.set_status(status);
         }
         err

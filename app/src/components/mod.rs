@@ -21,7 +21,7 @@ pub fn use_user_query() -> Memo<UserQuery> {
 
 /// A `Copy` handle for moving around the users page, so event handlers stay `Fn`.
 #[derive(Clone, Copy)]
-pub struct Go(StoredValue<Box<dyn Fn(&str, bool)>, LocalStorage>);
+pub struct Go(StoredValue<Box<dyn Fn(&str, bool) + Send + Sync>>);
 
 impl Go {
     /// Shows the users table for `query`. `replace` keeps typing out of the history.
@@ -37,7 +37,7 @@ impl Go {
 
 pub fn use_go() -> Go {
     let navigate = use_navigate();
-    Go(StoredValue::new_local(Box::new(
+    Go(StoredValue::new(Box::new(
         move |href: &str, replace: bool| {
             navigate(
                 href,

@@ -50,12 +50,12 @@ pub fn Pagination(total: u64) -> impl IntoView {
 
     view! {
         <nav class="pagination" aria-label="Pagination">
-            <button type="button" on:click=prev disabled=move || page() <= 1>"Previous"</button>
+            <button type="button" on:click=prev disabled=move || { page() <= 1 }>"Previous"</button>
             <span class="page-of">"Page " {move || format::count(page().into())} " of " {move || format::count(pages().into())}</span>
-            <button type="button" on:click=next disabled=move || page() >= pages()>"Next"</button>
+            <button type="button" on:click=next disabled=move || { page() >= pages() }>"Next"</button>
             <form class="jump" on:submit=jump>
                 <label>"Go to page"
-                    <input node_ref=jump_input name="page" type="number" min="1" max=move || pages().to_string() prop:value=move || page().to_string()/>
+                    <input node_ref=jump_input name="page" type="number" min="1" max=move || pages().to_string() value=move || page().to_string() prop:value=move || page().to_string()/>
                 </label>
             </form>
             <label class="page-size">"Rows per page"

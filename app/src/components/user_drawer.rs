@@ -41,24 +41,29 @@ pub fn UserDrawer() -> impl IntoView {
         }
     });
 
-    let title = move || match user.get() {
-        Some(Ok(u)) => u.display_name(),
-        Some(Err(_)) => "User not available".to_string(),
-        None => "Loading user…".to_string(),
+    let head = move |title: String| {
+        view! {
+            <header class="drawer-head">
+                <h2 id="drawer-title">{title}</h2>
+                <button type="button" class="ghost icon" aria-label="Close" on:click=move |_| close()>"×"</button>
+            </header>
+        }
     };
 
     view! {
         <div class="drawer-backdrop" on:click=move |_| close()></div>
         <aside node_ref=panel class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1">
-            <header class="drawer-head">
-                <h2 id="drawer-title">{title}</h2>
-                <button type="button" class="ghost icon" aria-label="Close" on:click=move |_| close()>"×"</button>
-            </header>
-            <Transition fallback=|| view! { <p class="drawer-body" role="status">"Loading…"</p> }>
+            <Transition fallback=move || view! {
+                {head("Loading user…".to_string())}
+                <p class="drawer-body" role="status">"Loading…"</p>
+            }>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(u) => view! { <UserFields user=u/> }.into_any(),
-                        Err(e) => view! { <p class="drawer-body state error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(u) => view! { {head(u.display_name())} <UserFields user=u/> }.into_any(),
+                        Err(e) => view! {
+                            {head("User not available".to_string())}
+                            <p class="drawer-body state error" role="alert">{e.to_string()}</p>
+                        }.into_any(),
                     }
                 })}
             </Transition>

@@ -125,7 +125,7 @@ pub fn UserFilters() -> impl IntoView {
                 <label for="user-search" class="visually-hidden">"Search users"</label>
                 <input id="user-search" type="search" placeholder="Search name, email, username, phone, company…"
                     autocomplete="off" spellcheck="false"
-                    prop:value=move || text.get() on:input=on_search/>
+                    value=move || text.get() prop:value=move || text.get() on:input=on_search/>
             </div>
             <fieldset class="segmented">
                 <legend class="visually-hidden">"Status"</legend>
@@ -133,6 +133,7 @@ pub fn UserFilters() -> impl IntoView {
                     view! {
                         <label class:checked=move || query.read().status == value>
                             <input type="radio" name="status" value=value.as_str()
+                                checked=move || query.read().status == value
                                 prop:checked=move || query.read().status == value
                                 on:change=move |_| set_status(value)/>
                             {label}
@@ -142,11 +143,11 @@ pub fn UserFilters() -> impl IntoView {
             </fieldset>
             <div class="dates">
                 <label>"Signed up from"
-                    <input type="date" prop:value=date_value("from")
+                    <input type="date" value=date_value("from") prop:value=date_value("from")
                         on:change=move |ev| set_date("from", event_target_value(&ev))/>
                 </label>
                 <label>"to"
-                    <input type="date" aria-label="Signed up to" prop:value=date_value("to")
+                    <input type="date" aria-label="Signed up to" value=date_value("to") prop:value=date_value("to")
                         on:change=move |ev| set_date("to", event_target_value(&ev))/>
                 </label>
             </div>

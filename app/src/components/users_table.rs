@@ -15,8 +15,15 @@ use crate::pages::users::HiddenColumns;
 pub fn UsersTable() -> impl IntoView {
     let query = use_user_query();
     let fetch_key = Memo::new(move |_| query.get().for_fetch());
-    let page = Resource::new(move || fetch_key.get(), list_users);
-    let (pending, set_pending) = signal(false);
+    // The resource answers with the query it was fetched for, so the table can tell
+    // when the rows shown are older than the URL (the "updating" state).
+    let page = Resource::new(
+        move || fetch_key.get(),
+        |q: UserQuery| async move {
+            let result = list_users(q.clone()).await;
+            (q, result)
+        },
+    );
     let HiddenColumns(hidden) = expect_context::<HiddenColumns>();
     let visible = Memo::new(move |_| {
         let hidden = hidden.get();
@@ -28,10 +35,7 @@ pub fn UsersTable() -> impl IntoView {
 
     view! {
         <div class="table-region">
-            <Transition
-                fallback=move || view! { <TableSkeleton columns=visible.get().len()/> }
-                set_pending=set_pending
-            >
+            <Transition fallback=move || view! { <TableSkeleton columns=visible.get_untracked().len()/> }>
                 <ErrorBoundary fallback=move |errors| {
                     let message = move || errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default();
                     view! {
@@ -43,7 +47,8 @@ pub fn UsersTable() -> impl IntoView {
                     }
                 }>
                     {move || Suspend::new(async move {
-                        let result: Result<UserPage, AppError> = page.await;
+                        let (shown, result): (UserQuery, Result<UserPage, AppError>) = page.await;
+                        let pending = Signal::derive(move || fetch_key.get() != shown);
                         result.map(|data| view! { <TableBody data visible pending/> })
                     })}
                 </ErrorBoundary>
@@ -53,11 +58,7 @@ pub fn UsersTable() -> impl IntoView {
 }
 
 #[component]
-fn TableBody(
-    data: UserPage,
-    visible: Memo<Vec<Column>>,
-    pending: ReadSignal<bool>,
-) -> impl IntoView {
+fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) -> impl IntoView {
     let query = use_user_query();
     let go = use_go();
     let total = data.total;

@@ -272,9 +272,10 @@ impl UserQuery {
         }
         if !self.tags.is_empty() {
             out.append_pair("tags", &self.tags.join(","));
-            if self.tag_mode != TagMode::All {
-                out.append_pair("tag_mode", self.tag_mode.as_str());
-            }
+        }
+        // Kept even before a tag is chosen, so the mode picked first is not lost.
+        if self.tag_mode != TagMode::All {
+            out.append_pair("tag_mode", self.tag_mode.as_str());
         }
         if let Some(d) = self.signup_from {
             out.append_pair("from", &d.format("%Y-%m-%d").to_string());
@@ -502,12 +503,13 @@ mod tests {
     }
 
     #[test]
-    fn tag_mode_is_dropped_without_tags() {
+    fn tag_mode_is_kept_before_tags_are_chosen() {
         let q = UserQuery {
             tag_mode: TagMode::None,
             ..Default::default()
         };
-        assert_eq!(q.to_query_string(), "");
+        assert_eq!(q.to_query_string(), "tag_mode=none");
+        assert_eq!(parse(&q.to_query_string()), q);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn LoginPage() -> impl IntoView {
             <section class="login-card" aria-labelledby="login-title">
                 <h1 id="login-title">"Sign in to Roster"</h1>
                 <ActionForm action=sign_in>
-                    <input type="hidden" name="next" prop:value=next/>
+                    <input type="hidden" name="next" value=next/>
                     <div class="field">
                         <label for="login-email">"Email"</label>
                         <input id="login-email" type="email" name="email" autocomplete="username" required autofocus

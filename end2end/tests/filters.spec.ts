@@ -1,0 +1,118 @@
+import { expect, test } from "@playwright/test";
+import { act, check, find } from "./fixtures/users-page";
+
+test("the status filter shows only that status and survives a reload", async ({ page }) => {
+  await act.signIn(page);
+  const all = await check.total(page);
+  await find.statusRadio(page, "Banned").check();
+  await check.urlHas(page, { status: "banned" });
+  await check.settled(page);
+  const banned = await check.total(page);
+  expect(banned).toBeGreaterThan(0);
+  expect(banned).toBeLessThan(all);
+  const statuses = await find.bodyRows(page).getByRole("cell").filter({ hasText: /^(Active|Banned|Invited)$/ }).allInnerTexts();
+  expect(new Set(statuses)).toEqual(new Set(["Banned"]));
+
+  await act.reload(page);
+  await expect(find.statusRadio(page, "Banned")).toBeChecked();
+  await check.totalIs(page, banned);
+
+  await find.statusRadio(page, "Active").check();
+  await check.urlHas(page, { status: "active" });
+  const active = await check.total(page);
+  await find.statusRadio(page, "Invited").check();
+  const invited = await check.total(page);
+  expect(active + banned + invited).toBe(all);
+  await find.statusRadio(page, "All").check();
+  await check.totalIs(page, all);
+});
+
+test("tag filter: has all of, has any of, has none of", async ({ page }) => {
+  await act.signIn(page);
+  const all = await check.total(page);
+
+  await act.chooseTags(page, ["vip"], "has any of");
+  await check.urlHas(page, { tags: "vip", tag_mode: "any" });
+  const vip = await check.total(page);
+  expect(vip).toBeGreaterThan(0);
+  // The first user listed carries the tag.
+  await find.bodyRows(page).first().click();
+  await expect(find.dialog(page).getByRole("list", { name: "Tags" })).toContainText("vip");
+  await page.keyboard.press("Escape");
+  await expect(find.dialog(page)).toHaveCount(0);
+
+  await act.chooseTags(page, ["beta"], "has any of");
+  await check.urlHas(page, { tags: "vip,beta", tag_mode: "any" });
+  const vipOrBeta = await check.total(page);
+
+  await page.getByLabel("Tag match").selectOption({ label: "has all of" });
+  await check.urlHas(page, { tags: "vip,beta" });
+  expect(new URL(page.url()).searchParams.get("tag_mode")).toBeNull();
+  const vipAndBeta = await check.total(page);
+  await find.bodyRows(page).first().click();
+  const tags = find.dialog(page).getByRole("list", { name: "Tags" });
+  await expect(tags).toContainText("vip");
+  await expect(tags).toContainText("beta");
+  await page.keyboard.press("Escape");
+
+  await page.getByLabel("Tag match").selectOption({ label: "has none of" });
+  await check.urlHas(page, { tags: "vip,beta", tag_mode: "none" });
+  const neither = await check.total(page);
+
+  expect(vipAndBeta).toBeLessThanOrEqual(vip);
+  expect(vipOrBeta).toBeGreaterThanOrEqual(vip);
+  expect(neither + vipOrBeta).toBe(all);
+
+  await act.reload(page);
+  await check.totalIs(page, neither);
+  await page.getByRole("button", { name: "Remove tag vip" }).click();
+  await page.getByRole("button", { name: "Remove tag beta" }).click();
+  await check.totalIs(page, all);
+});
+
+test("sorting by a header and paging are kept in the URL", async ({ page }) => {
+  await act.signIn(page);
+  await find.header(page, /^Name\b/).getByRole("button", { name: "Last name" }).click();
+  await check.urlHas(page, { sort: "last_name" });
+  await expect(find.header(page, /^Name\b/)).toHaveAttribute("aria-sort", "ascending");
+  await check.settled(page);
+  const names: string[] = [];
+  for (const row of await find.bodyRows(page).all()) names.push(await row.getByRole("cell").nth(2).innerText());
+  const lasts = names.map((n) => n.split(" ").at(-1)!.toLowerCase());
+  expect(lasts).toEqual([...lasts].sort());
+
+  await find.header(page, /^Name\b/).getByRole("button", { name: "Last name" }).click();
+  await expect(find.header(page, /^Name\b/)).toHaveAttribute("aria-sort", "descending");
+
+  const firstOnPage1 = await find.bodyRows(page).first().innerText();
+  await page.getByRole("navigation", { name: "Pagination" }).getByRole("button", { name: "Next" }).click();
+  await check.urlHas(page, { page: "2", sort: "last_name", dir: "desc" });
+  await check.settled(page);
+  expect(await find.bodyRows(page).first().innerText()).not.toEqual(firstOnPage1);
+  await expect(page.getByText(/^Page 2 of/)).toBeVisible();
+
+  await page.getByLabel("Rows per page").selectOption("50");
+  await check.urlHas(page, { per_page: "50" });
+  await check.settled(page);
+  await expect(find.bodyRows(page)).toHaveCount(50);
+});
+
+test("the signup date range narrows the list and lives in the URL", async ({ page }) => {
+  await act.signIn(page);
+  const all = await check.total(page);
+  await page.getByLabel("Signed up from").fill("2025-01-01");
+  await check.urlHas(page, { from: "2025-01-01" });
+  const since2025 = await check.total(page);
+  expect(since2025).toBeLessThan(all);
+  await page.getByLabel("Signed up to").fill("2025-06-30");
+  await check.urlHas(page, { from: "2025-01-01", to: "2025-06-30" });
+  const firstHalf = await check.total(page);
+  expect(firstHalf).toBeLessThanOrEqual(since2025);
+  for (const row of await find.bodyRows(page).all()) {
+    const signup = await row.getByRole("cell").nth(10).innerText();
+    expect(signup >= "2025-01-01" && signup <= "2025-06-30", signup).toBeTruthy();
+  }
+  await act.reload(page);
+  await expect(page.getByLabel("Signed up from")).toHaveValue("2025-01-01");
+  await check.totalIs(page, firstHalf);
+});
