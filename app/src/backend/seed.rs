@@ -327,7 +327,7 @@ pub async fn seed(
     let tag_ids = ensure_named(db, "tags", TAGS.iter().map(|(n, c)| (*n, *c)).collect()).await?;
     let group_ids = ensure_named(db, "groups", GROUPS.iter().map(|n| (*n, "")).collect()).await?;
 
-    let mut rng = StdRng::seed_from_u64(0x5EED_0F_2051E4);
+    let mut rng = StdRng::seed_from_u64(0x5EED_0F20_51E4);
     let mut done = 0u64;
     while done < n {
         let count = (n - done).min(BATCH as u64);

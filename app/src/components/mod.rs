@@ -21,7 +21,9 @@ pub fn use_user_query() -> Memo<UserQuery> {
 
 /// A `Copy` handle for moving around the users page, so event handlers stay `Fn`.
 #[derive(Clone, Copy)]
-pub struct Go(StoredValue<Box<dyn Fn(&str, bool) + Send + Sync>>);
+pub struct Go(StoredValue<Navigate>);
+
+type Navigate = Box<dyn Fn(&str, bool) + Send + Sync>;
 
 impl Go {
     /// Shows the users table for `query`. `replace` keeps typing out of the history.

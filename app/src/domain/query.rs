@@ -380,7 +380,8 @@ mod tests {
 
     #[test]
     fn parses_each_key() {
-        let cases: &[(&str, &str, fn(&UserQuery) -> bool)] = &[
+        type Check = fn(&UserQuery) -> bool;
+        let cases: &[(&str, &str, Check)] = &[
             ("search text", "q=smith", |q| q.q == "smith"),
             ("search collapses spaces", "q=++john+++smith+", |q| {
                 q.q == "john smith"

@@ -74,15 +74,20 @@ pub fn display_name(first: &str, last: &str, email: &str) -> String {
 pub fn format_balance(minor: i64) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
-    let units = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
-            grouped.push(',');
+    format!("{sign}{}.{:02}", group_thousands(abs / 100), abs % 100)
+}
+
+/// 1234567 -> "1,234,567".
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
         }
-        grouped.push(ch);
+        out.push(ch);
     }
-    format!("{sign}{grouped}.{:02}", abs % 100)
+    out
 }
 
 /// One page of the users table and the number of users matching the filters.
@@ -188,6 +193,18 @@ mod tests {
         ];
         for (minor, want) in cases {
             assert_eq!(format_balance(minor), want, "{minor}");
+        }
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        for (n, want) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (1_000_000, "1,000,000"),
+        ] {
+            assert_eq!(group_thousands(n), want, "{n}");
         }
     }
 

@@ -90,7 +90,8 @@ fn emails_where(people: &[TestUser], f: impl Fn(&TestUser) -> bool) -> Vec<Strin
 #[tokio::test]
 async fn search_matches_substrings_across_fields_without_enter() {
     let (app, people) = populated().await;
-    let cases: Vec<(&str, Box<dyn Fn(&TestUser) -> bool>)> = vec![
+    type Expect = Box<dyn Fn(&TestUser) -> bool>;
+    let cases: Vec<(&str, Expect)> = vec![
         (
             "smith",
             Box::new(|p| {
