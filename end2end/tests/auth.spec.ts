@@ -29,3 +29,10 @@ test("signing out ends the session", async ({ page }) => {
   await act.open(page, "/users");
   await expect(page).toHaveURL(/\/login\?next=/);
 });
+
+test("the sign-in page forwards an admin who is already signed in", async ({ page }) => {
+  await act.signIn(page);
+  await act.open(page, "/login?next=%2Fusers%3Fstatus%3Dinvited");
+  await expect(page).toHaveURL(/\/users\?status=invited$/);
+  await expect(find.table(page)).toBeVisible();
+});

@@ -38,3 +38,14 @@ test("Enter on a focused row opens it; the URL of an open user can be shared", a
   await expect(find.dialog(page)).toHaveCount(0);
   await expect(page).toHaveURL(/\/users$/);
 });
+
+test("closing the drawer hands keyboard focus back to the row", async ({ page }) => {
+  await act.signIn(page);
+  const row = find.bodyRows(page).nth(4);
+  await row.focus();
+  await page.keyboard.press("Enter");
+  await expect(find.dialog(page)).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(find.dialog(page)).toHaveCount(0);
+  await expect(row).toBeFocused();
+});

@@ -1,1 +1,200 @@
-fn main() {}
+//! `make bench`: seeds SQLite with N users (1,000,000 by default, kept between runs in
+//! target/bench.db), times the users list query server-side, and measures the release
+//! WASM + JS. Prints a table and appends one JSON line per figure to
+//! bench-results/<timestamp>.jsonl. A benchmark, not a test: nothing here fails on speed.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use app::backend::{db, seed, users};
+use app::domain::UserQuery;
+
+struct Figure {
+    name: String,
+    value: f64,
+    unit: &'static str,
+    n: u64,
+}
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx].as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // Cargo runs benches from the package directory; paths below are the workspace's.
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))?;
+    let n: u64 = arg("--users")
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let runs: usize = arg("--runs").map(|s| s.parse()).transpose()?.unwrap_or(60);
+    let path = arg("--db").unwrap_or_else(|| format!("target/bench-{n}.db"));
+    let url = format!("sqlite://{path}?mode=rwc");
+    let mut figures = Vec::new();
+
+    let conn = db::connect(&url, 4).await?;
+    server::prepare_database(&conn).await?;
+    let have = seed::user_count(&conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if have != n {
+        anyhow::ensure!(
+            have == 0,
+            "{path} holds {have} users, not {n}: delete it and run again"
+        );
+        println!("Seeding {n} users into {path} (kept for later runs)…");
+        let started = Instant::now();
+        let mut last = Instant::now();
+        seed::seed(&conn, n, |done| {
+            if last.elapsed() >= Duration::from_secs(15) {
+                println!("  {done} / {n} ({:.0} s)", started.elapsed().as_secs_f64());
+                last = Instant::now();
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let secs = started.elapsed().as_secs_f64();
+        println!("Seeded in {secs:.1} s");
+        figures.push(Figure {
+            name: "seed.wall_s".into(),
+            value: secs,
+            unit: "s",
+            n,
+        });
+        conn.execute_unprepared("PRAGMA optimize; ANALYZE;").await?;
+    }
+    use sea_orm::ConnectionTrait;
+
+    let cases = [
+        ("no_filter", ""),
+        ("search_smith", "q=smith"),
+        ("search_status_tag", "q=smith&status=active&tags=vip"),
+        ("sort_last_name_page_1000", "sort=last_name&page=1000"),
+        ("short_prefix_li", "q=li"),
+        ("tag_any_vip", "tags=vip&tag_mode=any"),
+    ];
+    println!();
+    println!(
+        "{:<28} {:>10} {:>10} {:>10}",
+        "list query (server time)", "p50 ms", "p95 ms", "rows/total"
+    );
+    for (name, qs) in cases {
+        let query = UserQuery::from_query_string(qs);
+        let mut times = Vec::with_capacity(runs);
+        let mut last = None;
+        for i in 0..runs + 3 {
+            let started = Instant::now();
+            let page = users::list(&conn, &query)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if i >= 3 {
+                times.push(started.elapsed());
+            }
+            last = Some(page);
+        }
+        times.sort();
+        let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
+        let page = last.expect("ran at least once");
+        println!(
+            "{name:<28} {p50:>10.2} {p95:>10.2} {:>5}/{}",
+            page.rows.len(),
+            page.total
+        );
+        figures.push(Figure {
+            name: format!("list.{name}.p50"),
+            value: p50,
+            unit: "ms",
+            n,
+        });
+        figures.push(Figure {
+            name: format!("list.{name}.p95"),
+            value: p95,
+            unit: "ms",
+            n,
+        });
+    }
+
+    // The total on its own (unfiltered, as the table header shows it).
+    let backend = conn.get_database_backend();
+    let count = users::count_sql(backend, &UserQuery::default(), &users::TagFilter::Off);
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        conn.query_one_raw(count.statement(backend)).await?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
+    println!("{:<28} {p50:>10.2} {p95:>10.2}", "total_count");
+    figures.push(Figure {
+        name: "list.total_count.p50".into(),
+        value: p50,
+        unit: "ms",
+        n,
+    });
+    figures.push(Figure {
+        name: "list.total_count.p95".into(),
+        value: p95,
+        unit: "ms",
+        n,
+    });
+
+    // Release WASM + JS, raw and brotli.
+    let pkg = "target/site/pkg";
+    let mut raw = Vec::new();
+    for file in ["roster_bg.wasm", "roster.js"] {
+        raw.extend(
+            std::fs::read(format!("{pkg}/{file}"))
+                .map_err(|e| anyhow::anyhow!("{pkg}/{file}: {e}; run `make front-release`"))?,
+        );
+    }
+    let wasm_raw = std::fs::metadata(format!("{pkg}/roster_bg.wasm"))?.len()
+        + std::fs::metadata(format!("{pkg}/roster.js"))?.len();
+    let mut compressed = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut compressed, 4096, 11, 22);
+        writer.write_all(&raw)?;
+    }
+    let raw_kb = wasm_raw as f64 / 1024.0;
+    let br_kb = compressed.len() as f64 / 1024.0;
+    println!();
+    println!(
+        "{:<28} {:>10.1} KB raw {:>8.1} KB brotli",
+        "release WASM + JS", raw_kb, br_kb
+    );
+    figures.push(Figure {
+        name: "wasm.raw_kb".into(),
+        value: raw_kb,
+        unit: "KB",
+        n: 1,
+    });
+    figures.push(Figure {
+        name: "wasm.brotli_kb".into(),
+        value: br_kb,
+        unit: "KB",
+        n: 1,
+    });
+
+    std::fs::create_dir_all("bench-results")?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let out = format!("bench-results/{stamp}.jsonl");
+    let mut file = std::fs::File::create(&out)?;
+    for f in &figures {
+        writeln!(
+            file,
+            "{}",
+            serde_json::json!({ "name": f.name, "value": (f.value * 1000.0).round() / 1000.0, "unit": f.unit, "n": f.n })
+        )?;
+    }
+    println!("\nWrote {} figures to {out}", figures.len());
+    Ok(())
+}

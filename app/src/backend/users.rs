@@ -94,86 +94,151 @@ pub fn search_terms(q: &str) -> Option<SearchTerms> {
     Some(SearchTerms { indexed, short })
 }
 
-/// Everything but sorting and paging: the WHERE clause (without the keyword), or an
-/// empty fragment when nothing filters.
-pub fn where_clause(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
-    let mut parts: Vec<Sql> = Vec::new();
-    if let Some(terms) = search_terms(&query.q) {
-        parts.extend(search_conditions(backend, &terms));
-    }
-    if let StatusFilter::Only(status) = query.status {
-        let mut s = Sql::new("users.status = ");
-        s.bind(status.as_str());
-        parts.push(s);
+/// How a list query finds its candidate users.
+///
+/// On SQLite, a search with a word of three or more characters is driven by the FTS5
+/// index: candidates come from `users_fts` in rowid order, status is checked through
+/// the narrow `users_status_idx`, tags through `user_tags`' indexes, and the wide
+/// users table is joined only when a condition needs a row (dates, short words) or
+/// the sort needs a column. Everything else starts from `users`.
+#[derive(Debug)]
+struct Plan {
+    /// The FTS5 MATCH expression, when the search index drives.
+    fts: Option<String>,
+    /// Conditions that need the users row (`users.*`).
+    row: Vec<Sql>,
+    /// Conditions on the user id only, written against `id`.
+    by_id: Vec<Sql>,
+}
+
+/// The user id expression of a plan: the FTS rowid when it drives, else `users.id`.
+const FTS_ID: &str = "users_fts.rowid";
+const USERS_ID: &str = "users.id";
+
+fn plan(
+    backend: DbBackend,
+    query: &UserQuery,
+    tags: &TagFilter,
+    join_users: impl Fn(&Plan) -> bool,
+) -> (Plan, bool) {
+    let terms = search_terms(&query.q);
+    let fts = match (&terms, backend) {
+        (Some(t), DbBackend::Sqlite) if !t.indexed.is_empty() => Some(fts_expression(&t.indexed)),
+        _ => None,
+    };
+    let mut row = Vec::new();
+    if let Some(terms) = &terms {
+        row.extend(search_conditions(backend, terms, fts.is_some()));
     }
     if let Some(from) = query.signup_from {
         let mut s = Sql::new("users.created_at >= ");
         s.bind(start_of_day(from));
-        parts.push(s);
+        row.push(s);
     }
     if let Some(to) = query.signup_to {
         let mut s = Sql::new("users.created_at < ");
         s.bind(start_of_day(to.succ_opt().unwrap_or(to)));
-        parts.push(s);
+        row.push(s);
     }
-    match tags {
-        TagFilter::Off => {}
-        TagFilter::Impossible => parts.push(Sql::new("1 = 0")),
-        TagFilter::All(ids) => {
-            for id in ids {
-                let mut s = Sql::new("users.id IN (SELECT user_id FROM user_tags WHERE tag_id = ");
-                s.bind(*id).push(")");
-                parts.push(s);
-            }
+    let mut plan = Plan {
+        fts,
+        row,
+        by_id: Vec::new(),
+    };
+    let joined = plan.fts.is_none() || join_users(&plan);
+    let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
+    if let StatusFilter::Only(status) = query.status {
+        let mut s = Sql::default();
+        if joined {
+            s.push("users.status = ").bind(status.as_str());
+        } else {
+            s.push(
+                "EXISTS (SELECT 1 FROM users AS su INDEXED BY users_status_idx WHERE su.status = ",
+            )
+            .bind(status.as_str())
+            .push(&format!(" AND su.id = {id})"));
         }
-        TagFilter::Any(ids) => {
-            let mut s = Sql::new("users.id IN (SELECT user_id FROM user_tags WHERE tag_id IN (");
-            s.bind_list(ids.iter().copied()).push("))");
-            parts.push(s);
-        }
-        TagFilter::None(ids) => {
-            let mut s = Sql::new(
-                "NOT EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id IN (",
-            );
-            s.bind_list(ids.iter().copied()).push("))");
-            parts.push(s);
-        }
+        plan.by_id.push(s);
     }
-    let mut out = Sql::default();
-    for (i, part) in parts.iter().enumerate() {
-        if i > 0 {
-            out.push(" AND ");
-        }
-        out.append(part);
-    }
-    out
+    plan.by_id.extend(tag_conditions(tags, id));
+    (plan, joined)
 }
 
-fn search_conditions(backend: DbBackend, terms: &SearchTerms) -> Vec<Sql> {
+fn tag_conditions(tags: &TagFilter, id: &str) -> Vec<Sql> {
+    let probe = |negate: bool, ids: &[i64]| {
+        let mut s = Sql::new(&format!(
+            "{}EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = {id} AND ut.tag_id ",
+            if negate { "NOT " } else { "" }
+        ));
+        match ids {
+            [one] => s.push("= ").bind(*one).push(")"),
+            many => s.push("IN (").bind_list(many.iter().copied()).push("))"),
+        };
+        s
+    };
+    match tags {
+        TagFilter::Off => vec![],
+        TagFilter::Impossible => vec![Sql::new("1 = 0")],
+        TagFilter::All(ids) => ids.iter().map(|t| probe(false, &[*t])).collect(),
+        TagFilter::Any(ids) => vec![probe(false, ids)],
+        TagFilter::None(ids) => vec![probe(true, ids)],
+    }
+}
+
+fn fts_expression(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// `FROM ... WHERE ...` for a plan (without the keyword SELECT or what follows WHERE).
+fn from_where(plan: &Plan, joined: bool) -> Sql {
+    let mut s = Sql::default();
+    let mut conditions: Vec<&Sql> = Vec::new();
+    let mut fts_match = Sql::default();
+    match &plan.fts {
+        Some(expr) => {
+            s.push(" FROM users_fts");
+            if joined {
+                s.push(" JOIN users ON users.id = users_fts.rowid");
+            }
+            fts_match.push("users_fts MATCH ").bind(expr.clone());
+            conditions.push(&fts_match);
+        }
+        None => {
+            s.push(" FROM users");
+        }
+    }
+    conditions.extend(plan.row.iter());
+    conditions.extend(plan.by_id.iter());
+    for (i, c) in conditions.iter().enumerate() {
+        s.push(if i == 0 { " WHERE " } else { " AND " });
+        s.append(c);
+    }
+    s
+}
+
+/// Whether any filter beyond a status is set.
+fn filters_beyond_status(query: &UserQuery, tags: &TagFilter) -> bool {
+    search_terms(&query.q).is_some()
+        || query.signup_from.is_some()
+        || query.signup_to.is_some()
+        || *tags != TagFilter::Off
+}
+
+fn search_conditions(backend: DbBackend, terms: &SearchTerms, fts_drives: bool) -> Vec<Sql> {
     let mut parts = Vec::new();
     if !terms.indexed.is_empty() {
-        match backend {
-            DbBackend::Postgres => {
-                for word in &terms.indexed {
-                    let mut s = Sql::new("users.search_doc LIKE ");
-                    s.bind(like_pattern(word));
-                    parts.push(s);
-                }
-            }
-            _ => {
-                // One FTS5 query: every word must occur somewhere in the document.
-                let expr = terms
-                    .indexed
-                    .iter()
-                    .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
-                let mut s =
-                    Sql::new("users.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ");
-                s.bind(expr).push(")");
+        if backend == DbBackend::Postgres {
+            for word in &terms.indexed {
+                let mut s = Sql::new("users.search_doc LIKE ");
+                s.bind(like_pattern(word));
                 parts.push(s);
             }
         }
+        debug_assert!(backend == DbBackend::Postgres || fts_drives);
         for word in &terms.short {
             parts.push(substring_filter(backend, word));
         }
@@ -298,18 +363,19 @@ fn sort_expr(backend: DbBackend, key: SortKey) -> &'static str {
     }
 }
 
-/// `SELECT users.id ... ORDER BY ... LIMIT ... OFFSET ...` for the page's ids.
+/// `SELECT id ... ORDER BY ... LIMIT ... OFFSET ...` for the page's ids.
 pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
-    let filter = where_clause(backend, query, tags);
-    let mut s = Sql::new("SELECT users.id FROM users");
-    if !filter.is_empty() {
-        s.push(" WHERE ").append(&filter);
-    }
+    // Sorting by anything but id needs the users row.
+    let (plan, joined) = plan(backend, query, tags, |p| {
+        !p.row.is_empty() || query.sort != SortKey::Id
+    });
+    let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
+    let mut s = Sql::new(&format!("SELECT {id} AS id"));
+    s.append(&from_where(&plan, joined));
     let dir = match query.dir {
         SortDir::Asc => "ASC",
         SortDir::Desc => "DESC",
     };
-    let expr = sort_expr(backend, query.sort);
     // NULL last access comes first ascending on both backends (SQLite's rule).
     let nulls = match (backend, query.sort, query.dir) {
         (DbBackend::Postgres, SortKey::LastAccess | SortKey::Username, SortDir::Asc) => {
@@ -321,9 +387,12 @@ pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> 
         _ => "",
     };
     if query.sort == SortKey::Id {
-        s.push(&format!(" ORDER BY users.id {dir}"));
+        s.push(&format!(" ORDER BY {id} {dir}"));
     } else {
-        s.push(&format!(" ORDER BY {expr} {dir}{nulls}, users.id {dir}"));
+        s.push(&format!(
+            " ORDER BY {} {dir}{nulls}, users.id {dir}",
+            sort_expr(backend, query.sort)
+        ));
     }
     s.push(" LIMIT ")
         .bind(i64::from(query.per_page))
@@ -334,11 +403,7 @@ pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> 
 
 /// How to count the matching users.
 pub fn count_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
-    let only_status = search_terms(&query.q).is_none()
-        && query.signup_from.is_none()
-        && query.signup_to.is_none()
-        && *tags == TagFilter::Off;
-    if only_status {
+    if !filters_beyond_status(query, tags) {
         // Kept by triggers; never scans the users table.
         let mut s = Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts");
         if let StatusFilter::Only(status) = query.status {
@@ -346,9 +411,50 @@ pub fn count_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql
         }
         return s;
     }
-    let mut s = Sql::new("SELECT count(*) AS n FROM users WHERE ");
-    s.append(&where_clause(backend, query, tags));
+    if query.status == StatusFilter::All
+        && search_terms(&query.q).is_none()
+        && query.signup_from.is_none()
+        && query.signup_to.is_none()
+    {
+        if let Some(s) = tag_only_count(tags) {
+            return s;
+        }
+    }
+    let (plan, joined) = plan(backend, query, tags, |p| !p.row.is_empty());
+    let mut s = Sql::new("SELECT count(*) AS n");
+    s.append(&from_where(&plan, joined));
     s
+}
+
+/// Counts for a tag filter alone, read from `user_tags`' tag index instead of
+/// probing every user.
+fn tag_only_count(tags: &TagFilter) -> Option<Sql> {
+    let mut s = Sql::default();
+    match tags {
+        TagFilter::Any(ids) if ids.len() == 1 => {
+            s.push("SELECT count(*) AS n FROM user_tags WHERE tag_id = ")
+                .bind(ids[0]);
+        }
+        TagFilter::Any(ids) => {
+            s.push("SELECT count(*) AS n FROM (SELECT user_id FROM user_tags WHERE tag_id IN (")
+                .bind_list(ids.iter().copied())
+                .push(") GROUP BY user_id) AS tagged");
+        }
+        TagFilter::All(ids) => {
+            s.push("SELECT count(*) AS n FROM (SELECT user_id FROM user_tags WHERE tag_id IN (")
+                .bind_list(ids.iter().copied())
+                .push(") GROUP BY user_id HAVING count(*) = ")
+                .bind(ids.len() as i64)
+                .push(") AS tagged");
+        }
+        TagFilter::None(ids) => {
+            s.push("SELECT (SELECT coalesce(sum(n), 0) FROM user_counts) - (SELECT count(*) FROM (SELECT user_id FROM user_tags WHERE tag_id IN (")
+                .bind_list(ids.iter().copied())
+                .push(") GROUP BY user_id) AS tagged) AS n");
+        }
+        TagFilter::Off | TagFilter::Impossible => return None,
+    }
+    Some(s)
 }
 
 const ROW_COLUMNS: &str = "users.id, users.username, users.first_name, users.last_name, users.email, \
@@ -557,7 +663,7 @@ mod tests {
             let ids = page_ids_sql(backend, &q(""), &TagFilter::Off);
             assert_eq!(
                 ids.text(),
-                "SELECT users.id FROM users ORDER BY users.id DESC LIMIT $1 OFFSET $2"
+                "SELECT users.id AS id FROM users ORDER BY users.id DESC LIMIT $1 OFFSET $2"
             );
             let count = count_sql(backend, &q("status=banned"), &TagFilter::Off);
             assert_eq!(
@@ -568,30 +674,69 @@ mod tests {
     }
 
     #[test]
-    fn sqlite_search_goes_through_fts_and_postgres_through_trigram_like() {
+    fn sqlite_search_is_driven_by_fts_without_touching_user_rows() {
         let query = q("q=Smith+o%22b&status=active");
-        let lite = where_clause(DbBackend::Sqlite, &query, &TagFilter::Off);
-        assert!(
-            lite.text()
-                .starts_with("users.id IN (SELECT rowid FROM users_fts WHERE users_fts MATCH $1)"),
-            "{}",
-            lite.text()
+        let page = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::Any(vec![7]));
+        assert_eq!(
+            page.text(),
+            "SELECT users_fts.rowid AS id FROM users_fts WHERE users_fts MATCH $1 \
+             AND EXISTS (SELECT 1 FROM users AS su INDEXED BY users_status_idx WHERE su.status = $2 AND su.id = users_fts.rowid) \
+             AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users_fts.rowid AND ut.tag_id = $3) \
+             ORDER BY users_fts.rowid DESC LIMIT $4 OFFSET $5"
         );
         assert_eq!(
-            lite.values()[0],
+            page.values()[0],
             sea_orm::Value::from("\"smith\" AND \"o\"\"b\"")
         );
+        let count = count_sql(DbBackend::Sqlite, &query, &TagFilter::Off);
         assert!(
-            lite.text().ends_with("users.status = $2"),
+            count.text().starts_with(
+                "SELECT count(*) AS n FROM users_fts WHERE users_fts MATCH $1 AND EXISTS"
+            ),
             "{}",
-            lite.text()
+            count.text()
         );
-        let pg = where_clause(DbBackend::Postgres, &query, &TagFilter::Off);
+    }
+
+    #[test]
+    fn sqlite_search_joins_users_only_when_a_row_is_needed() {
+        let sorted = page_ids_sql(
+            DbBackend::Sqlite,
+            &q("q=smith&sort=last_name"),
+            &TagFilter::Off,
+        );
         assert_eq!(
-            pg.text(),
-            "users.search_doc LIKE $1 AND users.search_doc LIKE $2 AND users.status = $3"
+            sorted.text(),
+            "SELECT users_fts.rowid AS id FROM users_fts JOIN users ON users.id = users_fts.rowid WHERE users_fts MATCH $1 \
+             ORDER BY lower(users.last_name) ASC, users.id ASC LIMIT $2 OFFSET $3"
         );
-        assert_eq!(pg.values()[0], sea_orm::Value::from("%smith%"));
+        let dated = count_sql(
+            DbBackend::Sqlite,
+            &q("q=smith&status=banned&from=2024-01-01"),
+            &TagFilter::Off,
+        );
+        assert_eq!(
+            dated.text(),
+            "SELECT count(*) AS n FROM users_fts JOIN users ON users.id = users_fts.rowid WHERE users_fts MATCH $1 \
+             AND users.created_at >= $2 AND users.status = $3"
+        );
+        let short_word = count_sql(DbBackend::Sqlite, &q("q=jo+smith"), &TagFilter::Off);
+        assert!(
+            short_word.text().contains("JOIN users") && short_word.text().contains("LIKE"),
+            "{}",
+            short_word.text()
+        );
+    }
+
+    #[test]
+    fn postgres_search_uses_the_trigram_index_through_like() {
+        let query = q("q=Smith+o%22b&status=active");
+        let count = count_sql(DbBackend::Postgres, &query, &TagFilter::Off);
+        assert_eq!(
+            count.text(),
+            "SELECT count(*) AS n FROM users WHERE users.search_doc LIKE $1 AND users.search_doc LIKE $2 AND users.status = $3"
+        );
+        assert_eq!(count.values()[0], sea_orm::Value::from("%smith%"));
     }
 
     #[test]
@@ -601,7 +746,7 @@ mod tests {
 
     #[test]
     fn short_search_uses_prefix_ranges() {
-        let s = where_clause(DbBackend::Sqlite, &q("q=Li"), &TagFilter::Off);
+        let s = count_sql(DbBackend::Sqlite, &q("q=Li"), &TagFilter::Off);
         assert!(
             s.text()
                 .contains("(lower(users.last_name) >= $3 AND lower(users.last_name) < $4)"),
@@ -610,7 +755,7 @@ mod tests {
         );
         assert_eq!(s.values()[0], sea_orm::Value::from("li"));
         assert_eq!(s.values()[1], sea_orm::Value::from("lj"));
-        let pg = where_clause(DbBackend::Postgres, &q("q=Li"), &TagFilter::Off);
+        let pg = count_sql(DbBackend::Postgres, &q("q=Li"), &TagFilter::Off);
         assert!(
             pg.text()
                 .contains("lower(users.first_name) COLLATE \"C\" >= $1"),
@@ -620,22 +765,64 @@ mod tests {
     }
 
     #[test]
-    fn tag_modes_build_in_and_not_exists() {
-        let query = q("");
-        let all = where_clause(DbBackend::Sqlite, &query, &TagFilter::All(vec![1, 2]));
+    fn tag_modes_probe_user_tags_by_id() {
+        let query = q("status=active");
+        let all = page_ids_sql(DbBackend::Postgres, &query, &TagFilter::All(vec![1, 2]));
         assert_eq!(
             all.text(),
-            "users.id IN (SELECT user_id FROM user_tags WHERE tag_id = $1) AND users.id IN (SELECT user_id FROM user_tags WHERE tag_id = $2)"
+            "SELECT users.id AS id FROM users WHERE users.status = $1 \
+             AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $2) \
+             AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $3) \
+             ORDER BY users.id DESC LIMIT $4 OFFSET $5"
         );
-        let any = where_clause(DbBackend::Sqlite, &query, &TagFilter::Any(vec![1, 2]));
+        let any = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::Any(vec![1, 2]));
+        assert!(any.text().contains("EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id IN ($2, $3))"), "{}", any.text());
+        let none = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::None(vec![3]));
+        assert!(none.text().contains("NOT EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $2)"), "{}", none.text());
+        let impossible = count_sql(DbBackend::Sqlite, &query, &TagFilter::Impossible);
         assert_eq!(
-            any.text(),
-            "users.id IN (SELECT user_id FROM user_tags WHERE tag_id IN ($1, $2))"
+            impossible.text(),
+            "SELECT count(*) AS n FROM users WHERE users.status = $1 AND 1 = 0"
         );
-        let none = where_clause(DbBackend::Sqlite, &query, &TagFilter::None(vec![3]));
-        assert!(none.text().starts_with("NOT EXISTS"), "{}", none.text());
-        let impossible = where_clause(DbBackend::Sqlite, &query, &TagFilter::Impossible);
-        assert_eq!(impossible.text(), "1 = 0");
+    }
+
+    #[test]
+    fn tag_only_counts_read_the_tag_index() {
+        let plain = q("");
+        let cases = [
+            (TagFilter::Any(vec![4]), "SELECT count(*) AS n FROM user_tags WHERE tag_id = $1"),
+            (
+                TagFilter::All(vec![4, 5]),
+                "SELECT count(*) AS n FROM (SELECT user_id FROM user_tags WHERE tag_id IN ($1, $2) GROUP BY user_id HAVING count(*) = $3) AS tagged",
+            ),
+        ];
+        for (tags, want) in cases {
+            assert_eq!(
+                count_sql(DbBackend::Sqlite, &plain, &tags).text(),
+                want,
+                "{tags:?}"
+            );
+        }
+        let none = count_sql(DbBackend::Postgres, &plain, &TagFilter::None(vec![4]));
+        assert!(
+            none.text()
+                .starts_with("SELECT (SELECT coalesce(sum(n), 0) FROM user_counts) - "),
+            "{}",
+            none.text()
+        );
+        // With another filter the tag index alone cannot answer.
+        let with_status = count_sql(
+            DbBackend::Sqlite,
+            &q("status=banned"),
+            &TagFilter::Any(vec![4]),
+        );
+        assert!(
+            with_status
+                .text()
+                .starts_with("SELECT count(*) AS n FROM users WHERE"),
+            "{}",
+            with_status.text()
+        );
     }
 
     #[test]
@@ -655,12 +842,12 @@ mod tests {
 
     #[test]
     fn date_range_is_inclusive_of_the_last_day() {
-        let s = where_clause(
+        let s = count_sql(
             DbBackend::Sqlite,
             &q("from=2024-01-01&to=2024-01-31"),
             &TagFilter::Off,
         );
-        assert_eq!(s.text(), "users.created_at >= $1 AND users.created_at < $2");
+        assert_eq!(s.text(), "SELECT count(*) AS n FROM users WHERE users.created_at >= $1 AND users.created_at < $2");
         let end: DateTime<Utc> = "2024-02-01T00:00:00Z".parse().expect("date");
         assert_eq!(s.values()[1], sea_orm::Value::from(end));
     }
@@ -672,7 +859,10 @@ mod tests {
             &q("sort=last_name&page=1000"),
             &TagFilter::Off,
         );
-        assert_eq!(s.text(), "SELECT users.id FROM users ORDER BY lower(users.last_name) ASC, users.id ASC LIMIT $1 OFFSET $2");
+        assert_eq!(
+            s.text(),
+            "SELECT users.id AS id FROM users ORDER BY lower(users.last_name) ASC, users.id ASC LIMIT $1 OFFSET $2"
+        );
         assert_eq!(s.values()[1], sea_orm::Value::from(24_975_i64));
         let pg = page_ids_sql(DbBackend::Postgres, &q("sort=last_access"), &TagFilter::Off);
         assert!(
@@ -680,20 +870,6 @@ mod tests {
                 .contains("ORDER BY users.last_access_at DESC NULLS LAST, users.id DESC"),
             "{}",
             pg.text()
-        );
-    }
-
-    #[test]
-    fn filtered_count_uses_the_same_where() {
-        let query = UserQuery {
-            status: StatusFilter::Only(Status::Banned),
-            q: "ann".into(),
-            ..Default::default()
-        };
-        let c = count_sql(DbBackend::Postgres, &query, &TagFilter::Off);
-        assert_eq!(
-            c.text(),
-            "SELECT count(*) AS n FROM users WHERE users.search_doc LIKE $1 AND users.status = $2"
         );
     }
 

@@ -25,7 +25,19 @@ pub fn UserDrawer() -> impl IntoView {
     );
     let query = use_user_query();
     let go = use_go();
-    let close = move || go.to(query.get_untracked(), false);
+    // Back to the list, with keyboard focus on the row the drawer was opened from.
+    let close = move || {
+        go.to(query.get_untracked(), false);
+        if let Some(id) = id.get_untracked() {
+            use wasm_bindgen::JsCast;
+            if let Some(row) = document()
+                .get_element_by_id(&super::users_table::row_dom_id(id))
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = row.focus();
+            }
+        }
+    };
 
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" {

@@ -115,7 +115,7 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
                         let label = format!("{} ({})", row.display_name(), row.email);
                         let row = std::sync::Arc::new(row);
                         view! {
-                            <tr tabindex="0" class="row-link"
+                            <tr tabindex="0" class="row-link" id=row_dom_id(id)
                                 aria-label=label
                                 on:click=move |_| open_user(id)
                                 on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); open_user(id) }>
@@ -142,6 +142,11 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
         </Show>
         <Pagination total/>
     }
+}
+
+/// The DOM id of a user's row, so the drawer can hand focus back to it.
+pub fn row_dom_id(user_id: i64) -> String {
+    format!("user-row-{user_id}")
 }
 
 fn cell(column: Column, row: &UserRow) -> AnyView {

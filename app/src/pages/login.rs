@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{safe_next, SignIn};
+use crate::api::auth::{current_admin, safe_next, SignIn};
 use crate::domain::AppError;
 
 #[component]
@@ -12,6 +12,8 @@ pub fn LoginPage() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
     let query = use_query_map();
     let next = move || safe_next(query.read().get("next").as_deref());
+    // Already signed in: go straight on.
+    let already = Resource::new(|| (), |_| current_admin());
     let error = move || match sign_in.value().get() {
         Some(Err(e)) => Some(e),
         _ => None,
@@ -36,6 +38,11 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                already.await.is_ok().then(|| view! { <leptos_router::components::Redirect path=next()/> })
+            })}
+        </Suspense>
         <main class="center-page">
             <section class="login-card" aria-labelledby="login-title">
                 <h1 id="login-title">"Sign in to Roster"</h1>
