@@ -147,6 +147,9 @@ fn plan(
     };
     let joined = plan.fts.is_none() || join_users(&plan);
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
+    // Tags first: they are usually the more selective probe, and SQLite evaluates
+    // these terms in order.
+    plan.by_id.extend(tag_conditions(tags, id));
     if let StatusFilter::Only(status) = query.status {
         let mut s = Sql::default();
         if joined {
@@ -160,7 +163,6 @@ fn plan(
         }
         plan.by_id.push(s);
     }
-    plan.by_id.extend(tag_conditions(tags, id));
     (plan, joined)
 }
 
@@ -629,7 +631,6 @@ async fn named_refs<C: ConnectionTrait>(db: &C, q: Sql) -> Result<Vec<NamedRef>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::StatusFilter;
 
     fn q(s: &str) -> UserQuery {
         UserQuery::from_query_string(s)
@@ -680,8 +681,8 @@ mod tests {
         assert_eq!(
             page.text(),
             "SELECT users_fts.rowid AS id FROM users_fts WHERE users_fts MATCH $1 \
-             AND EXISTS (SELECT 1 FROM users AS su INDEXED BY users_status_idx WHERE su.status = $2 AND su.id = users_fts.rowid) \
-             AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users_fts.rowid AND ut.tag_id = $3) \
+             AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users_fts.rowid AND ut.tag_id = $2) \
+             AND EXISTS (SELECT 1 FROM users AS su INDEXED BY users_status_idx WHERE su.status = $3 AND su.id = users_fts.rowid) \
              ORDER BY users_fts.rowid DESC LIMIT $4 OFFSET $5"
         );
         assert_eq!(
@@ -770,19 +771,19 @@ mod tests {
         let all = page_ids_sql(DbBackend::Postgres, &query, &TagFilter::All(vec![1, 2]));
         assert_eq!(
             all.text(),
-            "SELECT users.id AS id FROM users WHERE users.status = $1 \
+            "SELECT users.id AS id FROM users \
+             WHERE EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $1) \
              AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $2) \
-             AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $3) \
-             ORDER BY users.id DESC LIMIT $4 OFFSET $5"
+             AND users.status = $3 ORDER BY users.id DESC LIMIT $4 OFFSET $5"
         );
         let any = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::Any(vec![1, 2]));
-        assert!(any.text().contains("EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id IN ($2, $3))"), "{}", any.text());
+        assert!(any.text().contains("EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id IN ($1, $2))"), "{}", any.text());
         let none = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::None(vec![3]));
-        assert!(none.text().contains("NOT EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $2)"), "{}", none.text());
+        assert!(none.text().contains("NOT EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $1)"), "{}", none.text());
         let impossible = count_sql(DbBackend::Sqlite, &query, &TagFilter::Impossible);
         assert_eq!(
             impossible.text(),
-            "SELECT count(*) AS n FROM users WHERE users.status = $1 AND 1 = 0"
+            "SELECT count(*) AS n FROM users WHERE 1 = 0 AND users.status = $1"
         );
     }
 

@@ -2,12 +2,14 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::dates::{format_day, format_minute};
+
 pub fn date(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d").to_string()
+    format_day(at.date_naive())
 }
 
 pub fn date_time(at: &DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+    format_minute(at)
 }
 
 pub fn opt_date_time(at: &Option<DateTime<Utc>>) -> String {

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
 use leptos::prelude::*;
 
 use super::{use_go, use_user_query};
 use crate::api::users::list_tags;
+use crate::domain::dates::{format_day, parse_day};
 use crate::domain::{Status, StatusFilter, TagMode, UserQuery};
 
 /// How long typing must pause before the search runs.
@@ -68,7 +68,7 @@ pub fn UserFilters() -> impl IntoView {
     };
     let set_date = {
         move |which: &'static str, value: String| {
-            let day = NaiveDate::parse_from_str(&value, "%Y-%m-%d").ok();
+            let day = parse_day(&value);
             let mut q = query.get_untracked();
             if which == "from" {
                 q.signup_from = day;
@@ -107,8 +107,7 @@ pub fn UserFilters() -> impl IntoView {
             } else {
                 q.signup_to
             };
-            d.map(|d| d.format("%Y-%m-%d").to_string())
-                .unwrap_or_default()
+            d.map(format_day).unwrap_or_default()
         }
     };
     let statuses: Vec<(StatusFilter, &'static str)> = std::iter::once((StatusFilter::All, "All"))

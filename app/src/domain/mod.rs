@@ -1,6 +1,7 @@
 //! Pure types and rules shared by the browser and the server; no IO here.
 
 pub mod columns;
+pub mod dates;
 pub mod error;
 pub mod permissions;
 pub mod query;

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::columns::Column;
+use super::dates::{format_day, parse_day};
 use super::user::Status;
 
 /// Longest search text accepted; longer input is cut (at a char boundary).
@@ -182,8 +183,10 @@ pub struct UserQuery {
     pub tags: Vec<String>,
     pub tag_mode: TagMode,
     /// Signed up on or after this day (UTC).
+    #[serde(with = "super::dates::day_opt")]
     pub signup_from: Option<NaiveDate>,
     /// Signed up on or before this day (UTC), inclusive.
+    #[serde(with = "super::dates::day_opt")]
     pub signup_to: Option<NaiveDate>,
     pub sort: SortKey,
     pub dir: SortDir,
@@ -226,8 +229,8 @@ impl UserQuery {
                 "status" => q.status = StatusFilter::parse(value).unwrap_or_default(),
                 "tags" => q.tags = split_tags(value),
                 "tag_mode" => q.tag_mode = TagMode::parse(value).unwrap_or_default(),
-                "from" => q.signup_from = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
-                "to" => q.signup_to = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok(),
+                "from" => q.signup_from = parse_day(value),
+                "to" => q.signup_to = parse_day(value),
                 "sort" => q.sort = SortKey::parse(value).unwrap_or_default(),
                 "dir" => dir = SortDir::parse(value),
                 "page" => q.page = value.parse::<u32>().ok().filter(|p| *p >= 1).unwrap_or(1),
@@ -278,10 +281,10 @@ impl UserQuery {
             out.append_pair("tag_mode", self.tag_mode.as_str());
         }
         if let Some(d) = self.signup_from {
-            out.append_pair("from", &d.format("%Y-%m-%d").to_string());
+            out.append_pair("from", &format_day(d));
         }
         if let Some(d) = self.signup_to {
-            out.append_pair("to", &d.format("%Y-%m-%d").to_string());
+            out.append_pair("to", &format_day(d));
         }
         if self.sort != SortKey::Id {
             out.append_pair("sort", self.sort.as_str());

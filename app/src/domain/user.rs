@@ -49,7 +49,9 @@ pub struct UserRow {
     pub balance: i64,
     pub devices: i64,
     pub tags: i64,
+    #[serde(with = "chrono::serde::ts_seconds")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
     pub last_access_at: Option<DateTime<Utc>>,
 }
 
@@ -126,6 +128,7 @@ pub struct DeviceInfo {
     pub id: i64,
     pub name: String,
     pub platform: String,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
     pub last_seen_at: Option<DateTime<Utc>>,
 }
 
@@ -146,13 +149,17 @@ pub struct UserDetail {
     pub role: NamedRef,
     pub balance: i64,
     pub email_opt_in: bool,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
     pub email_opt_in_changed_at: Option<DateTime<Utc>>,
     pub note: String,
     pub has_password: bool,
     pub must_change_password: bool,
     pub signup_source: String,
+    #[serde(with = "chrono::serde::ts_seconds")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_seconds")]
     pub updated_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
     pub last_access_at: Option<DateTime<Utc>>,
     pub version: i32,
     pub tags: Vec<NamedRef>,
