@@ -25,17 +25,21 @@ pub fn UserDrawer() -> impl IntoView {
     );
     let query = use_user_query();
     let go = use_go();
-    // Back to the list, with keyboard focus on the row the drawer was opened from.
+    // Back to the list, with keyboard focus on the row the drawer was opened from
+    // (in the next frame: navigating disposes this drawer and redraws first).
     let close = move || {
+        let opened_from = id.get_untracked();
         go.to(query.get_untracked(), false);
-        if let Some(id) = id.get_untracked() {
-            use wasm_bindgen::JsCast;
-            if let Some(row) = document()
-                .get_element_by_id(&super::users_table::row_dom_id(id))
-                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-            {
-                let _ = row.focus();
-            }
+        if let Some(user_id) = opened_from {
+            request_animation_frame(move || {
+                use wasm_bindgen::JsCast;
+                if let Some(row) = document()
+                    .get_element_by_id(&super::users_table::row_dom_id(user_id))
+                    .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = row.focus();
+                }
+            });
         }
     };
 

@@ -78,27 +78,8 @@ pub fn UserFilters() -> impl IntoView {
             go.to(q.first_page(), false)
         }
     };
-    let clear = move |_| {
-        let q = query.get_untracked();
-        go.to(
-            UserQuery {
-                sort: q.sort,
-                dir: q.dir,
-                per_page: q.per_page,
-                hidden: q.hidden,
-                ..Default::default()
-            },
-            false,
-        )
-    };
-    let filtered = move || {
-        let q = query.read();
-        !q.q.is_empty()
-            || q.status != StatusFilter::All
-            || !q.tags.is_empty()
-            || q.signup_from.is_some()
-            || q.signup_to.is_some()
-    };
+    let clear = move |_| go.to(query.get_untracked().without_filters(), false);
+    let filtered = move || query.read().is_filtered();
     let date_value = move |which: &'static str| {
         move || {
             let q = query.read();

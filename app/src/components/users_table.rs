@@ -8,7 +8,7 @@ use super::pagination::Pagination;
 use super::{use_go, use_user_query};
 use crate::api::users::list_users;
 use crate::domain::user::format_balance;
-use crate::domain::{AppError, Column, SortDir, StatusFilter, UserPage, UserQuery, UserRow};
+use crate::domain::{AppError, Column, SortDir, UserPage, UserQuery, UserRow};
 use crate::pages::users::HiddenColumns;
 
 #[component]
@@ -73,27 +73,8 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
         };
         go.path(&href, false);
     };
-    let filtered = move || {
-        let q = query.read();
-        !q.q.is_empty()
-            || q.status != StatusFilter::All
-            || !q.tags.is_empty()
-            || q.signup_from.is_some()
-            || q.signup_to.is_some()
-    };
-    let clear = move |_| {
-        let q = query.get_untracked();
-        go.to(
-            UserQuery {
-                sort: q.sort,
-                dir: q.dir,
-                per_page: q.per_page,
-                hidden: q.hidden,
-                ..Default::default()
-            },
-            false,
-        )
-    };
+    let filtered = move || query.read().is_filtered();
+    let clear = move |_| go.to(query.get_untracked().without_filters(), false);
 
     view! {
         <p class="total" role="status" aria-live="polite">

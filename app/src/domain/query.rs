@@ -321,6 +321,26 @@ impl UserQuery {
         self
     }
 
+    /// Whether search, status, tags or dates narrow the list.
+    pub fn is_filtered(&self) -> bool {
+        !self.q.is_empty()
+            || self.status != StatusFilter::All
+            || !self.tags.is_empty()
+            || self.signup_from.is_some()
+            || self.signup_to.is_some()
+    }
+
+    /// The same view (sort, page size, columns) with every filter cleared, on page 1.
+    pub fn without_filters(&self) -> Self {
+        UserQuery {
+            sort: self.sort,
+            dir: self.dir,
+            per_page: self.per_page,
+            hidden: self.hidden.clone(),
+            ..Default::default()
+        }
+    }
+
     /// Rows to skip for the current page.
     pub fn offset(&self) -> u64 {
         u64::from(self.page.saturating_sub(1)) * u64::from(self.per_page)
@@ -531,6 +551,28 @@ mod tests {
         assert_eq!(twice.dir, SortDir::Desc);
         let other = twice.sorted_by(SortKey::SignupDate);
         assert_eq!(other.dir, SortDir::Desc);
+    }
+
+    #[test]
+    fn clearing_filters_keeps_the_view() {
+        let q = parse("q=ann&status=banned&tags=vip&tag_mode=none&from=2024-01-01&sort=email&per_page=50&page=3&hide=phone");
+        assert!(q.is_filtered());
+        let cleared = q.without_filters();
+        assert!(!cleared.is_filtered());
+        assert_eq!(
+            cleared.to_query_string(),
+            "sort=email&per_page=50&hide=phone"
+        );
+        for only in [
+            "q=x",
+            "status=active",
+            "tags=a",
+            "from=2024-01-01",
+            "to=2024-01-01",
+        ] {
+            assert!(parse(only).is_filtered(), "{only}");
+        }
+        assert!(!parse("sort=email&page=2&tag_mode=any").is_filtered());
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! The admin sign-in page. The form is a real form post, so it works before the
-//! WASM has loaded; once hydrated it is sent by the client and errors show in place.
+//! The admin sign-in page. The form is a real form post to the server function, so it
+//! works before the WASM has loaded; once hydrated, the submit is sent by the client
+//! and errors show beside their fields.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -10,6 +11,8 @@ use crate::domain::AppError;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let sign_in = ServerAction::<SignIn>::new();
+    let email = NodeRef::<leptos::html::Input>::new();
+    let password = NodeRef::<leptos::html::Input>::new();
     let query = use_query_map();
     let next = move || safe_next(query.read().get("next").as_deref());
     // Already signed in: go straight on.
@@ -46,18 +49,22 @@ pub fn LoginPage() -> impl IntoView {
         <main class="center-page">
             <section class="login-card" aria-labelledby="login-title">
                 <h1 id="login-title">"Sign in to Roster"</h1>
-                <ActionForm action=sign_in>
+                <form method="post" action="/api/sign_in" on:submit=move |ev| {
+                    ev.prevent_default();
+                    let value = |input: NodeRef<leptos::html::Input>| input.get().map(|i| i.value()).unwrap_or_default();
+                    sign_in.dispatch(SignIn { email: value(email), password: value(password), next: Some(next()) });
+                }>
                     <input type="hidden" name="next" value=next/>
                     <div class="field">
                         <label for="login-email">"Email"</label>
-                        <input id="login-email" type="email" name="email" autocomplete="username" required autofocus
+                        <input node_ref=email id="login-email" type="email" name="email" autocomplete="username" required autofocus
                             aria-invalid=move || field_error("email")().is_some().to_string()
                             aria-describedby="login-email-error"/>
                         <p id="login-email-error" class="field-error" role="alert">{field_error("email")}</p>
                     </div>
                     <div class="field">
                         <label for="login-password">"Password"</label>
-                        <input id="login-password" type="password" name="password" autocomplete="current-password" required
+                        <input node_ref=password id="login-password" type="password" name="password" autocomplete="current-password" required
                             aria-invalid=move || field_error("password")().is_some().to_string()
                             aria-describedby="login-password-error"/>
                         <p id="login-password-error" class="field-error" role="alert">{field_error("password")}</p>
@@ -66,7 +73,7 @@ pub fn LoginPage() -> impl IntoView {
                     <button type="submit" class="primary" disabled=move || sign_in.pending().get()>
                         {move || if sign_in.pending().get() { "Signing in…" } else { "Sign in" }}
                     </button>
-                </ActionForm>
+                </form>
             </section>
         </main>
     }
