@@ -464,24 +464,30 @@ const ROW_COLUMNS: &str = "users.id, users.username, users.first_name, users.las
     (SELECT count(*) FROM devices WHERE devices.user_id = users.id) AS devices, \
     (SELECT count(*) FROM user_tags WHERE user_tags.user_id = users.id) AS tags";
 
-/// One page of the users table for `query`.
+/// One page of the users table for `query`. The count and the page run concurrently
+/// (on separate pool connections when `db` is a pool).
 pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserPage, ServiceError> {
     let backend = db.get_database_backend();
     let tags = resolve_tags(db, query.tag_mode, &query.tags).await?;
-    let ids: Vec<i64> = db
-        .query_all_raw(page_ids_sql(backend, query, &tags).statement(backend))
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64>("", "id"))
-        .collect::<Result<_, _>>()?;
-    let total_row = db
-        .query_one_raw(count_sql(backend, query, &tags).statement(backend))
-        .await?;
-    let total = match total_row {
-        Some(row) => read_count(&row)?,
-        None => 0,
+    let page = async {
+        let ids: Vec<i64> = db
+            .query_all_raw(page_ids_sql(backend, query, &tags).statement(backend))
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64>("", "id"))
+            .collect::<Result<_, _>>()?;
+        rows_by_id(db, &ids).await
     };
-    let rows = rows_by_id(db, &ids).await?;
+    let total = async {
+        match db
+            .query_one_raw(count_sql(backend, query, &tags).statement(backend))
+            .await?
+        {
+            Some(row) => read_count(&row),
+            None => Ok(0),
+        }
+    };
+    let (rows, total) = tokio::try_join!(page, total)?;
     Ok(UserPage {
         rows,
         total,
