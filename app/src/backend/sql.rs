@@ -1,5 +1,6 @@
-//! A small SQL text builder with bound values. Placeholders are `$1, $2, ...`, which
-//! both PostgreSQL and SQLite (through sqlx) accept, so one builder serves both.
+//! A small SQL text builder with bound values. Fragments are written with `$1, $2, ...`
+//! placeholders, always numbered in text order; PostgreSQL gets them as they are, SQLite
+//! gets anonymous `?` (see [`Sql::statement`]).
 
 use sea_orm::{DbBackend, Statement, Value};
 
@@ -42,23 +43,12 @@ impl Sql {
         self
     }
 
-    /// Appends another fragment, renumbering its placeholders.
+    /// Appends another fragment, renumbering its placeholders after ours.
     pub fn append(&mut self, other: &Sql) -> &mut Self {
         let offset = self.values.len();
-        let mut rest = other.text.as_str();
-        while let Some(pos) = rest.find('$') {
-            self.text.push_str(&rest[..pos]);
-            let digits: String = rest[pos + 1..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            match digits.parse::<usize>() {
-                Ok(n) => self.text.push_str(&format!("${}", n + offset)),
-                Err(_) => self.text.push('$'),
-            }
-            rest = &rest[pos + 1 + digits.len()..];
-        }
-        self.text.push_str(rest);
+        self.text.push_str(&rewrite_placeholders(&other.text, |n| {
+            format!("${}", n + offset)
+        }));
         self.values.extend(other.values.iter().cloned());
         self
     }
@@ -75,14 +65,49 @@ impl Sql {
         self.text.is_empty()
     }
 
+    /// The statement for `backend`. SQLite gets anonymous `?` placeholders (text order
+    /// and bind order agree by construction): sqlx asks SQLite for every parameter's
+    /// name, and SQLite finds a named or numbered parameter's name by a linear scan,
+    /// which made binding a many-row INSERT quadratic.
     pub fn statement(&self, backend: DbBackend) -> Statement {
-        Statement::from_sql_and_values(backend, self.text.clone(), self.values.clone())
+        let text = match backend {
+            DbBackend::Sqlite => rewrite_placeholders(&self.text, |_| "?".to_string()),
+            _ => self.text.clone(),
+        };
+        Statement::from_sql_and_values(backend, text, self.values.clone())
     }
+}
+
+/// Rewrites every `$N` in `text` with `placeholder(N)`; a `$` without digits stays.
+fn rewrite_placeholders(text: &str, placeholder: impl Fn(usize) -> String) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let digits = rest[pos + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        match rest[pos + 1..pos + 1 + digits].parse::<usize>() {
+            Ok(n) => out.push_str(&placeholder(n)),
+            Err(_) => out.push('$'),
+        }
+        rest = &rest[pos + 1 + digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn numbers(text: &str) -> Vec<usize> {
+        text.split('$')
+            .skip(1)
+            .filter_map(|p| p.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+            .collect()
+    }
 
     #[test]
     fn binds_number_in_order_and_append_renumbers() {
@@ -99,5 +124,27 @@ mod tests {
             "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3) AND c = $4"
         );
         assert_eq!(a.values().len(), 4);
+        assert_eq!(
+            numbers(a.text()),
+            vec![1, 2, 3, 4],
+            "placeholders appear in bind order"
+        );
+    }
+
+    #[test]
+    fn sqlite_gets_anonymous_placeholders_postgres_numbered() {
+        let mut s = Sql::new("INSERT INTO t VALUES (");
+        s.bind_list([1_i64, 2, 3]).push(") -- $ stays");
+        let mut tail = Sql::new(" AND x = ");
+        tail.bind(4_i64);
+        s.append(&tail);
+        assert_eq!(
+            s.statement(DbBackend::Sqlite).sql,
+            "INSERT INTO t VALUES (?, ?, ?) -- $ stays AND x = ?"
+        );
+        assert_eq!(
+            s.statement(DbBackend::Postgres).sql,
+            "INSERT INTO t VALUES ($1, $2, $3) -- $ stays AND x = $4"
+        );
     }
 }
