@@ -49,3 +49,20 @@ test("closing the drawer hands keyboard focus back to the row", async ({ page })
   await expect(find.dialog(page)).toHaveCount(0);
   await expect(row).toBeFocused();
 });
+
+test("the open drawer is modal: Tab stays inside it", async ({ page }) => {
+  await act.signIn(page);
+  await find.bodyRows(page).first().click();
+  const dialog = find.dialog(page);
+  await expect(dialog.getByRole("heading", { name: "Tags" })).toBeVisible();
+  for (let i = 0; i < 6; i++) {
+    await page.keyboard.press("Tab");
+    const inside = await page.evaluate(() => document.activeElement?.closest('[role="dialog"]') !== null);
+    expect(inside, `focus after ${i + 1} Tab presses`).toBeTruthy();
+  }
+  await expect(find.search(page)).not.toBeFocused();
+  await page.getByRole("button", { name: "Close" }).click();
+  await expect(find.dialog(page)).toHaveCount(0);
+  await find.search(page).focus();
+  await expect(find.search(page)).toBeFocused();
+});

@@ -68,7 +68,8 @@ pub fn UserDrawer() -> impl IntoView {
 
     view! {
         <div class="drawer-backdrop" on:click=move |_| close()></div>
-        <aside node_ref=panel class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1">
+        <aside node_ref=panel class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1"
+            on:keydown=move |ev| if ev.key() == "Tab" { keep_focus_inside(&ev, panel) }>
             <Transition fallback=move || view! {
                 {head("Loading user…".to_string())}
                 <p class="drawer-body" role="status">"Loading…"</p>
@@ -84,6 +85,39 @@ pub fn UserDrawer() -> impl IntoView {
                 })}
             </Transition>
         </aside>
+    }
+}
+
+/// Tab from the last control goes to the first, Shift+Tab from the first to the last.
+fn keep_focus_inside(ev: &web_sys::KeyboardEvent, panel: NodeRef<leptos::html::Aside>) {
+    use wasm_bindgen::JsCast;
+    let Some(panel) = panel.get() else { return };
+    let Ok(nodes) =
+        panel.query_selector_all("button, [href], input, select, textarea, [tabindex='0']")
+    else {
+        return;
+    };
+    let focusable: Vec<web_sys::HtmlElement> = (0..nodes.length())
+        .filter_map(|i| nodes.item(i)?.dyn_into::<web_sys::HtmlElement>().ok())
+        .collect();
+    let (Some(first), Some(last)) = (focusable.first(), focusable.last()) else {
+        return;
+    };
+    let active = document().active_element();
+    let on = |el: &web_sys::HtmlElement| {
+        active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>())
+    };
+    let outside = active
+        .as_ref()
+        .is_none_or(|a| !panel.contains(Some(a)) || a == panel.unchecked_ref::<web_sys::Element>());
+    if ev.shift_key() && (on(first) || outside) {
+        ev.prevent_default();
+        let _ = last.focus();
+    } else if !ev.shift_key() && (on(last) || outside) {
+        ev.prevent_default();
+        let _ = first.focus();
     }
 }
 

@@ -40,6 +40,10 @@ pub fn UsersPage() -> impl IntoView {
     });
     provide_context(HiddenColumns(hidden));
 
+    // While the drawer (a child route) is open, the page behind it is inert: the
+    // dialog is modal for the keyboard and for assistive technology alike.
+    let drawer_open = move || location.pathname.read().trim_end_matches('/') != "/users";
+
     let do_sign_out = Action::new(|_: &()| sign_out());
     Effect::new(move |_| {
         if do_sign_out.value().get().is_some() {
@@ -57,7 +61,7 @@ pub fn UsersPage() -> impl IntoView {
                     }.into_any(),
                     Ok(me) => view! {
                         <div class="app">
-                            <header class="topbar">
+                            <header class="topbar" inert=drawer_open>
                                 <a class="brand" href="/users">"Roster"</a>
                                 <nav aria-label="Main"><a href="/users" aria-current="page">"Users"</a></nav>
                                 <div class="me">
@@ -67,7 +71,7 @@ pub fn UsersPage() -> impl IntoView {
                                     </button>
                                 </div>
                             </header>
-                            <main class="users-main">
+                            <main class="users-main" inert=drawer_open>
                                 <div class="page-head">
                                     <h1>"Users"</h1>
                                     <ColumnChooser/>
