@@ -116,3 +116,15 @@ test("the signup date range narrows the list and lives in the URL", async ({ pag
   await expect(page.getByLabel("Signed up from")).toHaveValue("2025-01-01");
   await check.totalIs(page, firstHalf);
 });
+
+test("the tag list closes when focus moves away", async ({ page }) => {
+  await act.signIn(page);
+  await page.getByRole("button", { name: "Choose tags" }).click();
+  const options = page.getByRole("group", { name: "Tags" });
+  await expect(options).toBeVisible();
+  await find.tagOption(page, "beta").check();
+  await expect(options).toBeVisible();
+  await find.search(page).click();
+  await expect(options).toHaveCount(0);
+  await check.urlHas(page, { tags: "beta" });
+});

@@ -39,7 +39,7 @@ pub fn ColumnChooser() -> impl IntoView {
     };
 
     view! {
-        <div class="popover-anchor column-chooser">
+        <div class="popover-anchor column-chooser" on:focusout=move |ev| super::close_when_focus_leaves(&ev, set_open)>
             <button type="button" class="ghost" aria-expanded=move || open.get().to_string()
                 aria-controls="column-options" on:click=move |_| set_open.update(|o| *o = !*o)>
                 "Columns"

@@ -52,3 +52,21 @@ pub fn use_go() -> Go {
         },
     )))
 }
+
+/// For a popover's wrapper: closes it when focus moves outside the wrapper (a click
+/// elsewhere, Tab past the end).
+pub fn close_when_focus_leaves(ev: &leptos::ev::FocusEvent, set_open: WriteSignal<bool>) {
+    use wasm_bindgen::JsCast;
+    let Some(wrapper) = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Node>().ok())
+    else {
+        return;
+    };
+    let next = ev
+        .related_target()
+        .and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+    if !next.is_some_and(|n| wrapper.contains(Some(&n))) {
+        set_open.set(false);
+    }
+}

@@ -200,7 +200,7 @@ fn TagFilter() -> impl IntoView {
                     }).collect_view()
                 }}
             </ul>
-            <div class="popover-anchor">
+            <div class="popover-anchor" on:focusout=move |ev| super::close_when_focus_leaves(&ev, set_open)>
                 <button type="button" class="ghost" aria-expanded=move || open.get().to_string()
                     aria-controls="tag-options" on:click=move |_| set_open.update(|o| *o = !*o)>
                     "Choose tags"
