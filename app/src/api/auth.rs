@@ -15,7 +15,7 @@ pub async fn sign_in(
     use axum::http::{header, request::Parts, HeaderValue};
 
     use super::guard::{fail, state};
-    use crate::backend::auth::{self, ClientInfo, SESSION_COOKIE};
+    use crate::backend::auth::{self, ClientInfo};
 
     let state = state()?;
     let parts = use_context::<Parts>();
@@ -34,15 +34,7 @@ pub async fn sign_in(
     let (token, admin) = auth::sign_in(&state.db, &state.config, &email, &password, &client)
         .await
         .map_err(fail)?;
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        state.config.session_ttl.num_seconds()
-    );
+    let cookie = auth::session_cookie(Some(&token), &state.config);
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         header::SET_COOKIE,
@@ -58,7 +50,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     use axum::http::{header, HeaderValue};
 
     use super::guard::{fail, session_token, state};
-    use crate::backend::auth::{self, SESSION_COOKIE};
+    use crate::backend::auth;
 
     let state = state()?;
     if let Some(token) = session_token() {
@@ -67,9 +59,9 @@ pub async fn sign_out() -> Result<(), AppError> {
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         header::SET_COOKIE,
-        HeaderValue::from_static("roster_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+        HeaderValue::from_str(&auth::session_cookie(None, &state.config))
+            .map_err(|e| fail(anyhow::anyhow!(e).into()))?,
     );
-    let _ = SESSION_COOKIE;
     Ok(())
 }
 

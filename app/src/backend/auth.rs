@@ -21,6 +21,23 @@ use crate::domain::AdminInfo;
 
 /// Name of the admin session cookie.
 pub const SESSION_COOKIE: &str = "roster_session";
+/// The `Set-Cookie` value for the session cookie: `token` for `max_age`, or an empty
+/// value that expires at once (sign-out).
+pub fn session_cookie(token: Option<&str>, config: &Config) -> String {
+    let (value, max_age) = match token {
+        Some(t) => (t, config.session_ttl.num_seconds()),
+        None => ("", 0),
+    };
+    let secure = if config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+    )
+}
+
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -157,18 +174,19 @@ pub async fn admin_for_token<C: ConnectionTrait>(
     config: &Config,
     token: &str,
 ) -> Result<AdminInfo, ServiceError> {
+    // One round trip on every call: the session, its user and role, one row per
+    // permission of the role (or one row with NULL when it has none).
     let mut q = Sql::new(
         "SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id, u.email, u.first_name, \
-         u.last_name, u.status, u.role_id, r.name AS role \
+         u.last_name, u.status, r.name AS role, rp.permission \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN roles r ON r.id = u.role_id \
+         LEFT JOIN role_permissions rp ON rp.role_id = r.id \
          WHERE s.kind = 'admin' AND s.token_hash = ",
     );
-    q.bind(token_hash(token));
+    q.bind(token_hash(token)).push(" ORDER BY rp.permission");
     let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(q.statement(backend))
-        .await?
-        .ok_or(ServiceError::Unauthorized)?;
+    let rows = db.query_all_raw(q.statement(backend)).await?;
+    let row = rows.first().ok_or(ServiceError::Unauthorized)?;
     let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
     let last_seen_at: DateTime<Utc> = row.try_get("", "last_seen_at")?;
     let status: String = row.try_get("", "status")?;
@@ -176,7 +194,13 @@ pub async fn admin_for_token<C: ConnectionTrait>(
     if expires_at <= at || status != "active" {
         return Err(ServiceError::Unauthorized);
     }
-    let permissions = roles::permissions(db, row.try_get("", "role_id")?).await?;
+    let permissions: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<Option<String>>("", "permission"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     if !permissions.iter().any(|p| p == ADMIN_ACCESS) {
         return Err(ServiceError::Unauthorized);
     }
@@ -303,6 +327,26 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn session_cookie_is_strict_httponly_and_clears_with_max_age_zero() {
+        let config = Config {
+            session_ttl: chrono::Duration::hours(2),
+            secure_cookies: true,
+        };
+        assert_eq!(
+            session_cookie(Some("abc"), &config),
+            "roster_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=7200; Secure"
+        );
+        let plain = Config {
+            secure_cookies: false,
+            ..config
+        };
+        assert_eq!(
+            session_cookie(None, &plain),
+            "roster_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
+        );
     }
 
     #[test]

@@ -24,10 +24,10 @@ pub enum ServiceError {
 
 impl ServiceError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        match AppError::field(field, message) {
-            AppError::Validation(errors) => ServiceError::Validation(errors),
-            _ => unreachable!("AppError::field always builds a validation error"),
-        }
+        ServiceError::Validation(FieldErrors::from([(
+            field.to_string(),
+            vec![message.into()],
+        )]))
     }
 }
 

@@ -128,7 +128,7 @@ fn plan(
     };
     let mut row = Vec::new();
     if let Some(terms) = &terms {
-        row.extend(search_conditions(backend, terms, fts.is_some()));
+        row.extend(search_conditions(backend, terms));
     }
     if let Some(from) = query.signup_from {
         let mut s = Sql::new("users.created_at >= ");
@@ -230,7 +230,7 @@ fn filters_beyond_status(query: &UserQuery, tags: &TagFilter) -> bool {
         || *tags != TagFilter::Off
 }
 
-fn search_conditions(backend: DbBackend, terms: &SearchTerms, fts_drives: bool) -> Vec<Sql> {
+fn search_conditions(backend: DbBackend, terms: &SearchTerms) -> Vec<Sql> {
     let mut parts = Vec::new();
     if !terms.indexed.is_empty() {
         if backend == DbBackend::Postgres {
@@ -240,7 +240,6 @@ fn search_conditions(backend: DbBackend, terms: &SearchTerms, fts_drives: bool) 
                 parts.push(s);
             }
         }
-        debug_assert!(backend == DbBackend::Postgres || fts_drives);
         for word in &terms.short {
             parts.push(substring_filter(backend, word));
         }

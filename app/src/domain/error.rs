@@ -38,9 +38,10 @@ pub enum AppError {
 impl AppError {
     /// A validation error about a single field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        let mut errors = FieldErrors::new();
-        errors.insert(field.to_string(), vec![message.into()]);
-        AppError::Validation(errors)
+        AppError::Validation(FieldErrors::from([(
+            field.to_string(),
+            vec![message.into()],
+        )]))
     }
 
     /// The messages for `field`, if this is a validation error that mentions it.
