@@ -56,6 +56,12 @@ enum Command {
         /// Mark the session cookie Secure (set this when served over HTTPS).
         #[arg(long, env = "ROSTER_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Seat quota: refuse to create users past this many (unlimited when unset).
+        #[arg(long, env = "ROSTER_MAX_USERS")]
+        max_users: Option<u64>,
+        /// Seconds a delete can be undone before the users are removed for good.
+        #[arg(long, env = "ROSTER_UNDO_SECONDS", default_value_t = 60)]
+        undo_seconds: i64,
     },
     /// Create or update the database schema, then exit.
     Migrate,
@@ -109,6 +115,8 @@ async fn main() -> anyhow::Result<()> {
             demo_users,
             session_hours,
             secure_cookies,
+            max_users,
+            undo_seconds,
         } => {
             if demo_users > 0
                 && seed::user_count(&conn)
@@ -131,7 +139,10 @@ async fn main() -> anyhow::Result<()> {
             let config = Config {
                 session_ttl: chrono::Duration::hours(session_hours),
                 secure_cookies,
+                max_users,
+                undo_window: chrono::Duration::seconds(undo_seconds.max(1)),
             };
+            spawn_purge(conn.clone(), config.clone());
             let options = server::leptos_options(&site_root, addr);
             let router = server::router(conn, config, options);
             let listener = tokio::net::TcpListener::bind(addr)
@@ -146,6 +157,21 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Removes deleted users for good once their undo window has passed.
+fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        loop {
+            tick.tick().await;
+            match app::backend::bulk::purge_expired(&conn, &config, app::backend::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(users = n, "purged deleted users"),
+                Err(e) => tracing::warn!(error = ?e, "purging deleted users failed"),
+            }
+        }
+    });
 }
 
 const DEMO_ADMIN: &str = "admin@example.com";

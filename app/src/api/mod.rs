@@ -2,6 +2,7 @@
 //! backend service, map the result. Endpoints are stable (`/api/<name>`).
 
 pub mod auth;
+pub mod lifecycle;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -334,6 +334,7 @@ mod tests {
         let config = Config {
             session_ttl: chrono::Duration::hours(2),
             secure_cookies: true,
+            ..Config::default()
         };
         assert_eq!(
             session_cookie(Some("abc"), &config),

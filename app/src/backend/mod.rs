@@ -1,10 +1,14 @@
 //! Server-side only: database access, services and their errors. Nothing here knows
 //! about Leptos views or HTTP; every service takes a connection (or transaction) first.
 
+pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod groups;
+pub mod lifecycle;
 pub mod prefs;
 pub mod roles;
 pub mod seed;
@@ -30,6 +34,10 @@ pub struct Config {
     pub session_ttl: chrono::Duration,
     /// Mark the session cookie `Secure` (serve over HTTPS).
     pub secure_cookies: bool,
+    /// Seat quota: creating users past this many is refused.
+    pub max_users: Option<u64>,
+    /// How long a delete can be undone before the user is purged for good.
+    pub undo_window: chrono::Duration,
 }
 
 impl Default for Config {
@@ -37,6 +45,8 @@ impl Default for Config {
         Config {
             session_ttl: chrono::Duration::hours(12),
             secure_cookies: false,
+            max_users: None,
+            undo_window: chrono::Duration::seconds(60),
         }
     }
 }

@@ -402,6 +402,16 @@ pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> 
     s
 }
 
+/// `SELECT id ...` of every user the query's filters match (no order, no paging):
+/// what a bulk command on "all matching" applies to.
+pub fn matching_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
+    let (plan, joined) = plan(backend, query, tags, |p| !p.row.is_empty());
+    let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
+    let mut s = Sql::new(&format!("SELECT {id} AS id"));
+    s.append(&from_where(&plan, joined));
+    s
+}
+
 /// How to count the matching users.
 pub fn count_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
     if !filters_beyond_status(query, tags) {

@@ -1,13 +1,18 @@
 //! Pure types and rules shared by the browser and the server; no IO here.
 
+pub mod account;
 pub mod columns;
 pub mod dates;
 pub mod error;
+pub mod lifecycle;
 pub mod permissions;
 pub mod query;
 pub mod user;
 
 pub use columns::Column;
 pub use error::{AppError, FieldErrors};
+pub use lifecycle::{
+    BulkAction, BulkResult, CommentInfo, CreatedUser, GroupInfo, RoleInfo, Selection,
+};
 pub use query::{SortDir, SortKey, StatusFilter, TagMode, UserQuery, PAGE_SIZES};
 pub use user::{AdminInfo, DeviceInfo, NamedRef, Status, TagInfo, UserDetail, UserPage, UserRow};

@@ -1,0 +1,504 @@
+//! Commands on a selection of users (checked rows, or every user the filters match):
+//! status, tags, groups, role and delete. The selection is resolved once into a
+//! temporary table inside the command's transaction, so a million matching users
+//! cost a few set-based statements, each audited per user.
+//!
+//! Deletes are undoable: the users' rows and everything that hangs off them move to
+//! trash tables (`deletions`, `trash_*`) and come back on undo; `purge_expired`
+//! removes trash older than the undo window for good.
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+};
+use serde_json::json;
+
+use super::audit;
+use super::lifecycle::{check_role_grant, ensure_named, unique_conflict, user_snapshot_expr, Link};
+use super::sql::Sql;
+use super::users::{matching_ids_sql, resolve_tags};
+use super::{now, Config, ServiceError};
+use crate::domain::account::clean_names;
+use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
+use crate::domain::{AdminInfo, BulkAction, BulkResult, Selection, Status};
+
+/// The temporary table holding a command's selected ids.
+const SELECTED: &str = "SELECT id FROM bulk_selection";
+
+/// Most ids a `Selection::Ids` may name (the UI's pages hold at most 100 rows; a
+/// larger selection is "all matching").
+pub const MAX_IDS: usize = 10_000;
+
+/// The permission a bulk action needs.
+pub fn permission(action: &BulkAction) -> &'static str {
+    match action {
+        BulkAction::Delete => USERS_DELETE,
+        _ => USERS_WRITE,
+    }
+}
+
+/// Fills `bulk_selection` with the selected users that exist, minus the actor for
+/// actions that could lock them out. Returns (selected, whether the actor was left out).
+async fn select(
+    txn: &DatabaseTransaction,
+    actor: &AdminInfo,
+    selection: &Selection,
+    spare_actor: bool,
+) -> Result<(u64, bool), ServiceError> {
+    let backend = txn.get_database_backend();
+    let create = match backend {
+        DbBackend::Postgres => {
+            "CREATE TEMPORARY TABLE bulk_selection (id BIGINT PRIMARY KEY) ON COMMIT DROP"
+        }
+        _ => "CREATE TEMPORARY TABLE bulk_selection (id INTEGER PRIMARY KEY)",
+    };
+    txn.execute_unprepared(create).await?;
+    let mut fill = Sql::new("INSERT INTO bulk_selection (id) ");
+    match selection {
+        Selection::Ids(ids) => {
+            if ids.is_empty() {
+                return Err(ServiceError::field(
+                    "selection",
+                    "Select at least one user.",
+                ));
+            }
+            if ids.len() > MAX_IDS {
+                return Err(ServiceError::field(
+                    "selection",
+                    format!("Select at most {MAX_IDS} users by row; use \"select all matching\" for more."),
+                ));
+            }
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            fill.push("SELECT id FROM users WHERE id IN (")
+                .bind_list(ids)
+                .push(")");
+        }
+        Selection::Matching(query) => {
+            let tags = resolve_tags(txn, query.tag_mode, &query.tags).await?;
+            fill.append(&matching_ids_sql(backend, query, &tags));
+        }
+    }
+    let mut selected = txn
+        .execute_raw(fill.statement(backend))
+        .await?
+        .rows_affected();
+    let mut skipped_self = false;
+    if spare_actor {
+        let mut d = Sql::new("DELETE FROM bulk_selection WHERE id = ");
+        d.bind(actor.id);
+        if txn.execute_raw(d.statement(backend)).await?.rows_affected() > 0 {
+            skipped_self = true;
+            selected -= 1;
+        }
+    }
+    Ok((selected, skipped_self))
+}
+
+async fn finish(txn: DatabaseTransaction) -> Result<(), ServiceError> {
+    // PostgreSQL drops it at commit; SQLite keeps temp tables per connection.
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        txn.execute_unprepared("DROP TABLE temp.bulk_selection")
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Applies `action` to every selected user in one transaction.
+pub async fn apply(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    selection: &Selection,
+    action: &BulkAction,
+) -> Result<BulkResult, ServiceError> {
+    let spare_actor = matches!(
+        action,
+        BulkAction::SetStatus(_) | BulkAction::SetRole(_) | BulkAction::Delete
+    );
+    // Validate names before any write.
+    let name = match action {
+        BulkAction::AddTag(n)
+        | BulkAction::RemoveTag(n)
+        | BulkAction::AddToGroup(n)
+        | BulkAction::RemoveFromGroup(n) => {
+            let field = if matches!(action, BulkAction::AddTag(_) | BulkAction::RemoveTag(_)) {
+                "tag"
+            } else {
+                "group"
+            };
+            let cleaned =
+                clean_names(std::slice::from_ref(n)).map_err(|e| ServiceError::field(field, e))?;
+            Some(
+                cleaned
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| ServiceError::field(field, format!("Enter a {field} name.")))?,
+            )
+        }
+        _ => None,
+    };
+    let txn = db.begin().await?;
+    if let BulkAction::SetRole(role_id) = action {
+        check_role_grant(&txn, actor, *role_id, "role").await?;
+    }
+    let (affected, skipped_self) = select(&txn, actor, selection, spare_actor).await?;
+    if affected == 0 {
+        finish(txn).await?;
+        return Ok(BulkResult {
+            affected: 0,
+            deletion_id: None,
+            skipped_self,
+        });
+    }
+    let backend = txn.get_database_backend();
+    let obj = audit::json_object_fn(backend);
+    let at = now();
+    let mut deletion_id = None;
+    match action {
+        BulkAction::SetStatus(status) => {
+            audit::record_each(
+                &txn,
+                actor,
+                action.audit_name(),
+                SELECTED,
+                Some(&format!("{obj}('status', users.status)")),
+                Some(json!({ "status": status.as_str() })),
+            )
+            .await?;
+            let mut u = Sql::new("UPDATE users SET status = ");
+            u.bind(status.as_str())
+                .push(", updated_at = ")
+                .bind(at)
+                .push(&format!(", version = version + 1 WHERE id IN ({SELECTED})"));
+            txn.execute_raw(u.statement(backend)).await?;
+            if *status == Status::Banned {
+                // A ban takes effect at once: the users' sessions end.
+                txn.execute_unprepared(&format!(
+                    "DELETE FROM sessions WHERE user_id IN ({SELECTED})"
+                ))
+                .await?;
+            }
+        }
+        BulkAction::SetRole(role_id) => {
+            audit::record_each(
+                &txn,
+                actor,
+                action.audit_name(),
+                SELECTED,
+                Some(&format!("{obj}('role_id', users.role_id)")),
+                Some(json!({ "role_id": role_id })),
+            )
+            .await?;
+            let mut u = Sql::new("UPDATE users SET role_id = ");
+            u.bind(*role_id)
+                .push(", updated_at = ")
+                .bind(at)
+                .push(&format!(", version = version + 1 WHERE id IN ({SELECTED})"));
+            txn.execute_raw(u.statement(backend)).await?;
+        }
+        BulkAction::AddTag(_) | BulkAction::AddToGroup(_) => {
+            let link = if matches!(action, BulkAction::AddTag(_)) {
+                Link::Tags
+            } else {
+                Link::Groups
+            };
+            let name = name.unwrap_or_default();
+            let target = ensure_named(&txn, link, std::slice::from_ref(&name)).await?;
+            let target = target
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("{name} was not created"))?;
+            audit::record_each(
+                &txn,
+                actor,
+                action.audit_name(),
+                SELECTED,
+                None,
+                Some(json!({ link_field(link): target.name })),
+            )
+            .await?;
+            let (table, key) = link_columns(link);
+            let mut s = Sql::new(&format!("INSERT INTO {table} (user_id, {key}) SELECT id, "));
+            s.bind(target.id)
+                .push(" FROM bulk_selection ON CONFLICT DO NOTHING");
+            txn.execute_raw(s.statement(backend)).await?;
+        }
+        BulkAction::RemoveTag(_) | BulkAction::RemoveFromGroup(_) => {
+            let link = if matches!(action, BulkAction::RemoveTag(_)) {
+                Link::Tags
+            } else {
+                Link::Groups
+            };
+            let name = name.unwrap_or_default();
+            let (table, key) = link_columns(link);
+            let names_table = link_field(link);
+            let mut find = Sql::new(&format!(
+                "SELECT id, name FROM {names_table} WHERE lower(name) = "
+            ));
+            find.bind(name.to_lowercase());
+            let Some(row) = txn.query_one_raw(find.statement(backend)).await? else {
+                return Err(ServiceError::field(
+                    if link == Link::Tags { "tag" } else { "group" },
+                    format!(
+                        "There is no {} named \"{name}\".",
+                        if link == Link::Tags { "tag" } else { "group" }
+                    ),
+                ));
+            };
+            let id: i64 = row.try_get("", "id")?;
+            let stored: String = row.try_get("", "name")?;
+            audit::record_each(
+                &txn,
+                actor,
+                action.audit_name(),
+                SELECTED,
+                Some(&format!(
+                    "{obj}('{names_table}', '{}')",
+                    stored.replace('\'', "''")
+                )),
+                None,
+            )
+            .await?;
+            let mut s = Sql::new(&format!("DELETE FROM {table} WHERE {key} = "));
+            s.bind(id).push(&format!(" AND user_id IN ({SELECTED})"));
+            txn.execute_raw(s.statement(backend)).await?;
+        }
+        BulkAction::Delete => {
+            deletion_id = Some(move_to_trash(&txn, actor, affected).await?);
+        }
+    }
+    finish(txn).await?;
+    Ok(BulkResult {
+        affected,
+        deletion_id,
+        skipped_self,
+    })
+}
+
+fn link_columns(link: Link) -> (&'static str, &'static str) {
+    match link {
+        Link::Tags => ("user_tags", "tag_id"),
+        Link::Groups => ("user_groups", "group_id"),
+    }
+}
+
+fn link_field(link: Link) -> &'static str {
+    match link {
+        Link::Tags => "tags",
+        Link::Groups => "groups",
+    }
+}
+
+const USER_COLUMNS: &str = "id, email, username, phone, first_name, last_name, job_title, company, address, \
+    language, status, role_id, balance, email_opt_in, email_opt_in_changed_at, note, attributes, password_hash, \
+    must_change_password, signup_source, created_at, updated_at, last_access_at, version";
+
+/// (table, columns copied) for everything that belongs to a user and comes back on
+/// undo. Sessions and one-time tokens are not kept: a deleted user is signed out.
+const DEPENDENTS: [(&str, &str); 6] = [
+    ("user_tags", "user_id, tag_id"),
+    ("user_groups", "user_id, group_id"),
+    (
+        "devices",
+        "id, user_id, name, platform, created_at, last_seen_at",
+    ),
+    ("comments", "id, user_id, author_id, body, created_at"),
+    (
+        "reminders",
+        "id, user_id, author_id, due_at, body, done, created_at",
+    ),
+    ("activities", "id, user_id, at, kind, name, detail, source"),
+];
+
+/// Copies the selected users and their rows into the trash and deletes them.
+async fn move_to_trash(
+    txn: &DatabaseTransaction,
+    actor: &AdminInfo,
+    count: u64,
+) -> Result<i64, ServiceError> {
+    let backend = txn.get_database_backend();
+    let mut d =
+        Sql::new("INSERT INTO deletions (actor_id, actor_email, users, created_at) VALUES (");
+    d.bind(actor.id)
+        .push(", ")
+        .bind(actor.email.as_str())
+        .push(", ")
+        .bind(count as i64)
+        .push(", ")
+        .bind(now())
+        .push(") RETURNING id");
+    let deletion: i64 = txn
+        .query_one_raw(d.statement(backend))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no deletion id"))?
+        .try_get("", "id")?;
+    let mut copy = Sql::new(&format!(
+        "INSERT INTO trash_users (deletion_id, {USER_COLUMNS}) SELECT "
+    ));
+    copy.bind(deletion).push(&format!(
+        ", {USER_COLUMNS} FROM users WHERE id IN ({SELECTED})"
+    ));
+    txn.execute_raw(copy.statement(backend)).await?;
+    for (table, columns) in DEPENDENTS {
+        let mut copy = Sql::new(&format!(
+            "INSERT INTO trash_{table} (deletion_id, {columns}) SELECT "
+        ));
+        copy.bind(deletion).push(&format!(
+            ", {columns} FROM {table} WHERE user_id IN ({SELECTED})"
+        ));
+        txn.execute_raw(copy.statement(backend)).await?;
+    }
+    let snapshot = user_snapshot_expr(backend);
+    audit::record_each(
+        txn,
+        actor,
+        "user.delete",
+        SELECTED,
+        Some(&snapshot),
+        Some(json!({ "deletion": deletion })),
+    )
+    .await?;
+    txn.execute_unprepared(&format!("DELETE FROM users WHERE id IN ({SELECTED})"))
+        .await?;
+    Ok(deletion)
+}
+
+/// Brings back the users of deletion `deletion_id` with their tags, groups, devices,
+/// comments, reminders and activity, if the undo window has not passed.
+pub async fn undo_delete(
+    db: &DatabaseConnection,
+    config: &Config,
+    actor: &AdminInfo,
+    deletion_id: i64,
+) -> Result<u64, ServiceError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let mut q = Sql::new("SELECT created_at FROM deletions WHERE id = ");
+    q.bind(deletion_id);
+    let gone = || {
+        ServiceError::Conflict(
+            "This delete can no longer be undone: the users were removed for good.".into(),
+        )
+    };
+    let created: chrono::DateTime<chrono::Utc> = txn
+        .query_one_raw(q.statement(backend))
+        .await?
+        .ok_or_else(gone)?
+        .try_get("", "created_at")?;
+    if created + config.undo_window < now() {
+        return Err(gone());
+    }
+    let mut restore = Sql::new(&format!("INSERT INTO users ({USER_COLUMNS}) SELECT {USER_COLUMNS} FROM trash_users WHERE deletion_id = "));
+    restore.bind(deletion_id);
+    let restored = txn
+        .execute_raw(restore.statement(backend))
+        .await
+        .map_err(|e| {
+            unique_conflict(
+                e,
+                "Cannot undo: a user with the same email, username or phone was created since.",
+            )
+        })?
+        .rows_affected();
+    for (table, columns) in DEPENDENTS {
+        // Tags, groups or authors deleted in the meantime are left out.
+        let (select, filter) = match table {
+            "user_tags" => (
+                columns.to_string(),
+                " AND EXISTS (SELECT 1 FROM tags WHERE tags.id = t.tag_id)",
+            ),
+            "user_groups" => (
+                columns.to_string(),
+                " AND EXISTS (SELECT 1 FROM groups WHERE groups.id = t.group_id)",
+            ),
+            "comments" | "reminders" => (
+                columns.replace(
+                    "author_id",
+                    "(SELECT a.id FROM users a WHERE a.id = t.author_id)",
+                ),
+                "",
+            ),
+            _ => (columns.to_string(), ""),
+        };
+        let select = select
+            .split(", ")
+            .map(|c| {
+                if c.starts_with('(') {
+                    c.to_string()
+                } else {
+                    format!("t.{c}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut s = Sql::new(&format!("INSERT INTO {table} ({columns}) SELECT {select} FROM trash_{table} t WHERE t.deletion_id = "));
+        s.bind(deletion_id).push(filter);
+        txn.execute_raw(s.statement(backend)).await?;
+    }
+    let mut ids = Sql::new("SELECT id FROM trash_users WHERE deletion_id = ");
+    ids.bind(deletion_id);
+    let mut audit_sql = Sql::new("INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) SELECT ");
+    audit_sql
+        .bind(now())
+        .push(", ")
+        .bind(actor.id)
+        .push(", ")
+        .bind(actor.email.as_str())
+        .push(", 'user.restore', id, email, NULL, ")
+        .append(&audit::json_value(
+            backend,
+            Some(json!({ "deletion": deletion_id })),
+        ))
+        .push(" FROM trash_users WHERE deletion_id = ")
+        .bind(deletion_id);
+    txn.execute_raw(audit_sql.statement(backend)).await?;
+    let mut del = Sql::new("DELETE FROM deletions WHERE id = ");
+    del.bind(deletion_id);
+    txn.execute_raw(del.statement(backend)).await?;
+    txn.commit().await?;
+    Ok(restored)
+}
+
+/// Removes for good what was deleted before `now - undo_window`. Returns how many
+/// users were purged.
+pub async fn purge_expired(
+    db: &DatabaseConnection,
+    config: &Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, ServiceError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let cutoff = now - config.undo_window;
+    let mut count =
+        Sql::new("SELECT coalesce(sum(users), 0) AS n FROM deletions WHERE created_at < ");
+    count.bind(cutoff);
+    let row = txn.query_one_raw(count.statement(backend)).await?;
+    let purged = match row {
+        Some(r) => match r.try_get::<i64>("", "n") {
+            Ok(n) => n,
+            Err(_) => i64::try_from(r.try_get::<sea_orm::prelude::Decimal>("", "n")?)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        },
+        None => 0,
+    };
+    // Trash rows go with their deletion (ON DELETE CASCADE); delete them explicitly
+    // too, so SQLite without foreign keys enforced behaves the same.
+    for table in [
+        "users",
+        "user_tags",
+        "user_groups",
+        "devices",
+        "comments",
+        "reminders",
+        "activities",
+    ] {
+        let mut s = Sql::new(&format!("DELETE FROM trash_{table} WHERE deletion_id IN (SELECT id FROM deletions WHERE created_at < "));
+        s.bind(cutoff).push(")");
+        txn.execute_raw(s.statement(backend)).await?;
+    }
+    let mut s = Sql::new("DELETE FROM deletions WHERE created_at < ");
+    s.bind(cutoff);
+    txn.execute_raw(s.statement(backend)).await?;
+    txn.commit().await?;
+    Ok(u64::try_from(purged).unwrap_or(0))
+}

@@ -1,0 +1,169 @@
+//! Groups (listed with member counts, created, renamed, deleted) and the roles a
+//! user can be given.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use serde_json::json;
+
+use super::audit;
+use super::lifecycle::{ensure_named, unique_conflict, Link};
+use super::sql::Sql;
+use super::ServiceError;
+use crate::domain::account::clean_names;
+use crate::domain::{AdminInfo, GroupInfo, NamedRef, RoleInfo};
+
+/// Every group with its member count, by name.
+pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<GroupInfo>, ServiceError> {
+    let q = Sql::new(
+        "SELECT groups.id, groups.name, \
+         (SELECT count(*) FROM user_groups WHERE user_groups.group_id = groups.id) AS members \
+         FROM groups ORDER BY lower(groups.name), groups.id",
+    );
+    Ok(db
+        .query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(GroupInfo {
+                id: r.try_get("", "id")?,
+                name: r.try_get("", "name")?,
+                members: r.try_get("", "members")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?)
+}
+
+fn clean_name(name: &str) -> Result<String, ServiceError> {
+    clean_names(&[name.to_string()])
+        .map_err(|e| ServiceError::field("name", e))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ServiceError::field("name", "Enter a name."))
+}
+
+async fn group_name<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, ServiceError> {
+    let mut q = Sql::new("SELECT name FROM groups WHERE id = ");
+    q.bind(id);
+    Ok(db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("That group".into()))?
+        .try_get("", "name")?)
+}
+
+/// Creates a group; a name that exists (ignoring case) is refused.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    name: &str,
+) -> Result<NamedRef, ServiceError> {
+    let name = clean_name(name)?;
+    let txn = db.begin().await?;
+    let mut q = Sql::new("SELECT count(*) AS n FROM groups WHERE lower(name) = ");
+    q.bind(name.to_lowercase());
+    let exists: i64 = txn
+        .query_one_raw(q.statement(txn.get_database_backend()))
+        .await?
+        .map(|r| r.try_get("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    if exists > 0 {
+        return Err(ServiceError::field(
+            "name",
+            format!("A group named \"{name}\" exists."),
+        ));
+    }
+    let group = ensure_named(&txn, Link::Groups, std::slice::from_ref(&name))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("group {name} was not created"))?;
+    audit::record(
+        &txn,
+        actor,
+        "group.create",
+        None,
+        None,
+        Some(json!({ "group": group.name })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(group)
+}
+
+/// Renames group `id`; another group's name (ignoring case) is refused.
+pub async fn rename(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+    name: &str,
+) -> Result<(), ServiceError> {
+    let name = clean_name(name)?;
+    let txn = db.begin().await?;
+    let old = group_name(&txn, id).await?;
+    let mut u = Sql::new("UPDATE groups SET name = ");
+    u.bind(name.as_str()).push(" WHERE id = ").bind(id);
+    txn.execute_raw(u.statement(txn.get_database_backend()))
+        .await
+        .map_err(|e| match unique_conflict(e, "") {
+            ServiceError::Conflict(_) => {
+                ServiceError::field("name", format!("A group named \"{name}\" exists."))
+            }
+            other => other,
+        })?;
+    audit::record(
+        &txn,
+        actor,
+        "group.rename",
+        None,
+        Some(json!({ "group": old })),
+        Some(json!({ "group": name })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes group `id`; its members simply leave it.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let old = group_name(&txn, id).await?;
+    let mut members = Sql::new("DELETE FROM user_groups WHERE group_id = ");
+    members.bind(id);
+    txn.execute_raw(members.statement(backend)).await?;
+    let mut d = Sql::new("DELETE FROM groups WHERE id = ");
+    d.bind(id);
+    txn.execute_raw(d.statement(backend)).await?;
+    audit::record(
+        &txn,
+        actor,
+        "group.delete",
+        None,
+        Some(json!({ "group": old })),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Every role, built-in ones first.
+pub async fn roles<C: ConnectionTrait>(db: &C) -> Result<Vec<RoleInfo>, ServiceError> {
+    let q = Sql::new("SELECT id, name, description FROM roles ORDER BY built_in DESC, id");
+    Ok(db
+        .query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(RoleInfo {
+                id: r.try_get("", "id")?,
+                name: r.try_get("", "name")?,
+                description: r.try_get("", "description")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?)
+}

@@ -1,0 +1,835 @@
+//! Creating and editing users: the "New user" batch (all or nothing), the drawer's
+//! edit with optimistic concurrency, tags and groups of one user, devices and
+//! comments. Every command runs in one transaction and writes its audit entries.
+
+use std::collections::BTreeMap;
+
+use rand::Rng;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, TransactionTrait};
+use serde_json::json;
+
+use super::audit;
+use super::auth::hash_password;
+use super::sql::Sql;
+use super::{now, Config, ServiceError};
+use crate::domain::account::{
+    clean_names, parse_new_users, row_key, NewUser, NewUserForm, PasswordChoice, UserEdit,
+    UserEditForm,
+};
+use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE};
+use crate::domain::{AdminInfo, CommentInfo, CreatedUser, FieldErrors, NamedRef, Status};
+
+fn rows<T>(
+    result: Vec<QueryResult>,
+    f: impl Fn(&QueryResult) -> Result<T, sea_orm::DbErr>,
+) -> Result<Vec<T>, ServiceError> {
+    Ok(result.iter().map(f).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Maps a unique-constraint violation to a conflict the admin can act on.
+pub fn unique_conflict(err: sea_orm::DbErr, message: &str) -> ServiceError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ServiceError::Conflict(message.to_string())
+        }
+        _ => ServiceError::Db(err),
+    }
+}
+
+/// A random temporary password: 16 characters without look-alikes.
+pub fn temporary_password() -> String {
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..16)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+/// argon2id on the blocking pool, never on the async runtime.
+async fn hash_off_runtime(password: String) -> Result<String, ServiceError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?
+        .map_err(ServiceError::from)
+}
+
+/// How many users exist (from the per-status counters).
+async fn user_total<C: ConnectionTrait>(db: &C) -> Result<i64, ServiceError> {
+    let row = db
+        .query_one_raw(
+            Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts")
+                .statement(db.get_database_backend()),
+        )
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no count row"))?;
+    Ok(match row.try_get::<i64>("", "n") {
+        Ok(n) => n,
+        Err(_) => i64::try_from(row.try_get::<sea_orm::prelude::Decimal>("", "n")?)
+            .map_err(|e| anyhow::anyhow!("count out of range: {e}"))?,
+    })
+}
+
+/// Refuses giving (or taking away) a role with admin access unless the actor may
+/// manage roles: a support agent cannot make anyone an admin.
+pub async fn check_role_grant<C: ConnectionTrait>(
+    db: &C,
+    actor: &AdminInfo,
+    role_id: i64,
+    field: &str,
+) -> Result<String, ServiceError> {
+    let mut q = Sql::new(
+        "SELECT roles.name, EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = roles.id AND rp.permission = ",
+    );
+    q.bind(ADMIN_ACCESS)
+        .push(") AS admin FROM roles WHERE roles.id = ")
+        .bind(role_id);
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or_else(|| ServiceError::field(field, "That role does not exist."))?;
+    let grants_admin: bool = row.try_get("", "admin")?;
+    if grants_admin && !actor.permissions.iter().any(|p| p == ROLES_MANAGE) {
+        return Err(ServiceError::field(
+            field,
+            "Only admins who manage roles can give a role with admin access.",
+        ));
+    }
+    Ok(row.try_get("", "name")?)
+}
+
+/// Creates every user of the form, or none: field errors name the user (`"1.email"`).
+/// With a seat quota, creating past it is refused.
+pub async fn create_users(
+    db: &DatabaseConnection,
+    config: &Config,
+    actor: &AdminInfo,
+    forms: &[NewUserForm],
+) -> Result<Vec<CreatedUser>, ServiceError> {
+    let users = parse_new_users(forms).map_err(ServiceError::Validation)?;
+    let mut errors = FieldErrors::new();
+    let mut role_names = Vec::new();
+    for (i, u) in users.iter().enumerate() {
+        match check_role_grant(db, actor, u.role_id, &row_key(i, "role")).await {
+            Ok(name) => role_names.push(name),
+            Err(ServiceError::Validation(e)) => {
+                errors.extend(e);
+                role_names.push(String::new());
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    taken_identities(db, &users, &mut errors).await?;
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    // Hash before the transaction: it takes tens of milliseconds per password.
+    let mut secrets = Vec::new();
+    for u in &users {
+        let (hash, shown) = match u.password_choice {
+            PasswordChoice::Invite => (None, None),
+            PasswordChoice::Set => (
+                Some(hash_off_runtime(u.password.clone().unwrap_or_default()).await?),
+                None,
+            ),
+            PasswordChoice::Generate => {
+                let p = temporary_password();
+                (Some(hash_off_runtime(p.clone()).await?), Some(p))
+            }
+        };
+        secrets.push((hash, shown));
+    }
+
+    let txn = db.begin().await?;
+    if let Some(max) = config.max_users {
+        let total = user_total(&txn).await?;
+        if total + users.len() as i64 > max as i64 {
+            let left = (max as i64 - total).max(0);
+            return Err(ServiceError::field(
+                "form",
+                format!(
+                    "The seat quota is {max} users and {total} exist, so {left} more can be created. \
+                     Remove users or raise --max-users."
+                ),
+            ));
+        }
+    }
+    let backend = txn.get_database_backend();
+    let at = now();
+    let mut created = Vec::new();
+    for ((u, (hash, shown)), role) in users.iter().zip(secrets).zip(role_names) {
+        let status = match u.password_choice {
+            PasswordChoice::Invite => Status::Invited,
+            _ => Status::Active,
+        };
+        let mut s = Sql::new(
+            "INSERT INTO users (email, username, phone, first_name, last_name, language, status, role_id, \
+             password_hash, must_change_password, signup_source, created_at, updated_at) VALUES (",
+        );
+        s.bind(u.email.as_str())
+            .push(", ")
+            .bind(u.username.as_ref().map(|n| n.as_str().to_string()))
+            .push(", ")
+            .bind(u.phone.as_ref().map(|p| p.as_str().to_string()))
+            .push(", ")
+            .bind(u.first_name.as_str())
+            .push(", ")
+            .bind(u.last_name.as_str())
+            .push(", ")
+            .bind(u.language.as_str())
+            .push(", ")
+            .bind(status.as_str())
+            .push(", ")
+            .bind(u.role_id)
+            .push(", ")
+            .bind(hash)
+            .push(", ")
+            .bind(shown.is_some())
+            .push(", 'admin', ")
+            .bind(at)
+            .push(", ")
+            .bind(at)
+            .push(") RETURNING id");
+        let id: i64 = txn
+            .query_one_raw(s.statement(backend))
+            .await
+            .map_err(|e| {
+                unique_conflict(
+                    e,
+                    "Another admin just created a user with the same email, username or phone. Check the list and try again.",
+                )
+            })?
+            .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
+            .try_get("", "id")?;
+        let groups = ensure_named(&txn, Link::Groups, &u.groups).await?;
+        link_all(&txn, Link::Groups, id, &groups).await?;
+        let mut user = CreatedUser {
+            id,
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            email: u.email.as_str().to_string(),
+            username: u.username.as_ref().map(|n| n.as_str().to_string()),
+            phone: u.phone.as_ref().map(|p| p.as_str().to_string()),
+            role,
+            status,
+            groups: groups.iter().map(|g| g.name.clone()).collect(),
+            temporary_password: None,
+        };
+        let mut after = serde_json::to_value(&user).map_err(anyhow::Error::from)?;
+        after["password"] = json!(u.password_choice.as_str());
+        audit::record(
+            &txn,
+            actor,
+            "user.create",
+            Some((id, &user.email)),
+            None,
+            Some(after),
+        )
+        .await?;
+        user.temporary_password = shown;
+        created.push(user);
+    }
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Adds "already used" errors for emails, usernames and phones that exist.
+async fn taken_identities<C: ConnectionTrait>(
+    db: &C,
+    users: &[NewUser],
+    errors: &mut FieldErrors,
+) -> Result<(), ServiceError> {
+    let backend = db.get_database_backend();
+    let mut q = Sql::new("SELECT email, lower(coalesce(username, '')) AS username, coalesce(phone, '') AS phone FROM users WHERE email IN (");
+    q.bind_list(users.iter().map(|u| u.email.as_str().to_string()));
+    let usernames: Vec<String> = users
+        .iter()
+        .filter_map(|u| u.username.as_ref().map(|n| n.as_str().to_lowercase()))
+        .collect();
+    if !usernames.is_empty() {
+        q.push(") OR lower(username) IN (").bind_list(usernames);
+    }
+    let phones: Vec<String> = users
+        .iter()
+        .filter_map(|u| u.phone.as_ref().map(|p| p.as_str().to_string()))
+        .collect();
+    if !phones.is_empty() {
+        q.push(") OR phone IN (").bind_list(phones);
+    }
+    q.push(")");
+    let existing = rows(db.query_all_raw(q.statement(backend)).await?, |r| {
+        Ok((
+            r.try_get::<String>("", "email")?,
+            r.try_get::<String>("", "username")?,
+            r.try_get::<String>("", "phone")?,
+        ))
+    })?;
+    for (i, u) in users.iter().enumerate() {
+        let mut add = |field: &str, msg: &str| {
+            errors
+                .entry(row_key(i, field))
+                .or_default()
+                .push(msg.to_string())
+        };
+        if existing.iter().any(|(e, _, _)| e == u.email.as_str()) {
+            add("email", "A user with this email already exists.");
+        }
+        if let Some(n) = &u.username {
+            if existing
+                .iter()
+                .any(|(_, x, _)| *x == n.as_str().to_lowercase())
+            {
+                add("username", "This username is taken.");
+            }
+        }
+        if let Some(p) = &u.phone {
+            if existing.iter().any(|(_, _, x)| x == p.as_str()) {
+                add("phone", "This phone number belongs to another user.");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fields the edit form can change, as JSON (for the audit diff).
+const EDITABLE: [&str; 12] = [
+    "first_name",
+    "last_name",
+    "username",
+    "phone",
+    "job_title",
+    "company",
+    "address",
+    "language",
+    "role_id",
+    "balance",
+    "email_opt_in",
+    "note",
+];
+
+fn current_values(
+    r: &QueryResult,
+) -> Result<BTreeMap<&'static str, serde_json::Value>, ServiceError> {
+    let text = |c: &str| r.try_get::<String>("", c).map(|v| json!(v));
+    let opt = |c: &str| r.try_get::<Option<String>>("", c).map(|v| json!(v));
+    Ok(BTreeMap::from([
+        ("first_name", text("first_name")?),
+        ("last_name", text("last_name")?),
+        ("username", opt("username")?),
+        ("phone", opt("phone")?),
+        ("job_title", text("job_title")?),
+        ("company", text("company")?),
+        ("address", text("address")?),
+        ("language", text("language")?),
+        ("role_id", json!(r.try_get::<i64>("", "role_id")?)),
+        ("balance", json!(r.try_get::<i64>("", "balance")?)),
+        (
+            "email_opt_in",
+            json!(r.try_get::<bool>("", "email_opt_in")?),
+        ),
+        ("note", text("note")?),
+    ]))
+}
+
+fn edit_values(e: &UserEdit) -> BTreeMap<&'static str, serde_json::Value> {
+    BTreeMap::from([
+        ("first_name", json!(e.first_name)),
+        ("last_name", json!(e.last_name)),
+        ("username", json!(e.username.as_ref().map(|n| n.as_str()))),
+        ("phone", json!(e.phone.as_ref().map(|p| p.as_str()))),
+        ("job_title", json!(e.job_title)),
+        ("company", json!(e.company)),
+        ("address", json!(e.address)),
+        ("language", json!(e.language)),
+        ("role_id", json!(e.role_id)),
+        ("balance", json!(e.balance)),
+        ("email_opt_in", json!(e.email_opt_in)),
+        ("note", json!(e.note)),
+    ])
+}
+
+/// Saves the drawer's edit of user `id`. The form carries the version it was loaded
+/// with; if the user changed since, nothing is written and a `Conflict` says so.
+/// Email is not part of the form: it is fixed once created.
+pub async fn update_user(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+    form: UserEditForm,
+) -> Result<(), ServiceError> {
+    let edit = UserEdit::try_from(form).map_err(ServiceError::Validation)?;
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let mut q = Sql::new("SELECT * FROM users WHERE id = ");
+    q.bind(id);
+    let row = txn
+        .query_one_raw(q.statement(backend))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
+    let version: i32 = row.try_get("", "version")?;
+    let email: String = row.try_get("", "email")?;
+    if version != edit.version {
+        return Err(stale(&email));
+    }
+    let before = current_values(&row)?;
+    let after = edit_values(&edit);
+    let changed: Vec<&str> = EDITABLE
+        .into_iter()
+        .filter(|k| before.get(k) != after.get(k))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let mut errors = FieldErrors::new();
+    if changed.contains(&"role_id") {
+        if id == actor.id {
+            errors.insert(
+                "role".into(),
+                vec!["You cannot change your own role.".into()],
+            );
+        } else if let Err(ServiceError::Validation(e)) =
+            check_role_grant(&txn, actor, edit.role_id, "role").await
+        {
+            errors.extend(e);
+        }
+    }
+    for (field, value, message) in [
+        (
+            "username",
+            edit.username.as_ref().map(|n| n.as_str().to_lowercase()),
+            "This username is taken.",
+        ),
+        (
+            "phone",
+            edit.phone.as_ref().map(|p| p.as_str().to_string()),
+            "This phone number belongs to another user.",
+        ),
+    ] {
+        let Some(value) = value.filter(|_| changed.contains(&field)) else {
+            continue;
+        };
+        let column = if field == "username" {
+            "lower(username)"
+        } else {
+            "phone"
+        };
+        let mut q = Sql::new(&format!(
+            "SELECT count(*) AS n FROM users WHERE {column} = "
+        ));
+        q.bind(value).push(" AND id <> ").bind(id);
+        let n: i64 = txn
+            .query_one_raw(q.statement(backend))
+            .await?
+            .map(|r| r.try_get("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        if n > 0 {
+            errors.insert(field.into(), vec![message.into()]);
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let at = now();
+    let mut u = Sql::new("UPDATE users SET first_name = ");
+    u.bind(edit.first_name.as_str())
+        .push(", last_name = ")
+        .bind(edit.last_name.as_str())
+        .push(", username = ")
+        .bind(edit.username.as_ref().map(|n| n.as_str().to_string()))
+        .push(", phone = ")
+        .bind(edit.phone.as_ref().map(|p| p.as_str().to_string()))
+        .push(", job_title = ")
+        .bind(edit.job_title.as_str())
+        .push(", company = ")
+        .bind(edit.company.as_str())
+        .push(", address = ")
+        .bind(edit.address.as_str())
+        .push(", language = ")
+        .bind(edit.language.as_str())
+        .push(", role_id = ")
+        .bind(edit.role_id)
+        .push(", balance = ")
+        .bind(edit.balance)
+        .push(", note = ")
+        .bind(edit.note.as_str())
+        .push(", email_opt_in = ")
+        .bind(edit.email_opt_in);
+    if changed.contains(&"email_opt_in") {
+        u.push(", email_opt_in_changed_at = ").bind(at);
+    }
+    u.push(", updated_at = ")
+        .bind(at)
+        .push(", version = version + 1 WHERE id = ")
+        .bind(id)
+        .push(" AND version = ")
+        .bind(edit.version);
+    let result = txn
+        .execute_raw(u.statement(backend))
+        .await
+        .map_err(|e| unique_conflict(e, "The username or phone was just taken by another user."))?;
+    if result.rows_affected() == 0 {
+        return Err(stale(&email));
+    }
+    let pick = |m: &BTreeMap<&str, serde_json::Value>| {
+        serde_json::Value::Object(
+            changed
+                .iter()
+                .map(|k| (k.to_string(), m[k].clone()))
+                .collect(),
+        )
+    };
+    audit::record(
+        &txn,
+        actor,
+        "user.update",
+        Some((id, &email)),
+        Some(pick(&before)),
+        Some(pick(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn stale(email: &str) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "{email} was changed by someone else after you opened it. Your changes were not saved: \
+         reload to see the current values, then edit again."
+    ))
+}
+
+/// The two kinds of named labels a user can carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    Tags,
+    Groups,
+}
+
+impl Link {
+    fn table(self) -> &'static str {
+        match self {
+            Link::Tags => "tags",
+            Link::Groups => "groups",
+        }
+    }
+    fn join_table(self) -> &'static str {
+        match self {
+            Link::Tags => "user_tags",
+            Link::Groups => "user_groups",
+        }
+    }
+    fn key(self) -> &'static str {
+        match self {
+            Link::Tags => "tag_id",
+            Link::Groups => "group_id",
+        }
+    }
+    fn field(self) -> &'static str {
+        match self {
+            Link::Tags => "tags",
+            Link::Groups => "groups",
+        }
+    }
+}
+
+/// The tags or groups named (case-insensitively), creating those that do not exist.
+pub async fn ensure_named<C: ConnectionTrait>(
+    db: &C,
+    link: Link,
+    names: &[String],
+) -> Result<Vec<NamedRef>, ServiceError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let table = link.table();
+    let mut insert = Sql::new(&format!("INSERT INTO {table} (name, created_at) VALUES "));
+    let at = now();
+    for (i, n) in names.iter().enumerate() {
+        insert
+            .push(if i == 0 { "(" } else { ", (" })
+            .bind(n.as_str())
+            .push(", ")
+            .bind(at)
+            .push(")");
+    }
+    insert.push(" ON CONFLICT DO NOTHING");
+    db.execute_raw(insert.statement(backend)).await?;
+    let mut q = Sql::new(&format!(
+        "SELECT id, name FROM {table} WHERE lower(name) IN ("
+    ));
+    q.bind_list(names.iter().map(|n| n.to_lowercase()))
+        .push(")");
+    let found = rows(db.query_all_raw(q.statement(backend)).await?, |r| {
+        Ok(NamedRef {
+            id: r.try_get("", "id")?,
+            name: r.try_get("", "name")?,
+        })
+    })?;
+    // In the order asked for.
+    Ok(names
+        .iter()
+        .filter_map(|n| {
+            found
+                .iter()
+                .find(|f| f.name.to_lowercase() == n.to_lowercase())
+                .cloned()
+        })
+        .collect())
+}
+
+async fn link_all<C: ConnectionTrait>(
+    db: &C,
+    link: Link,
+    user_id: i64,
+    refs: &[NamedRef],
+) -> Result<(), ServiceError> {
+    if refs.is_empty() {
+        return Ok(());
+    }
+    let mut s = Sql::new(&format!(
+        "INSERT INTO {} (user_id, {}) VALUES ",
+        link.join_table(),
+        link.key()
+    ));
+    for (i, r) in refs.iter().enumerate() {
+        s.push(if i == 0 { "(" } else { ", (" })
+            .bind(user_id)
+            .push(", ")
+            .bind(r.id)
+            .push(")");
+    }
+    s.push(" ON CONFLICT DO NOTHING");
+    db.execute_raw(s.statement(db.get_database_backend()))
+        .await?;
+    Ok(())
+}
+
+async fn linked<C: ConnectionTrait>(
+    db: &C,
+    link: Link,
+    user_id: i64,
+) -> Result<Vec<NamedRef>, ServiceError> {
+    let mut q = Sql::new(&format!(
+        "SELECT t.id, t.name FROM {} t JOIN {} j ON j.{} = t.id WHERE j.user_id = ",
+        link.table(),
+        link.join_table(),
+        link.key()
+    ));
+    q.bind(user_id).push(" ORDER BY lower(t.name)");
+    rows(
+        db.query_all_raw(q.statement(db.get_database_backend()))
+            .await?,
+        |r| {
+            Ok(NamedRef {
+                id: r.try_get("", "id")?,
+                name: r.try_get("", "name")?,
+            })
+        },
+    )
+}
+
+/// Gives user `id` exactly these tags (or groups), creating missing ones; returns
+/// the user's new set.
+pub async fn set_links(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    link: Link,
+    id: i64,
+    names: &[String],
+) -> Result<Vec<NamedRef>, ServiceError> {
+    let names = clean_names(names).map_err(|e| ServiceError::field(link.field(), e))?;
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let email = user_email(&txn, id).await?;
+    let before = linked(&txn, link, id).await?;
+    let wanted = ensure_named(&txn, link, &names).await?;
+    let mut del = Sql::new(&format!(
+        "DELETE FROM {} WHERE user_id = ",
+        link.join_table()
+    ));
+    del.bind(id);
+    if !wanted.is_empty() {
+        del.push(&format!(" AND {} NOT IN (", link.key()))
+            .bind_list(wanted.iter().map(|w| w.id))
+            .push(")");
+    }
+    txn.execute_raw(del.statement(backend)).await?;
+    link_all(&txn, link, id, &wanted).await?;
+    let after = linked(&txn, link, id).await?;
+    if before != after {
+        let names = |v: &[NamedRef]| json!({ link.field(): v.iter().map(|r| r.name.clone()).collect::<Vec<_>>() });
+        audit::record(
+            &txn,
+            actor,
+            &format!("user.{}", link.field()),
+            Some((id, &email)),
+            Some(names(&before)),
+            Some(names(&after)),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// The email of user `id`, or `NotFound`.
+pub async fn user_email<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, ServiceError> {
+    let mut q = Sql::new("SELECT email FROM users WHERE id = ");
+    q.bind(id);
+    Ok(db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?
+        .try_get("", "email")?)
+}
+
+/// Removes one of the user's devices.
+pub async fn remove_device(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    user_id: i64,
+    device_id: i64,
+) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let email = user_email(&txn, user_id).await?;
+    let mut q = Sql::new("SELECT name, platform FROM devices WHERE id = ");
+    q.bind(device_id).push(" AND user_id = ").bind(user_id);
+    let row = txn
+        .query_one_raw(q.statement(backend))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("That device".into()))?;
+    let before = json!({ "device": row.try_get::<String>("", "name")?, "platform": row.try_get::<String>("", "platform")? });
+    let mut d = Sql::new("DELETE FROM devices WHERE id = ");
+    d.bind(device_id);
+    txn.execute_raw(d.statement(backend)).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.device_remove",
+        Some((user_id, &email)),
+        Some(before),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Admin comments on user `id`, newest first.
+pub async fn comments<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+) -> Result<Vec<CommentInfo>, ServiceError> {
+    user_email(db, user_id).await?;
+    let mut q = Sql::new(
+        "SELECT c.id, c.author_id, c.body, c.created_at, \
+         coalesce(nullif(trim(a.first_name || ' ' || a.last_name), ''), a.email, 'Deleted admin') AS author \
+         FROM comments c LEFT JOIN users a ON a.id = c.author_id WHERE c.user_id = ",
+    );
+    q.bind(user_id)
+        .push(" ORDER BY c.created_at DESC, c.id DESC");
+    rows(
+        db.query_all_raw(q.statement(db.get_database_backend()))
+            .await?,
+        |r| {
+            Ok(CommentInfo {
+                id: r.try_get("", "id")?,
+                author_id: r.try_get("", "author_id")?,
+                author: r.try_get("", "author")?,
+                body: r.try_get("", "body")?,
+                created_at: r.try_get("", "created_at")?,
+            })
+        },
+    )
+}
+
+/// Adds a comment by the actor on user `id`.
+pub async fn add_comment(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    user_id: i64,
+    body: &str,
+) -> Result<(), ServiceError> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(ServiceError::field("comment", "Write something first."));
+    }
+    if body.chars().count() > 5000 {
+        return Err(ServiceError::field(
+            "comment",
+            "Use at most 5000 characters.",
+        ));
+    }
+    let txn = db.begin().await?;
+    let email = user_email(&txn, user_id).await?;
+    let mut s = Sql::new("INSERT INTO comments (user_id, author_id, body, created_at) VALUES (");
+    s.bind(user_id)
+        .push(", ")
+        .bind(actor.id)
+        .push(", ")
+        .bind(body)
+        .push(", ")
+        .bind(now())
+        .push(")");
+    txn.execute_raw(s.statement(txn.get_database_backend()))
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.comment_add",
+        Some((user_id, &email)),
+        None,
+        Some(json!({ "comment": body })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a comment; admins delete only their own.
+pub async fn delete_comment(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    comment_id: i64,
+) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let mut q = Sql::new("SELECT c.user_id, c.author_id, c.body, u.email FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = ");
+    q.bind(comment_id);
+    let row = txn
+        .query_one_raw(q.statement(backend))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("That comment".into()))?;
+    if row.try_get::<Option<i64>>("", "author_id")? != Some(actor.id) {
+        return Err(ServiceError::Forbidden(
+            "deleting comments of other admins".into(),
+        ));
+    }
+    let user_id: i64 = row.try_get("", "user_id")?;
+    let email: String = row.try_get("", "email")?;
+    let mut d = Sql::new("DELETE FROM comments WHERE id = ");
+    d.bind(comment_id);
+    txn.execute_raw(d.statement(backend)).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.comment_delete",
+        Some((user_id, &email)),
+        Some(json!({ "comment": row.try_get::<String>("", "body")? })),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The SQL expression for a JSON snapshot of a users row, for audit entries.
+pub fn user_snapshot_expr(backend: DbBackend) -> String {
+    format!(
+        "{}('email', users.email, 'first_name', users.first_name, 'last_name', users.last_name, \
+         'username', users.username, 'phone', users.phone, 'status', users.status, 'role_id', users.role_id)",
+        audit::json_object_fn(backend)
+    )
+}
