@@ -14,6 +14,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::user_drawer::UserDrawer;
+use pages::groups::GroupsPage;
 use pages::login::LoginPage;
 use pages::users::{UsersIndex, UsersPage};
 
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!(":id") view=UserDrawer ssr=SsrMode::Async/>
                     <Route path=path!("") view=UsersIndex ssr=SsrMode::Async/>
                 </ParentRoute>
+                <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/users"/> }/>
             </Routes>
         </Router>

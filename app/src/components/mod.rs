@@ -1,10 +1,17 @@
 //! Reusable pieces of the users page.
 
+pub mod bulk_bar;
+pub mod chip_picker;
 pub mod column_chooser;
+pub mod keyboard;
+pub mod new_user;
+pub mod notices;
+pub mod row_menu;
 pub mod format;
 pub mod pagination;
 pub mod user_drawer;
 pub mod user_filters;
+pub mod user_panel;
 pub mod users_table;
 
 use leptos::prelude::*;
@@ -69,4 +76,62 @@ pub fn close_when_focus_leaves(ev: &leptos::ev::FocusEvent, set_open: WriteSigna
     if !next.is_some_and(|n| wrapper.contains(Some(&n))) {
         set_open.set(false);
     }
+}
+
+/// State shared by everything on the users page: who is signed in, which rows are
+/// checked, the notices shown, and a counter that makes the table and the drawer
+/// fetch again after a command changed users.
+#[derive(Clone, Copy)]
+pub struct UsersCtx {
+    pub me: StoredValue<crate::domain::AdminInfo>,
+    /// Bumped after every successful command.
+    pub revision: RwSignal<u64>,
+    pub selected: RwSignal<std::collections::BTreeSet<i64>>,
+    /// "Select all N matching": the bulk bar applies to the whole filter.
+    pub all_matching: RwSignal<bool>,
+    pub notices: RwSignal<Vec<notices::Notice>>,
+    /// The "New user" dialog is open.
+    pub creating: RwSignal<bool>,
+    /// A delete waiting for the admin's confirmation.
+    pub confirm: RwSignal<Option<row_menu::DeleteTarget>>,
+    /// The keyboard help is open.
+    pub help: RwSignal<bool>,
+}
+
+impl UsersCtx {
+    pub fn new(me: crate::domain::AdminInfo) -> Self {
+        UsersCtx {
+            me: StoredValue::new(me),
+            revision: RwSignal::new(0),
+            selected: RwSignal::new(Default::default()),
+            all_matching: RwSignal::new(false),
+            notices: RwSignal::new(Vec::new()),
+            creating: RwSignal::new(false),
+            confirm: RwSignal::new(None),
+            help: RwSignal::new(false),
+        }
+    }
+
+    /// Whether the signed-in admin's role grants `permission` (the server checks again).
+    pub fn can(&self, permission: &str) -> bool {
+        self.me
+            .with_value(|me| me.permissions.iter().any(|p| p == permission))
+    }
+
+    /// The table and the drawer fetch again.
+    pub fn changed(&self) {
+        self.revision.update(|r| *r += 1);
+    }
+
+    pub fn notify(&self, text: impl Into<String>) {
+        notices::push(self.notices, notices::Notice::info(text));
+    }
+
+    pub fn alert(&self, text: impl Into<String>) {
+        notices::push(self.notices, notices::Notice::error(text));
+    }
+}
+
+pub fn use_users_ctx() -> UsersCtx {
+    expect_context::<UsersCtx>()
 }

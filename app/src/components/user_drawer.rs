@@ -4,19 +4,22 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use super::format;
 use super::{use_go, use_user_query};
 use crate::api::users::get_user;
-use crate::domain::user::format_balance;
-use crate::domain::{AppError, UserDetail};
+use crate::domain::AppError;
+
+pub use super::user_panel::UserPanel;
 
 #[component]
 pub fn UserDrawer() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").and_then(|s| s.parse::<i64>().ok()));
+    // Fetched again after this drawer's own commands (`reload`), not after every
+    // change on the page, so an edit in progress is never replaced under the admin.
+    let reload = RwSignal::new(0u64);
     let user = Resource::new(
-        move || id.get(),
-        |id| async move {
+        move || (id.get(), reload.get()),
+        |(id, _)| async move {
             match id {
                 Some(id) => get_user(id).await,
                 None => Err(AppError::NotFound("That user".into())),
@@ -76,7 +79,7 @@ pub fn UserDrawer() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(u) => view! { {head(u.display_name())} <UserFields user=u/> }.into_any(),
+                        Ok(u) => view! { {head(u.display_name())} <UserPanel user=u reload/> }.into_any(),
                         Err(e) => view! {
                             {head("User not available".to_string())}
                             <p class="drawer-body state error" role="alert">{e.to_string()}</p>
@@ -121,89 +124,3 @@ fn keep_focus_inside(ev: &web_sys::KeyboardEvent, panel: NodeRef<leptos::html::A
     }
 }
 
-#[component]
-fn UserFields(user: UserDetail) -> impl IntoView {
-    let or_dash = |s: &str| {
-        if s.trim().is_empty() {
-            "—".to_string()
-        } else {
-            s.to_string()
-        }
-    };
-    let fields: Vec<(&str, String)> = vec![
-        ("ID", user.id.to_string()),
-        ("Email", user.email.clone()),
-        ("Username", or_dash(user.username.as_deref().unwrap_or(""))),
-        ("Phone", or_dash(user.phone.as_deref().unwrap_or(""))),
-        ("First name", or_dash(&user.first_name)),
-        ("Last name", or_dash(&user.last_name)),
-        ("Job title", or_dash(&user.job_title)),
-        ("Company", or_dash(&user.company)),
-        ("Address", or_dash(&user.address)),
-        ("Language", user.language.clone()),
-        ("Status", user.status.label().to_string()),
-        ("Role", user.role.name.clone()),
-        ("Balance", format_balance(user.balance)),
-        (
-            "Email communication",
-            format!(
-                "{} (changed {})",
-                if user.email_opt_in {
-                    "Opted in"
-                } else {
-                    "Opted out"
-                },
-                format::opt_date_time(&user.email_opt_in_changed_at)
-            ),
-        ),
-        (
-            "Password",
-            if user.has_password { "Set" } else { "Not set" }.to_string(),
-        ),
-        ("Signup source", user.signup_source.replace('_', " ")),
-        ("Signed up", format::date_time(&user.created_at)),
-        ("Last access", format::opt_date_time(&user.last_access_at)),
-        ("Updated", format::date_time(&user.updated_at)),
-        ("Private note", or_dash(&user.note)),
-    ];
-    view! {
-        <div class="drawer-body">
-            <dl class="fields">
-                {fields.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
-            </dl>
-            <section aria-labelledby="drawer-tags">
-                <h3 id="drawer-tags">"Tags"</h3>
-                {if user.tags.is_empty() {
-                    view! { <p class="muted">"No tags."</p> }.into_any()
-                } else {
-                    view! { <ul class="chips" aria-label="Tags">{user.tags.iter().map(|t| view! { <li class="chip">{t.name.clone()}</li> }).collect_view()}</ul> }.into_any()
-                }}
-            </section>
-            <section aria-labelledby="drawer-groups">
-                <h3 id="drawer-groups">"Groups"</h3>
-                {if user.groups.is_empty() {
-                    view! { <p class="muted">"Not in any group."</p> }.into_any()
-                } else {
-                    view! { <ul class="chips" aria-label="Groups">{user.groups.iter().map(|g| view! { <li class="chip">{g.name.clone()}</li> }).collect_view()}</ul> }.into_any()
-                }}
-            </section>
-            <section aria-labelledby="drawer-devices">
-                <h3 id="drawer-devices">"Devices"</h3>
-                {if user.devices.is_empty() {
-                    view! { <p class="muted">"No devices."</p> }.into_any()
-                } else {
-                    view! {
-                        <table class="devices" aria-labelledby="drawer-devices">
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Platform"</th><th scope="col">"Last seen"</th></tr></thead>
-                            <tbody>
-                                {user.devices.iter().map(|d| view! {
-                                    <tr><td>{d.name.clone()}</td><td>{d.platform.clone()}</td><td>{format::opt_date_time(&d.last_seen_at)}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any()
-                }}
-            </section>
-        </div>
-    }
-}

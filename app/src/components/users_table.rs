@@ -3,9 +3,11 @@
 
 use leptos::prelude::*;
 
+use super::bulk_bar::BulkBar;
 use super::format;
 use super::pagination::Pagination;
-use super::{use_go, use_user_query};
+use super::row_menu::{RowMenu, StatusCell, TagsCell};
+use super::{use_go, use_user_query, use_users_ctx};
 use crate::api::users::list_users;
 use crate::domain::user::format_balance;
 use crate::domain::{AppError, Column, SortDir, UserPage, UserQuery, UserRow};
@@ -14,12 +16,30 @@ use crate::pages::users::HiddenColumns;
 #[component]
 pub fn UsersTable() -> impl IntoView {
     let query = use_user_query();
+    let ctx = use_users_ctx();
     let fetch_key = Memo::new(move |_| query.get().for_fetch());
+    // Other filters mean other users: the selection starts afresh (paging and sorting
+    // keep it, so rows can be checked across pages).
+    Effect::new(move |prev: Option<UserQuery>| {
+        let filters = UserQuery {
+            page: 1,
+            per_page: 25,
+            sort: Default::default(),
+            dir: crate::domain::SortDir::Desc,
+            ..fetch_key.get()
+        };
+        if prev.is_some_and(|p| p != filters) {
+            ctx.selected.set(Default::default());
+            ctx.all_matching.set(false);
+        }
+        filters
+    });
     // The resource answers with the query it was fetched for, so the table can tell
-    // when the rows shown are older than the URL (the "updating" state).
+    // when the rows shown are older than the URL (the "updating" state). A command
+    // that changed users bumps `revision`, and the page is fetched again.
     let page = Resource::new(
-        move || fetch_key.get(),
-        |q: UserQuery| async move {
+        move || (fetch_key.get(), ctx.revision.get()),
+        |(q, _): (UserQuery, u64)| async move {
             let result = list_users(q.clone()).await;
             (q, result)
         },
@@ -60,6 +80,49 @@ pub fn UsersTable() -> impl IntoView {
 #[component]
 fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) -> impl IntoView {
     let query = use_user_query();
+    let ctx = use_users_ctx();
+    let page_ids: Vec<i64> = data.rows.iter().map(|r| r.id).collect();
+    let all_on_page = {
+        let ids = page_ids.clone();
+        move || !ids.is_empty() && (ctx.all_matching.get() || ctx.selected.with(|s| ids.iter().all(|id| s.contains(id))))
+    };
+    let toggle_page = {
+        let ids = page_ids.clone();
+        move |on: bool| {
+            ctx.all_matching.set(false);
+            ctx.selected.update(|s| {
+                for id in &ids {
+                    if on {
+                        s.insert(*id);
+                    } else {
+                        s.remove(id);
+                    }
+                }
+            })
+        }
+    };
+    // Shift-click checks the range since the last checked row.
+    let last_checked = StoredValue::new(None::<usize>);
+    let ids_for_range = StoredValue::new(page_ids.clone());
+    let check_row = move |index: usize, id: i64, on: bool, shift: bool| {
+        ctx.all_matching.set(false);
+        let from = last_checked.get_value().filter(|_| shift);
+        ctx.selected.update(|s| {
+            let ids = ids_for_range.get_value();
+            let range: Vec<i64> = match from {
+                Some(f) => ids[f.min(index)..=f.max(index)].to_vec(),
+                None => vec![id],
+            };
+            for rid in range {
+                if on {
+                    s.insert(rid);
+                } else {
+                    s.remove(&rid);
+                }
+            }
+        });
+        last_checked.set_value(Some(index));
+    };
     let go = use_go();
     let total = data.total;
     let rows = data.rows.clone();
@@ -77,6 +140,7 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
     let clear = move |_| go.to(query.get_untracked().without_filters(), false);
 
     view! {
+        <BulkBar total page_ids=page_ids.clone()/>
         <p class="total" role="status" aria-live="polite">
             {format::count(total)} {if total == 1 { " user" } else { " users" }}
             <span class="updating" aria-hidden=move || (!pending.get()).to_string()>
@@ -87,23 +151,41 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
             <table aria-label="Users" aria-busy=move || pending.get().to_string() aria-rowcount=total.to_string()>
                 <thead>
                     <tr>
+                        <th scope="col" class="select-col">
+                            <input type="checkbox" aria-label="Select all on this page"
+                                prop:checked=all_on_page.clone()
+                                on:change=move |ev| toggle_page(event_target_checked(&ev))/>
+                        </th>
                         {move || visible.get().into_iter().map(|c| view! { <HeaderCell column=c/> }).collect_view()}
+                        <th scope="col" class="actions-col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|row| {
+                    {rows.into_iter().enumerate().map(|(index, row)| {
                         let id = row.id;
-                        let label = format!("{} ({})", row.display_name(), row.email);
+                        let name = row.display_name();
+                        let label = format!("{} ({})", name, row.email);
                         let row = std::sync::Arc::new(row);
+                        let checked = move || ctx.all_matching.get() || ctx.selected.with(|s| s.contains(&id));
                         view! {
                             <tr tabindex="0" class="row-link" id=row_dom_id(id)
+                                class:selected=checked
                                 aria-label=label
                                 on:click=move |_| open_user(id)
-                                on:keydown=move |ev| if ev.key() == "Enter" { ev.prevent_default(); open_user(id) }>
+                                on:keydown=move |ev| if ev.key() == "Enter" && ev.target() == ev.current_target() { ev.prevent_default(); open_user(id) }>
+                                <td class="select-col" on:click=|ev| ev.stop_propagation()>
+                                    <input type="checkbox" aria-label=format!("Select {name}")
+                                        prop:checked=checked
+                                        on:click=move |ev| {
+                                            ev.stop_propagation();
+                                            check_row(index, id, event_target_checked(&ev), ev.shift_key());
+                                        }/>
+                                </td>
                                 {move || {
                                     let row = row.clone();
                                     visible.get().into_iter().map(move |c| cell(c, &row)).collect_view()
                                 }}
+                                <td class="actions-col"><RowMenu id name=name.clone()/></td>
                             </tr>
                         }
                     }).collect_view()}
@@ -142,14 +224,14 @@ fn cell(column: Column, row: &UserRow) -> AnyView {
             view! { <td class="nowrap">{row.phone.clone().unwrap_or_default()}</td> }.into_any()
         }
         Column::Status => {
-            let s = row.status;
-            view! { <td><span class=format!("badge status-{}", s.as_str())>{s.label()}</span></td> }
-                .into_any()
+            view! { <td><StatusCell id=row.id name=row.display_name() status=row.status/></td> }.into_any()
         }
         Column::Role => view! { <td>{row.role.clone()}</td> }.into_any(),
         Column::Balance => view! { <td class="num">{format_balance(row.balance)}</td> }.into_any(),
         Column::Devices => view! { <td class="num">{row.devices}</td> }.into_any(),
-        Column::Tags => view! { <td class="num">{row.tags}</td> }.into_any(),
+        Column::Tags => {
+            view! { <td class="num"><TagsCell id=row.id name=row.display_name() count=row.tags/></td> }.into_any()
+        }
         Column::SignupDate => {
             view! { <td class="nowrap">{format::date(&row.created_at)}</td> }.into_any()
         }
@@ -218,7 +300,7 @@ fn TableSkeleton(columns: usize) -> impl IntoView {
         <table aria-label="Users" aria-busy="true" class="skeleton">
             <tbody>
                 {(0..8).map(|_| view! {
-                    <tr>{(0..columns).map(|_| view! { <td><span class="bone"></span></td> }).collect_view()}</tr>
+                    <tr>{(0..columns + 2).map(|_| view! { <td><span class="bone"></span></td> }).collect_view()}</tr>
                 }).collect_view()}
             </tbody>
         </table>

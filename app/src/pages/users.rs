@@ -7,10 +7,15 @@ use leptos_router::hooks::use_location;
 use crate::api::auth::{current_admin, sign_out};
 use crate::api::users::get_hidden_columns;
 use crate::components::column_chooser::ColumnChooser;
-use crate::components::use_user_query;
+use crate::components::keyboard::{use_users_keys, KeyboardHelp};
+use crate::components::new_user::NewUserDialog;
+use crate::components::notices::Notices;
+use crate::components::row_menu::ConfirmDelete;
 use crate::components::user_filters::UserFilters;
 use crate::components::users_table::UsersTable;
-use crate::domain::{AppError, Column};
+use crate::components::{use_user_query, UsersCtx};
+use crate::domain::permissions::USERS_WRITE;
+use crate::domain::{AdminInfo, AppError, Column};
 
 /// Columns hidden in the current view: the URL's choice, else the admin's saved one.
 #[derive(Clone, Copy)]
@@ -44,13 +49,6 @@ pub fn UsersPage() -> impl IntoView {
     // dialog is modal for the keyboard and for assistive technology alike.
     let drawer_open = move || location.pathname.read().trim_end_matches('/') != "/users";
 
-    let do_sign_out = Action::new(|_: &()| sign_out());
-    Effect::new(move |_| {
-        if do_sign_out.value().get().is_some() {
-            let _ = window().location().set_href("/login");
-        }
-    });
-
     view! {
         <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -59,32 +57,74 @@ pub fn UsersPage() -> impl IntoView {
                     Err(e) => view! {
                         <main class="center-page"><p role="alert">{e.to_string()}</p></main>
                     }.into_any(),
-                    Ok(me) => view! {
-                        <div class="app">
-                            <header class="topbar" inert=drawer_open>
-                                <a class="brand" href="/users">"Roster"</a>
-                                <nav aria-label="Main"><a href="/users" aria-current="page">"Users"</a></nav>
-                                <div class="me">
-                                    <span class="me-name" title=me.email.clone()>{me.name.clone()}" · "{me.role.clone()}</span>
-                                    <button type="button" class="ghost" on:click=move |_| { do_sign_out.dispatch(()); }>
-                                        "Sign out"
-                                    </button>
-                                </div>
-                            </header>
-                            <main class="users-main" inert=drawer_open>
-                                <div class="page-head">
-                                    <h1>"Users"</h1>
-                                    <ColumnChooser/>
-                                </div>
-                                <UserFilters/>
-                                <UsersTable/>
-                            </main>
-                            <Outlet/>
-                        </div>
-                    }.into_any(),
+                    Ok(me) => view! { <UsersWorkspace me drawer_open=Signal::derive(drawer_open)/> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The signed-in users page: the shared state, the table, and the dialogs over it.
+#[component]
+fn UsersWorkspace(me: AdminInfo, drawer_open: Signal<bool>) -> impl IntoView {
+    let ctx = UsersCtx::new(me.clone());
+    provide_context(ctx);
+    use_users_keys();
+    let can_write = ctx.can(USERS_WRITE);
+    let overlay = move || drawer_open.get() || ctx.creating.get() || ctx.confirm.read().is_some() || ctx.help.get();
+    view! {
+        <div class="app">
+            <TopBar me current="users" inert=Signal::derive(overlay)/>
+            <main class="users-main" inert=overlay>
+                <div class="page-head">
+                    <h1>"Users"</h1>
+                    <div class="head-actions">
+                        <button type="button" class="ghost" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"
+                            on:click=move |_| ctx.help.set(true)>"?"</button>
+                        <ColumnChooser/>
+                        {can_write.then(|| view! {
+                            <button type="button" class="primary" on:click=move |_| ctx.creating.set(true)>"New user"</button>
+                        })}
+                    </div>
+                </div>
+                <UserFilters/>
+                <UsersTable/>
+            </main>
+            <Outlet/>
+            <NewUserDialog/>
+            <ConfirmDelete/>
+            <KeyboardHelp/>
+            <Notices/>
+        </div>
+    }
+}
+
+/// The dark bar on every signed-in page: navigation and the signed-in admin.
+#[component]
+pub fn TopBar(me: AdminInfo, current: &'static str, #[prop(into)] inert: Signal<bool>) -> impl IntoView {
+    let do_sign_out = Action::new(|_: &()| sign_out());
+    Effect::new(move |_| {
+        if do_sign_out.value().get().is_some() {
+            let _ = window().location().set_href("/login");
+        }
+    });
+    let link = move |href: &'static str, key: &'static str, label: &'static str| {
+        view! { <a href=href aria-current=(current == key).then_some("page")>{label}</a> }
+    };
+    view! {
+        <header class="topbar" inert=move || inert.get()>
+            <a class="brand" href="/users">"Roster"</a>
+            <nav aria-label="Main">
+                {link("/users", "users", "Users")}
+                {link("/groups", "groups", "Groups")}
+            </nav>
+            <div class="me">
+                <span class="me-name" title=me.email.clone()>{me.name.clone()}" · "{me.role.clone()}</span>
+                <button type="button" class="ghost" on:click=move |_| { do_sign_out.dispatch(()); }>
+                    "Sign out"
+                </button>
+            </div>
+        </header>
     }
 }
 

@@ -1,0 +1,258 @@
+//! Commands in a table row: the status menu, the tags popover, the "⋯" menu, and the
+//! delete confirmation (shared with the drawer and the bulk bar).
+
+use leptos::prelude::*;
+
+use super::chip_picker::ChipPicker;
+use super::notices::{push, Notice};
+use super::{use_go, use_user_query, use_users_ctx};
+use crate::api::lifecycle::{bulk_users, delete_user, set_user_status, set_user_tags};
+use crate::api::users::{get_user, list_tags};
+use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
+use crate::domain::{BulkAction, Selection, Status};
+
+/// What a confirmed delete removes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeleteTarget {
+    One { id: i64, name: String },
+    Many { selection: Selection, count: u64 },
+}
+
+impl DeleteTarget {
+    fn title(&self) -> String {
+        match self {
+            DeleteTarget::One { name, .. } => format!("Delete {name}?"),
+            DeleteTarget::Many { count: 1, .. } => "Delete 1 user?".to_string(),
+            DeleteTarget::Many { count, .. } => {
+                format!("Delete {} users?", super::format::count(*count))
+            }
+        }
+    }
+}
+
+/// The status of one user as a menu: Active / Banned (Invited while invited).
+#[component]
+pub fn StatusCell(id: i64, name: String, status: Status) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let set = Action::new(move |s: &Status| set_user_status(id, *s));
+    let name_for_effect = name.clone();
+    Effect::new(move |_| {
+        if let Some(result) = set.value().get() {
+            match result {
+                Ok(()) => {
+                    ctx.changed();
+                    ctx.notify(format!("{name_for_effect} is now {}.", set.input().get_untracked().map(|s| s.label().to_lowercase()).unwrap_or_default()));
+                }
+                Err(e) => {
+                    ctx.alert(format!("Could not change the status of {name_for_effect}: {e}"));
+                    ctx.changed();
+                }
+            }
+        }
+    });
+    if !ctx.can(USERS_WRITE) {
+        return view! { <span class=format!("badge status-{}", status.as_str())>{status.label()}</span> }
+            .into_any();
+    }
+    let choices: Vec<Status> = if status == Status::Invited {
+        Status::ALL.to_vec()
+    } else {
+        vec![Status::Active, Status::Banned]
+    };
+    view! {
+        <select class=format!("status-select status-{}", status.as_str()) aria-label=format!("Status of {name}")
+            on:click=|ev| ev.stop_propagation()
+            on:keydown=|ev| ev.stop_propagation()
+            on:change=move |ev| {
+                if let Some(s) = Status::parse(&event_target_value(&ev)) {
+                    set.dispatch(s);
+                }
+            }>
+            {choices.into_iter().map(|s| view! {
+                <option value=s.as_str() selected=s == status>{s.label()}</option>
+            }).collect_view()}
+        </select>
+    }
+    .into_any()
+}
+
+/// The tag count, opening a popover to add and remove the user's tags.
+#[component]
+pub fn TagsCell(id: i64, name: String, count: i64) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let (open, set_open) = signal(false);
+    let popover_id = format!("tags-of-{id}");
+    view! {
+        <div class="popover-anchor inline" on:click=|ev| ev.stop_propagation()
+            on:keydown=|ev| ev.stop_propagation()
+            on:focusout=move |ev| super::close_when_focus_leaves(&ev, set_open)>
+            <button type="button" class="ghost count" aria-label=format!("Tags of {name}: {count}")
+                aria-expanded=move || open.get().to_string() aria-controls=popover_id.clone()
+                disabled=!ctx.can(USERS_WRITE) && count == 0
+                on:click=move |_| set_open.update(|o| *o = !*o)>
+                {count}
+            </button>
+            <Show when=move || open.get()>
+                <div id=format!("tags-of-{id}") class="popover right wide" role="group" aria-label=format!("Tags of {name}")
+                    on:keydown=move |ev| if ev.key() == "Escape" { ev.stop_propagation(); set_open.set(false) }>
+                    <UserTagsEditor id/>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// Loads a user's tags and edits them with a [`ChipPicker`]; each change saves.
+#[component]
+pub fn UserTagsEditor(id: i64) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let all = Resource::new(move || ctx.revision.get(), |_| list_tags());
+    let current = Resource::new(move || ctx.revision.get(), move |_| get_user(id));
+    let save = Action::new(move |names: &Vec<String>| set_user_tags(id, names.clone()));
+    let (chosen, set_chosen) = signal(Vec::<String>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(user)) = current.get() {
+            set_chosen.set(user.tags.into_iter().map(|t| t.name).collect());
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            match result {
+                Ok(tags) => {
+                    set_chosen.set(tags.into_iter().map(|t| t.name).collect());
+                    ctx.changed();
+                }
+                Err(e) => ctx.alert(format!("The tags were not saved: {e}")),
+            }
+        }
+    });
+    let options = Signal::derive(move || {
+        all.get()
+            .and_then(Result::ok)
+            .map(|l| l.into_iter().map(|t| t.name).collect())
+            .unwrap_or_default()
+    });
+    view! {
+        <ChipPicker kind="tag" id="row-tags" options selected=chosen
+            disabled=Signal::derive(move || !ctx.can(USERS_WRITE) || save.pending().get())
+            on_change=Callback::new(move |names: Vec<String>| {
+                set_chosen.set(names.clone());
+                save.dispatch(names);
+            })/>
+        <p class="muted small" role="status">{move || if save.pending().get() { "Saving…" } else { "" }}</p>
+    }
+}
+
+/// The row's "⋯" menu: open the user, delete them.
+#[component]
+pub fn RowMenu(id: i64, name: String) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let query = use_user_query();
+    let go = use_go();
+    let (open, set_open) = signal(false);
+    let menu_id = format!("row-menu-{id}");
+    let open_user = move || {
+        let qs = query.get_untracked().to_query_string();
+        go.path(&if qs.is_empty() { format!("/users/{id}") } else { format!("/users/{id}?{qs}") }, false);
+    };
+    let label = format!("Actions for {name}");
+    view! {
+        <div class="popover-anchor inline" on:click=|ev| ev.stop_propagation()
+            on:keydown=move |ev| { ev.stop_propagation(); if ev.key() == "Escape" { set_open.set(false) } }
+            on:focusout=move |ev| super::close_when_focus_leaves(&ev, set_open)>
+            <button type="button" class="ghost icon" aria-label=label.clone() aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string() aria-controls=menu_id.clone()
+                on:click=move |_| set_open.update(|o| *o = !*o)>"⋯"</button>
+            <Show when=move || open.get()>
+                <div id=format!("row-menu-{id}") class="popover right menu" role="menu" aria-label=label.clone()>
+                    <button type="button" role="menuitem" on:click=move |_| { set_open.set(false); open_user() }>"Open"</button>
+                    {ctx.can(USERS_DELETE).then(|| {
+                        let name = name.clone();
+                        view! {
+                            <button type="button" role="menuitem" class="danger" on:click=move |_| {
+                                set_open.set(false);
+                                ctx.confirm.set(Some(DeleteTarget::One { id, name: name.clone() }));
+                            }>"Delete…"</button>
+                        }
+                    })}
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// The confirmation before a delete, then the delete itself and the Undo notice.
+#[component]
+pub fn ConfirmDelete() -> impl IntoView {
+    let ctx = use_users_ctx();
+    let query = use_user_query();
+    let go = use_go();
+    let location = leptos_router::hooks::use_location();
+    let run = Action::new(|target: &DeleteTarget| {
+        let target = target.clone();
+        async move {
+            match &target {
+                DeleteTarget::One { id, .. } => delete_user(*id).await.map(|d| (target, 1, d)),
+                DeleteTarget::Many { selection, .. } => bulk_users(selection.clone(), BulkAction::Delete)
+                    .await
+                    .map(|r| (target, r.affected, r.deletion_id.unwrap_or_default())),
+            }
+        }
+    });
+    let (error, set_error) = signal(None::<String>);
+    Effect::new(move |_| {
+        if let Some(result) = run.value().get() {
+            match result {
+                Ok((target, n, deletion)) => {
+                    ctx.confirm.set(None);
+                    ctx.selected.set(Default::default());
+                    ctx.all_matching.set(false);
+                    let text = match (&target, n) {
+                        (DeleteTarget::One { name, .. }, _) => format!("{name} was deleted."),
+                        (_, 1) => "1 user was deleted.".to_string(),
+                        (_, n) => format!("{} users were deleted.", super::format::count(n)),
+                    };
+                    push(ctx.notices, Notice::undoable(text, deletion));
+                    ctx.changed();
+                    // A deleted user's drawer has nothing left to show.
+                    if let DeleteTarget::One { id, .. } = target {
+                        let path = location.pathname.get_untracked();
+                        if path.trim_end_matches('/') == format!("/users/{id}") {
+                            go.to(query.get_untracked(), false);
+                        }
+                    }
+                }
+                Err(e) => set_error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let cancel_btn = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if ctx.confirm.get().is_some() {
+            set_error.set(None);
+            request_animation_frame(move || {
+                if let Some(b) = cancel_btn.get_untracked() {
+                    let _ = b.focus();
+                }
+            });
+        }
+    });
+    view! {
+        <Show when=move || ctx.confirm.read().is_some()>
+            <div class="modal-backdrop" on:click=move |_| ctx.confirm.set(None)></div>
+            <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-body"
+                on:keydown=move |ev| if ev.key() == "Escape" { ev.stop_propagation(); ctx.confirm.set(None) }>
+                <h2 id="confirm-title">{move || ctx.confirm.get().map(|t| t.title()).unwrap_or_default()}</h2>
+                <p id="confirm-body">"Their sessions end at once. You can undo this for a few seconds; after that the users, their tags, groups, devices, comments and activity are removed for good. The audit log keeps a record."</p>
+                <p class="form-error" role="alert">{move || error.get()}</p>
+                <div class="modal-actions">
+                    <button type="button" node_ref=cancel_btn on:click=move |_| ctx.confirm.set(None)>"Cancel"</button>
+                    <button type="button" class="danger-solid" disabled=move || run.pending().get()
+                        on:click=move |_| if let Some(t) = ctx.confirm.get_untracked() { run.dispatch(t); }>
+                        {move || if run.pending().get() { "Deleting…" } else { "Delete" }}
+                    </button>
+                </div>
+            </div>
+        </Show>
+    }
+}

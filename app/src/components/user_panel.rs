@@ -1,0 +1,430 @@
+//! The drawer's content for one user: actions (ban / activate, delete), the edit form
+//! (every field but email), tags and groups, devices and comments.
+
+use leptos::prelude::*;
+
+use super::chip_picker::ChipPicker;
+use super::row_menu::DeleteTarget;
+use super::{format, use_users_ctx};
+use crate::api::lifecycle::{
+    add_comment, delete_comment, list_comments, list_groups, list_roles, remove_device,
+    set_user_groups, set_user_status, set_user_tags, update_user,
+};
+use crate::api::users::list_tags;
+use crate::domain::account::{amount_text, UserEdit, UserEditForm, LANGUAGES};
+use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
+use crate::domain::user::format_balance;
+use crate::domain::{AppError, FieldErrors, Status, UserDetail};
+
+fn form_of(u: &UserDetail) -> UserEditForm {
+    UserEditForm {
+        version: u.version,
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        username: u.username.clone().unwrap_or_default(),
+        phone: u.phone.clone().unwrap_or_default(),
+        job_title: u.job_title.clone(),
+        company: u.company.clone(),
+        address: u.address.clone(),
+        language: u.language.clone(),
+        role_id: u.role.id,
+        balance: amount_text(u.balance),
+        email_opt_in: u.email_opt_in,
+        note: u.note.clone(),
+    }
+}
+
+#[component]
+pub fn UserPanel(user: UserDetail, reload: RwSignal<u64>) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let can_write = ctx.can(USERS_WRITE);
+    let can_delete = ctx.can(USERS_DELETE);
+    let id = user.id;
+    let name = user.display_name();
+    let is_me = ctx.me.with_value(|me| me.id == id);
+
+    let status = user.status;
+    let set_status = Action::new(move |s: &Status| set_user_status(id, *s));
+    let (action_error, set_action_error) = signal(None::<String>);
+    let status_name = name.clone();
+    Effect::new(move |_| {
+        if let Some(result) = set_status.value().get() {
+            match result {
+                Ok(()) => {
+                    ctx.changed();
+                    ctx.notify(format!("{status_name} is now {}.", set_status.input().get_untracked().map(|s| s.label().to_lowercase()).unwrap_or_default()));
+                    reload.update(|r| *r += 1);
+                }
+                Err(e) => set_action_error.set(Some(e.to_string())),
+            }
+        }
+    });
+    let delete_name = name.clone();
+    let facts: Vec<(&str, String)> = vec![
+        ("ID", user.id.to_string()),
+        ("Status", user.status.label().to_string()),
+        ("Balance", format_balance(user.balance)),
+        ("Password", if user.has_password { if user.must_change_password { "Temporary (must be changed)" } else { "Set" } } else { "Not set" }.to_string()),
+        ("Signup source", user.signup_source.replace('_', " ")),
+        ("Signed up", format::date_time(&user.created_at)),
+        ("Last access", format::opt_date_time(&user.last_access_at)),
+        ("Updated", format::date_time(&user.updated_at)),
+    ];
+
+    view! {
+        <div class="drawer-body">
+            {(can_write || can_delete).then(|| view! {
+                <div class="drawer-actions" role="group" aria-label="User actions">
+                    {(can_write && !is_me).then(|| match status {
+                        Status::Banned => view! {
+                            <button type="button" on:click=move |_| { set_status.dispatch(Status::Active); }>"Activate"</button>
+                        }.into_any(),
+                        _ => view! {
+                            <button type="button" class="danger" on:click=move |_| { set_status.dispatch(Status::Banned); }>"Ban"</button>
+                        }.into_any(),
+                    })}
+                    {(can_delete && !is_me).then(|| {
+                        let name = delete_name.clone();
+                        view! {
+                            <button type="button" class="danger" on:click=move |_| ctx.confirm.set(Some(DeleteTarget::One { id, name: name.clone() }))>"Delete…"</button>
+                        }
+                    })}
+                    <p class="form-error" role="alert">{move || action_error.get()}</p>
+                </div>
+            })}
+            <dl class="fields">
+                {facts.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+            </dl>
+            <EditForm user=user.clone() reload can_write/>
+            <section aria-labelledby="drawer-tags">
+                <h3 id="drawer-tags">"Tags"</h3>
+                <Links user_id=id kind="tag" initial=user.tags.iter().map(|t| t.name.clone()).collect() can_write/>
+            </section>
+            <section aria-labelledby="drawer-groups">
+                <h3 id="drawer-groups">"Groups"</h3>
+                <Links user_id=id kind="group" initial=user.groups.iter().map(|g| g.name.clone()).collect() can_write/>
+            </section>
+            <Devices user=user.clone() reload can_write/>
+            <Comments user_id=id/>
+        </div>
+    }
+}
+
+#[component]
+fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let id = user.id;
+    let original = form_of(&user);
+    let form = RwSignal::new(original.clone());
+    let (errors, set_errors) = signal(FieldErrors::new());
+    let (conflict, set_conflict) = signal(None::<String>);
+    let roles = Resource::new(|| (), |_| list_roles());
+    let save = Action::new(move |f: &UserEditForm| update_user(id, f.clone()));
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            match result {
+                Ok(()) => {
+                    set_errors.set(FieldErrors::new());
+                    ctx.changed();
+                    ctx.notify("Changes saved.");
+                    reload.update(|r| *r += 1);
+                }
+                Err(AppError::Validation(e)) => set_errors.set(e),
+                Err(AppError::Conflict(msg)) => set_conflict.set(Some(msg)),
+                Err(e) => set_errors.set(FieldErrors::from([("form".to_string(), vec![e.to_string()])])),
+            }
+        }
+    });
+    let dirty = {
+        let original = original.clone();
+        move || form.with(|f| *f != original)
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let f = form.get_untracked();
+        match UserEdit::try_from(f.clone()) {
+            Ok(_) => {
+                set_errors.set(FieldErrors::new());
+                save.dispatch(f);
+            }
+            Err(e) => set_errors.set(e),
+        }
+    };
+    let reset = {
+        let original = original.clone();
+        move |_| {
+            form.set(original.clone());
+            set_errors.set(FieldErrors::new());
+        }
+    };
+    let err = move |field: &'static str| move || errors.read().get(field).map(|m| m.join(" "));
+    let invalid = move |field: &'static str| move || errors.read().contains_key(field).to_string();
+    let text = move |field: &'static str, label: &'static str, get: fn(&UserEditForm) -> String, set: fn(&mut UserEditForm, String)| {
+        let input_id = format!("edit-{field}");
+        view! {
+            <div class="field">
+                <label for=input_id.clone()>{label}</label>
+                <input id=input_id.clone() type="text" autocomplete="off" readonly=!can_write
+                    prop:value=move || form.with(get)
+                    on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, v)) }
+                    aria-invalid=invalid(field) aria-describedby=format!("{input_id}-error")/>
+                <p id=format!("{input_id}-error") class="field-error">{err(field)}</p>
+            </div>
+        }
+    };
+    let opt_in_changed = format::opt_date_time(&user.email_opt_in_changed_at);
+    view! {
+        <form class="edit-form" aria-label="Profile" novalidate on:submit=on_submit>
+            <h3>"Profile"</h3>
+            <div class="field">
+                <label for="edit-email">"Email"</label>
+                <input id="edit-email" type="email" readonly aria-readonly="true" value=user.email.clone() aria-describedby="edit-email-hint"/>
+                <span id="edit-email-hint" class="hint">"Fixed once created: the email identifies the user in sign-in and imports."</span>
+            </div>
+            <div class="grid">
+                {text("first_name", "First name", |f| f.first_name.clone(), |f, v| f.first_name = v)}
+                {text("last_name", "Last name", |f| f.last_name.clone(), |f, v| f.last_name = v)}
+                {text("username", "Username", |f| f.username.clone(), |f, v| f.username = v)}
+                {text("phone", "Phone", |f| f.phone.clone(), |f, v| f.phone = v)}
+                {text("job_title", "Job title", |f| f.job_title.clone(), |f, v| f.job_title = v)}
+                {text("company", "Company", |f| f.company.clone(), |f, v| f.company = v)}
+            </div>
+            {text("address", "Address", |f| f.address.clone(), |f, v| f.address = v)}
+            <div class="grid">
+                <div class="field">
+                    <label for="edit-language">"Language"</label>
+                    <select id="edit-language" disabled=!can_write aria-invalid=invalid("language")
+                        on:change=move |ev| { let v = event_target_value(&ev); form.update(|f| f.language = v) }>
+                        {
+                            let current = user.language.clone();
+                            let known = LANGUAGES.iter().any(|(c, _)| *c == current);
+                            let mut options: Vec<(String, String)> = LANGUAGES.iter().map(|(c, n)| (c.to_string(), n.to_string())).collect();
+                            if !known {
+                                options.push((current.clone(), current.clone()));
+                            }
+                            options.into_iter().map(|(code, label)| {
+                                let c = code.clone();
+                                view! { <option value=code selected=move || form.with(|f| f.language == c)>{label}</option> }
+                            }).collect_view()
+                        }
+                    </select>
+                    <p class="field-error">{err("language")}</p>
+                </div>
+                <div class="field">
+                    <label for="edit-role">"Role"</label>
+                    <select id="edit-role" disabled=!can_write aria-invalid=invalid("role") aria-describedby="edit-role-error"
+                        on:change=move |ev| { let v = event_target_value(&ev).parse().unwrap_or(0); form.update(|f| f.role_id = v) }>
+                        {move || roles.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| {
+                            let rid = r.id;
+                            view! { <option value=r.id.to_string() selected=move || form.with(|f| f.role_id == rid)>{r.name}</option> }
+                        }).collect_view()}
+                    </select>
+                    <p id="edit-role-error" class="field-error">{err("role")}</p>
+                </div>
+                {text("balance", "Balance", |f| f.balance.clone(), |f, v| f.balance = v)}
+            </div>
+            <div class="field">
+                <label class="check">
+                    <input type="checkbox" disabled=!can_write prop:checked=move || form.with(|f| f.email_opt_in)
+                        on:change=move |ev| { let v = event_target_checked(&ev); form.update(|f| f.email_opt_in = v) }
+                        aria-describedby="edit-opt-in-hint"/>
+                    "Receives email communication"
+                </label>
+                <span id="edit-opt-in-hint" class="hint">{format!("Last changed: {opt_in_changed}")}</span>
+            </div>
+            <div class="field">
+                <label for="edit-note">"Private note"</label>
+                <textarea id="edit-note" rows="3" readonly=!can_write aria-describedby="edit-note-hint edit-note-error"
+                    prop:value=move || form.with(|f| f.note.clone())
+                    on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| f.note = v) }></textarea>
+                <span id="edit-note-hint" class="hint">"Only admins see this."</span>
+                <p id="edit-note-error" class="field-error">{err("note")}</p>
+            </div>
+            <p class="form-error" role="alert">{move || errors.read().get("form").map(|m| m.join(" "))}</p>
+            <Show when=move || conflict.read().is_some()>
+                <div class="conflict" role="alert">
+                    <p>{move || conflict.get()}</p>
+                    <button type="button" on:click=move |_| { set_conflict.set(None); reload.update(|r| *r += 1); }>"Reload"</button>
+                </div>
+            </Show>
+            {can_write.then(|| view! {
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled={ let dirty = dirty.clone(); move || !dirty() || save.pending().get() }>
+                        {move || if save.pending().get() { "Saving…" } else { "Save changes" }}
+                    </button>
+                    <button type="button" disabled={ let dirty = dirty.clone(); move || !dirty() } on:click=reset.clone()>"Discard changes"</button>
+                </div>
+            })}
+        </form>
+    }
+}
+
+/// The user's tags or groups, saved as soon as they change.
+#[component]
+fn Links(user_id: i64, kind: &'static str, initial: Vec<String>, can_write: bool) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let (chosen, set_chosen) = signal(initial);
+    let options = Resource::new(move || ctx.revision.get(), move |_| async move {
+        if kind == "tag" {
+            list_tags().await.map(|l| l.into_iter().map(|t| t.name).collect::<Vec<_>>())
+        } else {
+            list_groups().await.map(|l| l.into_iter().map(|g| g.name).collect::<Vec<_>>())
+        }
+    });
+    let save = Action::new(move |names: &Vec<String>| {
+        let names = names.clone();
+        async move {
+            if kind == "tag" {
+                set_user_tags(user_id, names).await
+            } else {
+                set_user_groups(user_id, names).await
+            }
+        }
+    });
+    let (error, set_error) = signal(None::<String>);
+    Effect::new(move |_| {
+        if let Some(result) = save.value().get() {
+            match result {
+                Ok(refs) => {
+                    set_error.set(None);
+                    set_chosen.set(refs.into_iter().map(|r| r.name).collect());
+                    ctx.changed();
+                }
+                Err(e) => set_error.set(Some(format!("Not saved: {e}"))),
+            }
+        }
+    });
+    view! {
+        <ChipPicker kind id=format!("drawer-{kind}s")
+            options=Signal::derive(move || options.get().and_then(Result::ok).unwrap_or_default())
+            selected=chosen
+            disabled=Signal::derive(move || !can_write || save.pending().get())
+            on_change=Callback::new(move |names: Vec<String>| { set_chosen.set(names.clone()); save.dispatch(names); })/>
+        <p class="field-error" role="alert">{move || error.get()}</p>
+    }
+}
+
+#[component]
+fn Devices(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let id = user.id;
+    let remove = Action::new(move |device: &i64| remove_device(id, *device));
+    Effect::new(move |_| {
+        if let Some(result) = remove.value().get() {
+            match result {
+                Ok(()) => {
+                    ctx.changed();
+                    ctx.notify("Device removed.");
+                    reload.update(|r| *r += 1);
+                }
+                Err(e) => ctx.alert(format!("The device was not removed: {e}")),
+            }
+        }
+    });
+    view! {
+        <section aria-labelledby="drawer-devices">
+            <h3 id="drawer-devices">"Devices"</h3>
+            {if user.devices.is_empty() {
+                view! { <p class="muted">"No devices."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="devices" aria-labelledby="drawer-devices">
+                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Platform"</th><th scope="col">"Last seen"</th>
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                        <tbody>
+                            {user.devices.iter().map(|d| {
+                                let device = d.id;
+                                view! {
+                                    <tr><td>{d.name.clone()}</td><td>{d.platform.clone()}</td><td>{format::opt_date_time(&d.last_seen_at)}</td>
+                                        <td>{can_write.then(|| view! {
+                                            <button type="button" class="ghost small" aria-label=format!("Remove device {}", d.name)
+                                                disabled=move || remove.pending().get()
+                                                on:click=move |_| { remove.dispatch(device); }>"Remove"</button>
+                                        })}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Comments(user_id: i64) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let me = ctx.me.with_value(|m| m.id);
+    let can_write = ctx.can(USERS_WRITE);
+    let version = RwSignal::new(0u64);
+    let comments = Resource::new(move || version.get(), move |_| list_comments(user_id));
+    let (text, set_text) = signal(String::new());
+    let (error, set_error) = signal(None::<String>);
+    let add = Action::new(move |body: &String| add_comment(user_id, body.clone()));
+    let delete = Action::new(|id: &i64| delete_comment(*id));
+    Effect::new(move |_| {
+        if let Some(result) = add.value().get() {
+            match result {
+                Ok(()) => {
+                    set_text.set(String::new());
+                    set_error.set(None);
+                    version.update(|v| *v += 1);
+                }
+                Err(e) => set_error.set(Some(match &e {
+                    AppError::Validation(f) => f.values().flatten().cloned().collect::<Vec<_>>().join(" "),
+                    other => other.to_string(),
+                })),
+            }
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = delete.value().get() {
+            match result {
+                Ok(()) => version.update(|v| *v += 1),
+                Err(e) => ctx.alert(format!("The comment was not deleted: {e}")),
+            }
+        }
+    });
+    view! {
+        <section aria-labelledby="drawer-comments">
+            <h3 id="drawer-comments">"Comments"</h3>
+            {can_write.then(|| view! {
+                <form class="comment-form" on:submit=move |ev| { ev.prevent_default(); add.dispatch(text.get_untracked()); }>
+                    <label for="new-comment" class="visually-hidden">"New comment"</label>
+                    <textarea id="new-comment" rows="2" placeholder="Write a comment for other admins…"
+                        prop:value=move || text.get() on:input=move |ev| set_text.set(event_target_value(&ev))
+                        aria-describedby="new-comment-error"></textarea>
+                    <p id="new-comment-error" class="field-error" role="alert">{move || error.get()}</p>
+                    <button type="submit" disabled=move || add.pending().get() || text.read().trim().is_empty()>"Add comment"</button>
+                </form>
+            })}
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading comments…"</p> }>
+                {move || Suspend::new(async move {
+                    match comments.await {
+                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No comments yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="comments" aria-label="Comments">
+                                {list.into_iter().map(|c| {
+                                    let cid = c.id;
+                                    let mine = c.author_id == Some(me);
+                                    view! {
+                                        <li class="comment">
+                                            <p class="comment-meta"><strong>{c.author.clone()}</strong>" · "{format::date_time(&c.created_at)}</p>
+                                            <p class="comment-body">{c.body.clone()}</p>
+                                            {(mine && can_write).then(|| view! {
+                                                <button type="button" class="ghost small" aria-label="Delete comment"
+                                                    on:click=move |_| { delete.dispatch(cid); }>"Delete"</button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
