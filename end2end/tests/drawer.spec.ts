@@ -6,14 +6,14 @@ test("clicking a row opens a dialog for that user; Esc closes it", async ({ page
   await find.statusRadio(page, "Active").check();
   await check.settled(page);
   const row = find.bodyRows(page).nth(2);
-  const name = await row.getByRole("cell").nth(2).innerText();
-  const email = await row.getByRole("cell").nth(3).innerText();
+  const name = await (await find.cell(page, row, "Name")).innerText();
+  const email = await (await find.cell(page, row, "Email")).innerText();
   await row.click();
 
   const dialog = page.getByRole("dialog", { name });
   await expect(dialog).toBeVisible();
   await expect(page).toHaveURL(/\/users\/\d+\?status=active$/);
-  await expect(dialog).toContainText(email);
+  await expect(dialog.getByLabel("Email", { exact: true })).toHaveValue(email);
   await expect(dialog.getByRole("heading", { name: "Tags" })).toBeVisible();
   await expect(dialog.getByRole("heading", { name: "Groups" })).toBeVisible();
   await expect(dialog.getByRole("heading", { name: "Devices" })).toBeVisible();
@@ -26,7 +26,7 @@ test("clicking a row opens a dialog for that user; Esc closes it", async ({ page
 test("Enter on a focused row opens it; the URL of an open user can be shared", async ({ page }) => {
   await act.signIn(page);
   const row = find.bodyRows(page).first();
-  const name = await row.getByRole("cell").nth(2).innerText();
+  const name = await (await find.cell(page, row, "Name")).innerText();
   await row.focus();
   await page.keyboard.press("Enter");
   await expect(page.getByRole("dialog", { name })).toBeVisible();
@@ -34,6 +34,7 @@ test("Enter on a focused row opens it; the URL of an open user can be shared", a
 
   await act.open(page, shared);
   await expect(page.getByRole("dialog", { name })).toBeVisible();
+  await check.drawerReady(page);
   await page.getByRole("button", { name: "Close" }).click();
   await expect(find.dialog(page)).toHaveCount(0);
   await expect(page).toHaveURL(/\/users$/);

@@ -220,7 +220,8 @@ pub async fn apply(
             let (table, key) = link_columns(link);
             let mut s = Sql::new(&format!("INSERT INTO {table} (user_id, {key}) SELECT id, "));
             s.bind(target.id)
-                .push(" FROM bulk_selection ON CONFLICT DO NOTHING");
+                // "WHERE true": SQLite cannot otherwise tell ON CONFLICT from a join.
+                .push(" FROM bulk_selection WHERE true ON CONFLICT DO NOTHING");
             txn.execute_raw(s.statement(backend)).await?;
         }
         BulkAction::RemoveTag(_) | BulkAction::RemoveFromGroup(_) => {

@@ -77,7 +77,6 @@ pub fn BulkBar(
     page_ids: Vec<i64>,
 ) -> impl IntoView {
     let ctx = use_users_ctx();
-    let query = use_user_query();
     let count = Memo::new(move |_| {
         if ctx.all_matching.get() {
             total
@@ -86,6 +85,41 @@ pub fn BulkBar(
         }
     });
     let page_count = page_ids.len();
+    // Offered once the whole page is checked and more users match.
+    let offer_all = move || {
+        !ctx.all_matching.get()
+            && total > page_count as u64
+            && ctx.selected.read().len() >= page_count
+    };
+    let clear = move |_| {
+        ctx.selected.set(Default::default());
+        ctx.all_matching.set(false);
+    };
+    let can_act = ctx.can(USERS_WRITE) || ctx.can(USERS_DELETE);
+    view! {
+        <Show when=move || { count.get() > 0 }>
+            <section class="bulk-bar" aria-label="Selection">
+                <strong role="status">{move || format!("{} selected", format::count(count.get()))}</strong>
+                <Show when=move || { offer_all() }>
+                    <button type="button" class="link" on:click=move |_| ctx.all_matching.set(true)>
+                        {format!("Select all {} matching", format::count(total))}
+                    </button>
+                </Show>
+                <Show when=move || ctx.all_matching.get()>
+                    <span class="muted">"All users matching the filters"</span>
+                </Show>
+                <button type="button" class="ghost" on:click=clear>"Clear selection"</button>
+                {can_act.then(|| view! { <BulkForm count/> })}
+            </section>
+        </Show>
+    }
+}
+
+/// The action picker and its inputs; loads tags, groups and roles only when shown.
+#[component]
+fn BulkForm(count: Memo<u64>) -> impl IntoView {
+    let ctx = use_users_ctx();
+    let query = use_user_query();
     let (choice, set_choice) = signal(None::<Choice>);
     let (name, set_name) = signal(String::new());
     let (role, set_role) = signal(None::<i64>);
@@ -93,7 +127,6 @@ pub fn BulkBar(
     let tags = Resource::new(move || ctx.revision.get(), |_| list_tags());
     let groups = Resource::new(move || ctx.revision.get(), |_| list_groups());
     let roles = Resource::new(|| (), |_| list_roles());
-
     let selection = move || {
         if ctx.all_matching.get_untracked() {
             Selection::Matching(query.get_untracked().for_fetch())
@@ -101,24 +134,20 @@ pub fn BulkBar(
             Selection::Ids(ctx.selected.get_untracked().into_iter().collect())
         }
     };
-    let run = Action::new(|(selection, action): &(Selection, BulkAction)| {
+    // The table (and this form) are drawn again after a change: the outcome is
+    // reported from the action itself, not from an effect of a disposed form.
+    let run = Action::new(move |(selection, action): &(Selection, BulkAction)| {
         let (selection, action) = (selection.clone(), action.clone());
         async move {
-            let result = bulk_users(selection, action.clone()).await;
-            (action, result)
-        }
-    });
-    Effect::new(move |_| {
-        let Some((action, result)) = run.value().get() else { return };
-        match result {
-            Ok(r) => {
-                set_error.set(None);
-                set_choice.set(None);
-                set_name.set(String::new());
-                ctx.changed();
-                ctx.notify(describe(&action, &r));
+            match bulk_users(selection, action.clone()).await {
+                Ok(r) => {
+                    ctx.notify(describe(&action, &r));
+                    ctx.changed();
+                }
+                Err(e) => {
+                    set_error.try_set(Some(e.to_string()));
+                }
             }
-            Err(e) => set_error.set(Some(e.to_string())),
         }
     });
     let apply = move || {
@@ -127,8 +156,8 @@ pub fn BulkBar(
             return;
         };
         let n = name.get_untracked().trim().to_string();
-        if c.needs_name().is_some() && n.is_empty() {
-            set_error.set(Some(format!("Enter a {}.", c.needs_name().unwrap_or("name").to_lowercase())));
+        if let (Some(what), true) = (c.needs_name(), n.is_empty()) {
+            set_error.set(Some(format!("Enter a {}.", what.to_lowercase())));
             return;
         }
         let action = match c {
@@ -146,81 +175,79 @@ pub fn BulkBar(
                 }
             },
             Choice::Delete => {
-                ctx.confirm.set(Some(DeleteTarget::Many { selection: selection(), count: count.get_untracked() }));
+                ctx.confirm.set(Some(DeleteTarget::Many {
+                    selection: selection(),
+                    count: count.get_untracked(),
+                }));
                 return;
             }
         };
+        set_error.set(None);
         run.dispatch((selection(), action));
-    };
-    let clear = move |_| {
-        ctx.selected.set(Default::default());
-        ctx.all_matching.set(false);
-    };
-    // Offered once the whole page is checked and more users match.
-    let offer_all = move || {
-        !ctx.all_matching.get() && total > page_count as u64 && ctx.selected.read().len() >= page_count
     };
     let can_write = ctx.can(USERS_WRITE);
     let can_delete = ctx.can(USERS_DELETE);
     let name_options = move || {
         let names: Vec<String> = match choice.get() {
-            Some(Choice::AddTag | Choice::RemoveTag) => tags.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|t| t.name).collect(),
-            Some(Choice::AddGroup | Choice::RemoveGroup) => groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| g.name).collect(),
+            Some(Choice::AddTag | Choice::RemoveTag) => tags
+                .get()
+                .and_then(Result::ok)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
+            Some(Choice::AddGroup | Choice::RemoveGroup) => groups
+                .get()
+                .and_then(Result::ok)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|g| g.name)
+                .collect(),
             _ => Vec::new(),
         };
-        names.into_iter().map(|n| view! { <option value=n.clone()></option> }).collect_view()
+        names
+            .into_iter()
+            .map(|n| view! { <option value=n.clone()></option> })
+            .collect_view()
     };
-
     view! {
-        <Show when=move || { count.get() > 0 }>
-            <section class="bulk-bar" aria-label="Selection">
-                <strong role="status">{move || format!("{} selected", format::count(count.get()))}</strong>
-                <Show when=move || { offer_all() }>
-                    <button type="button" class="link" on:click=move |_| ctx.all_matching.set(true)>
-                        {format!("Select all {} matching", format::count(total))}
-                    </button>
-                </Show>
-                <Show when=move || ctx.all_matching.get()>
-                    <span class="muted">"All users matching the filters"</span>
-                </Show>
-                <button type="button" class="ghost" on:click=clear>"Clear selection"</button>
-                <Show when=move || can_write || can_delete>
-                    <form class="bulk-form" on:submit=move |ev| { ev.prevent_default(); apply() }>
-                        <select aria-label="Bulk action" on:change=move |ev| { set_choice.set(Choice::parse(&event_target_value(&ev))); set_error.set(None); }
-                            prop:value=move || choice.get().map(Choice::key).unwrap_or("")>
-                            <option value="">"Choose an action…"</option>
-                            {Choice::ALL.into_iter()
-                                .filter(|c| if *c == Choice::Delete { can_delete } else { can_write })
-                                .map(|c| view! { <option value=c.key()>{c.label()}</option> })
-                                .collect_view()}
-                        </select>
-                        <Show when=move || choice.get().and_then(Choice::needs_name).is_some()>
-                            <input type="text" list="bulk-names" autocomplete="off"
-                                aria-label=move || choice.get().and_then(Choice::needs_name).unwrap_or("Name")
-                                prop:value=move || name.get() on:input=move |ev| set_name.set(event_target_value(&ev))/>
-                            <datalist id="bulk-names">{name_options}</datalist>
-                        </Show>
-                        <Show when=move || choice.get() == Some(Choice::SetRole)>
-                            <select aria-label="Role" on:change=move |ev| set_role.set(event_target_value(&ev).parse().ok())>
-                                <option value="">"Choose a role…"</option>
-                                {move || roles.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| view! {
-                                    <option value=r.id.to_string()>{r.name}</option>
-                                }).collect_view()}
-                            </select>
-                        </Show>
-                        <button type="submit" class="primary" disabled=move || run.pending().get()>
-                            {move || if run.pending().get() { "Applying…" } else { "Apply" }}
-                        </button>
-                    </form>
-                </Show>
-                <p class="form-error" role="alert">{move || error.get()}</p>
-            </section>
-        </Show>
+        <form class="bulk-form" on:submit=move |ev| { ev.prevent_default(); apply() }>
+            <select aria-label="Bulk action" on:change=move |ev| { set_choice.set(Choice::parse(&event_target_value(&ev))); set_error.set(None); }
+                prop:value=move || choice.get().map(Choice::key).unwrap_or("")>
+                <option value="">"Choose an action…"</option>
+                {Choice::ALL.into_iter()
+                    .filter(|c| if *c == Choice::Delete { can_delete } else { can_write })
+                    .map(|c| view! { <option value=c.key()>{c.label()}</option> })
+                    .collect_view()}
+            </select>
+            <Show when=move || choice.get().and_then(Choice::needs_name).is_some()>
+                <input type="text" list="bulk-names" autocomplete="off"
+                    aria-label=move || choice.get().and_then(Choice::needs_name).unwrap_or("Name")
+                    prop:value=move || name.get() on:input=move |ev| set_name.set(event_target_value(&ev))/>
+                <datalist id="bulk-names">{name_options}</datalist>
+            </Show>
+            <Show when=move || choice.get() == Some(Choice::SetRole)>
+                <select aria-label="Role" on:change=move |ev| set_role.set(event_target_value(&ev).parse().ok())>
+                    <option value="">"Choose a role…"</option>
+                    {move || roles.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| view! {
+                        <option value=r.id.to_string()>{r.name}</option>
+                    }).collect_view()}
+                </select>
+            </Show>
+            <button type="submit" class="primary" disabled=move || run.pending().get()>
+                {move || if run.pending().get() { "Applying…" } else { "Apply" }}
+            </button>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+        </form>
     }
 }
 
 fn describe(action: &BulkAction, r: &BulkResult) -> String {
-    let users = if r.affected == 1 { "1 user".to_string() } else { format!("{} users", format::count(r.affected)) };
+    let users = if r.affected == 1 {
+        "1 user".to_string()
+    } else {
+        format!("{} users", format::count(r.affected))
+    };
     let mut text = match action {
         BulkAction::SetStatus(s) => format!("{users} set to {}.", s.label().to_lowercase()),
         BulkAction::AddTag(t) => format!("Tag {t} added to {users}."),

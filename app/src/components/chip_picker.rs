@@ -149,7 +149,8 @@ pub fn ChipPicker(
                         {move || suggestions.get().into_iter().enumerate().map(|(i, (label, name))| view! {
                             <li id=option_id(i) role="option" class="option"
                                 aria-selected=move || (active.get() == i).to_string()
-                                on:mousedown=move |ev| { ev.prevent_default(); pick(name.clone()); }>
+                                on:mousedown=|ev| ev.prevent_default()
+                                on:click=move |ev| { ev.stop_propagation(); pick(name.clone()); }>
                                 {label}
                             </li>
                         }).collect_view()}

@@ -9,7 +9,7 @@ use super::use_users_ctx;
 /// (keys, what they do), for the help overlay.
 pub const KEYS: [(&str, &str); 7] = [
     ("/", "Search"),
-    ("↓ or j", "Next row"),
+    ("↓ or j", "Next row (from the search box: the first row)"),
     ("↑ or k", "Previous row"),
     ("Enter", "Open the focused user"),
     ("Esc", "Close the drawer or dialog"),
@@ -29,7 +29,9 @@ fn typing(ev: &web_sys::KeyboardEvent) -> bool {
 
 /// The table's body rows, in order.
 fn rows() -> Vec<web_sys::HtmlElement> {
-    let Ok(list) = document().query_selector_all("table[aria-label='Users'] tbody tr[id^='user-row-']") else {
+    let Ok(list) =
+        document().query_selector_all("table[aria-label='Users'] tbody tr[id^='user-row-']")
+    else {
         return Vec::new();
     };
     (0..list.length())
@@ -42,7 +44,9 @@ fn focused_row() -> Option<(usize, i64)> {
     let active = document().active_element()?;
     let row = active.closest("tr[id^='user-row-']").ok()??;
     let id = row.id().strip_prefix("user-row-")?.parse().ok()?;
-    let index = rows().iter().position(|r| r.unchecked_ref::<web_sys::Element>() == &row)?;
+    let index = rows()
+        .iter()
+        .position(|r| r.unchecked_ref::<web_sys::Element>() == &row)?;
     Some((index, id))
 }
 
@@ -57,12 +61,31 @@ pub fn use_users_keys() {
         if ctx.creating.get_untracked() || ctx.confirm.with_untracked(Option::is_some) {
             return;
         }
-        let drawer_open = document().query_selector("[role='dialog']").ok().flatten().is_some();
+        let drawer_open = document()
+            .query_selector("[role='dialog']")
+            .ok()
+            .flatten()
+            .is_some();
         if ev.key() == "Escape" && ctx.help.get_untracked() {
             ctx.help.set(false);
             return;
         }
-        if typing(&ev) || drawer_open {
+        if drawer_open {
+            return;
+        }
+        // ↓ from the search box goes to the first result.
+        let in_search = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| el.id() == "user-search");
+        if in_search && ev.key() == "ArrowDown" {
+            if let Some(first) = rows().first() {
+                ev.prevent_default();
+                let _ = first.focus();
+            }
+            return;
+        }
+        if typing(&ev) {
             return;
         }
         match ev.key().as_str() {

@@ -3,12 +3,12 @@
 pub mod bulk_bar;
 pub mod chip_picker;
 pub mod column_chooser;
+pub mod format;
 pub mod keyboard;
 pub mod new_user;
 pub mod notices;
-pub mod row_menu;
-pub mod format;
 pub mod pagination;
+pub mod row_menu;
 pub mod user_drawer;
 pub mod user_filters;
 pub mod user_panel;

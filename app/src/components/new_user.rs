@@ -45,10 +45,17 @@ fn NewUserForms() -> impl IntoView {
         roles
             .get()
             .and_then(Result::ok)
-            .and_then(|rs| rs.into_iter().find(|r| r.name == DEFAULT_ROLE).map(|r| r.id))
+            .and_then(|rs| {
+                rs.into_iter()
+                    .find(|r| r.name == DEFAULT_ROLE)
+                    .map(|r| r.id)
+            })
             .unwrap_or(0)
     };
-    let forms = RwSignal::new(vec![NewUserForm { language: "en".into(), ..Default::default() }]);
+    let forms = RwSignal::new(vec![NewUserForm {
+        language: "en".into(),
+        ..Default::default()
+    }]);
     let (errors, set_errors) = signal(FieldErrors::new());
     let (created, set_created) = signal(None::<Vec<CreatedUser>>);
     let submit = Action::new(|forms: &Vec<NewUserForm>| create_users(forms.clone()));
@@ -61,7 +68,10 @@ fn NewUserForms() -> impl IntoView {
                     set_created.set(Some(users));
                 }
                 Err(AppError::Validation(e)) => set_errors.set(e),
-                Err(e) => set_errors.set(FieldErrors::from([("form".to_string(), vec![e.to_string()])])),
+                Err(e) => set_errors.set(FieldErrors::from([(
+                    "form".to_string(),
+                    vec![e.to_string()],
+                )])),
             }
         }
     });
@@ -69,7 +79,11 @@ fn NewUserForms() -> impl IntoView {
     Effect::new(move |_| {
         let role = default_role();
         if role > 0 {
-            forms.update(|fs| fs.iter_mut().filter(|f| f.role_id == 0).for_each(|f| f.role_id = role));
+            forms.update(|fs| {
+                fs.iter_mut()
+                    .filter(|f| f.role_id == 0)
+                    .for_each(|f| f.role_id = role)
+            });
         }
     });
     let close = move || ctx.creating.set(false);
@@ -91,21 +105,34 @@ fn NewUserForms() -> impl IntoView {
         forms.update(|fs| {
             if fs.len() < MAX_NEW_USERS {
                 let role = fs.last().map(|f| f.role_id).unwrap_or_default();
-                fs.push(NewUserForm { language: "en".into(), role_id: role, ..Default::default() });
+                fs.push(NewUserForm {
+                    language: "en".into(),
+                    role_id: role,
+                    ..Default::default()
+                });
             }
         });
         request_animation_frame(|| {
             use wasm_bindgen::JsCast;
             let firsts = document().query_selector_all("[data-first-field]").ok();
             if let Some(list) = firsts {
-                if let Some(el) = list.item(list.length().saturating_sub(1)).and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok()) {
+                if let Some(el) = list
+                    .item(list.length().saturating_sub(1))
+                    .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+                {
                     let _ = el.focus();
                 }
             }
         });
     };
     let group_names = Signal::derive(move || {
-        groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| g.name).collect::<Vec<_>>()
+        groups
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|g| g.name)
+            .collect::<Vec<_>>()
     });
     let form_error = move || errors.read().get("form").map(|m| m.join(" "));
 
@@ -171,17 +198,42 @@ fn UserFieldset(
     group_names: Signal<Vec<String>>,
     on_remove: Callback<usize>,
 ) -> impl IntoView {
-    let get = move |f: fn(&NewUserForm) -> String| move || forms.read().get(index).map(f).unwrap_or_default();
+    let get = move |f: fn(&NewUserForm) -> String| {
+        move || forms.read().get(index).map(f).unwrap_or_default()
+    };
     let set = move |f: fn(&mut NewUserForm, String)| {
         move |ev: leptos::ev::Event| {
             let v = event_target_value(&ev);
-            forms.update(|fs| if let Some(form) = fs.get_mut(index) { f(form, v) });
+            forms.update(|fs| {
+                if let Some(form) = fs.get_mut(index) {
+                    f(form, v)
+                }
+            });
         }
     };
-    let err = move |field: &'static str| move || errors.read().get(&row_key(index, field)).map(|m| m.join(" "));
-    let invalid = move |field: &'static str| move || errors.read().contains_key(&row_key(index, field)).to_string();
+    let err = move |field: &'static str| {
+        move || {
+            errors
+                .read()
+                .get(&row_key(index, field))
+                .map(|m| m.join(" "))
+        }
+    };
+    let invalid = move |field: &'static str| {
+        move || {
+            errors
+                .read()
+                .contains_key(&row_key(index, field))
+                .to_string()
+        }
+    };
     let id = move |field: &str| format!("new-{index}-{field}");
-    let text_field = move |field: &'static str, label: &'static str, kind: &'static str, get_f: fn(&NewUserForm) -> String, set_f: fn(&mut NewUserForm, String), hint: Option<&'static str>| {
+    let text_field = move |field: &'static str,
+                           label: &'static str,
+                           kind: &'static str,
+                           get_f: fn(&NewUserForm) -> String,
+                           set_f: fn(&mut NewUserForm, String),
+                           hint: Option<&'static str>| {
         let first = field == "first_name";
         view! {
             <div class="field">
@@ -194,9 +246,27 @@ fn UserFieldset(
             </div>
         }
     };
-    let choice = move || forms.read().get(index).map(|f| f.password_choice).unwrap_or_default();
-    let set_choice = move |c: PasswordChoice| forms.update(|fs| if let Some(f) = fs.get_mut(index) { f.password_choice = c });
-    let chosen_groups = Signal::derive(move || forms.read().get(index).map(|f| f.groups.clone()).unwrap_or_default());
+    let choice = move || {
+        forms
+            .read()
+            .get(index)
+            .map(|f| f.password_choice)
+            .unwrap_or_default()
+    };
+    let set_choice = move |c: PasswordChoice| {
+        forms.update(|fs| {
+            if let Some(f) = fs.get_mut(index) {
+                f.password_choice = c
+            }
+        })
+    };
+    let chosen_groups = Signal::derive(move || {
+        forms
+            .read()
+            .get(index)
+            .map(|f| f.groups.clone())
+            .unwrap_or_default()
+    });
     view! {
         <fieldset class="new-user">
             <legend>{format!("User {}", index + 1)}</legend>

@@ -22,13 +22,28 @@ pub struct Notice {
 
 impl Notice {
     pub fn info(text: impl Into<String>) -> Self {
-        Notice { id: 0, text: text.into(), error: false, undo: None }
+        Notice {
+            id: 0,
+            text: text.into(),
+            error: false,
+            undo: None,
+        }
     }
     pub fn error(text: impl Into<String>) -> Self {
-        Notice { id: 0, text: text.into(), error: true, undo: None }
+        Notice {
+            id: 0,
+            text: text.into(),
+            error: true,
+            undo: None,
+        }
     }
     pub fn undoable(text: impl Into<String>, deletion: i64) -> Self {
-        Notice { id: 0, text: text.into(), error: false, undo: Some(deletion) }
+        Notice {
+            id: 0,
+            text: text.into(),
+            error: false,
+            undo: Some(deletion),
+        }
     }
 }
 
@@ -56,7 +71,11 @@ pub fn Notices() -> impl IntoView {
             match result {
                 Ok(n) => {
                     ctx.changed();
-                    ctx.notify(if n == 1 { "The user is back.".to_string() } else { format!("{n} users are back.") });
+                    ctx.notify(if n == 1 {
+                        "The user is back.".to_string()
+                    } else {
+                        format!("{n} users are back.")
+                    });
                 }
                 Err(e) => ctx.alert(format!("Undo failed: {e}")),
             }

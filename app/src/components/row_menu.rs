@@ -34,20 +34,17 @@ impl DeleteTarget {
 #[component]
 pub fn StatusCell(id: i64, name: String, status: Status) -> impl IntoView {
     let ctx = use_users_ctx();
-    let set = Action::new(move |s: &Status| set_user_status(id, *s));
-    let name_for_effect = name.clone();
-    Effect::new(move |_| {
-        if let Some(result) = set.value().get() {
-            match result {
-                Ok(()) => {
-                    ctx.changed();
-                    ctx.notify(format!("{name_for_effect} is now {}.", set.input().get_untracked().map(|s| s.label().to_lowercase()).unwrap_or_default()));
-                }
-                Err(e) => {
-                    ctx.alert(format!("Could not change the status of {name_for_effect}: {e}"));
-                    ctx.changed();
-                }
+    // The row is drawn again once the table refreshes, so the outcome is reported
+    // from the action itself, not from an effect of this (soon gone) cell.
+    let who = name.clone();
+    let set = Action::new(move |s: &Status| {
+        let (s, who) = (*s, who.clone());
+        async move {
+            match set_user_status(id, s).await {
+                Ok(()) => ctx.notify(format!("{who} is now {}.", s.label().to_lowercase())),
+                Err(e) => ctx.alert(format!("Could not change the status of {who}: {e}")),
             }
+            ctx.changed();
         }
     });
     if !ctx.can(USERS_WRITE) {
@@ -108,18 +105,18 @@ pub fn UserTagsEditor(id: i64) -> impl IntoView {
     let ctx = use_users_ctx();
     let all = Resource::new(move || ctx.revision.get(), |_| list_tags());
     let current = Resource::new(move || ctx.revision.get(), move |_| get_user(id));
-    let save = Action::new(move |names: &Vec<String>| set_user_tags(id, names.clone()));
     let (chosen, set_chosen) = signal(Vec::<String>::new());
     Effect::new(move |_| {
         if let Some(Ok(user)) = current.get() {
             set_chosen.set(user.tags.into_iter().map(|t| t.name).collect());
         }
     });
-    Effect::new(move |_| {
-        if let Some(result) = save.value().get() {
-            match result {
+    let save = Action::new(move |names: &Vec<String>| {
+        let names = names.clone();
+        async move {
+            match set_user_tags(id, names).await {
                 Ok(tags) => {
-                    set_chosen.set(tags.into_iter().map(|t| t.name).collect());
+                    set_chosen.try_set(tags.into_iter().map(|t| t.name).collect());
                     ctx.changed();
                 }
                 Err(e) => ctx.alert(format!("The tags were not saved: {e}")),
@@ -153,7 +150,14 @@ pub fn RowMenu(id: i64, name: String) -> impl IntoView {
     let menu_id = format!("row-menu-{id}");
     let open_user = move || {
         let qs = query.get_untracked().to_query_string();
-        go.path(&if qs.is_empty() { format!("/users/{id}") } else { format!("/users/{id}?{qs}") }, false);
+        go.path(
+            &if qs.is_empty() {
+                format!("/users/{id}")
+            } else {
+                format!("/users/{id}?{qs}")
+            },
+            false,
+        );
     };
     let label = format!("Actions for {name}");
     view! {
@@ -193,9 +197,11 @@ pub fn ConfirmDelete() -> impl IntoView {
         async move {
             match &target {
                 DeleteTarget::One { id, .. } => delete_user(*id).await.map(|d| (target, 1, d)),
-                DeleteTarget::Many { selection, .. } => bulk_users(selection.clone(), BulkAction::Delete)
-                    .await
-                    .map(|r| (target, r.affected, r.deletion_id.unwrap_or_default())),
+                DeleteTarget::Many { selection, .. } => {
+                    bulk_users(selection.clone(), BulkAction::Delete)
+                        .await
+                        .map(|r| (target, r.affected, r.deletion_id.unwrap_or_default()))
+                }
             }
         }
     });

@@ -17,6 +17,8 @@ pub fn UserDrawer() -> impl IntoView {
     // Fetched again after this drawer's own commands (`reload`), not after every
     // change on the page, so an edit in progress is never replaced under the admin.
     let reload = RwSignal::new(0u64);
+    // Busy until the user's content is interactive in the browser (after hydration).
+    let (ready, set_ready) = signal(false);
     let user = Resource::new(
         move || (id.get(), reload.get()),
         |(id, _)| async move {
@@ -72,6 +74,7 @@ pub fn UserDrawer() -> impl IntoView {
     view! {
         <div class="drawer-backdrop" on:click=move |_| close()></div>
         <aside node_ref=panel class="drawer" role="dialog" aria-modal="true" aria-labelledby="drawer-title" tabindex="-1"
+            aria-busy=move || (!ready.get()).to_string()
             on:keydown=move |ev| if ev.key() == "Tab" { keep_focus_inside(&ev, panel) }>
             <Transition fallback=move || view! {
                 {head("Loading user…".to_string())}
@@ -79,7 +82,7 @@ pub fn UserDrawer() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(u) => view! { {head(u.display_name())} <UserPanel user=u reload/> }.into_any(),
+                        Ok(u) => view! { {head(u.display_name())} <UserPanel user=u reload on_ready=Callback::new(move |_| set_ready.set(true))/> }.into_any(),
                         Err(e) => view! {
                             {head("User not available".to_string())}
                             <p class="drawer-body state error" role="alert">{e.to_string()}</p>
@@ -123,4 +126,3 @@ fn keep_focus_inside(ev: &web_sys::KeyboardEvent, panel: NodeRef<leptos::html::A
         let _ = first.focus();
     }
 }
-

@@ -35,8 +35,15 @@ fn form_of(u: &UserDetail) -> UserEditForm {
 }
 
 #[component]
-pub fn UserPanel(user: UserDetail, reload: RwSignal<u64>) -> impl IntoView {
+pub fn UserPanel(
+    user: UserDetail,
+    reload: RwSignal<u64>,
+    /// Called once this content is live in the browser.
+    on_ready: Callback<()>,
+) -> impl IntoView {
     let ctx = use_users_ctx();
+    // Effects run only in the browser, once the content is hydrated.
+    Effect::new(move |_| on_ready.run(()));
     let can_write = ctx.can(USERS_WRITE);
     let can_delete = ctx.can(USERS_DELETE);
     let id = user.id;
@@ -52,7 +59,14 @@ pub fn UserPanel(user: UserDetail, reload: RwSignal<u64>) -> impl IntoView {
             match result {
                 Ok(()) => {
                     ctx.changed();
-                    ctx.notify(format!("{status_name} is now {}.", set_status.input().get_untracked().map(|s| s.label().to_lowercase()).unwrap_or_default()));
+                    ctx.notify(format!(
+                        "{status_name} is now {}.",
+                        set_status
+                            .input()
+                            .get_untracked()
+                            .map(|s| s.label().to_lowercase())
+                            .unwrap_or_default()
+                    ));
                     reload.update(|r| *r += 1);
                 }
                 Err(e) => set_action_error.set(Some(e.to_string())),
@@ -64,7 +78,19 @@ pub fn UserPanel(user: UserDetail, reload: RwSignal<u64>) -> impl IntoView {
         ("ID", user.id.to_string()),
         ("Status", user.status.label().to_string()),
         ("Balance", format_balance(user.balance)),
-        ("Password", if user.has_password { if user.must_change_password { "Temporary (must be changed)" } else { "Set" } } else { "Not set" }.to_string()),
+        (
+            "Password",
+            if user.has_password {
+                if user.must_change_password {
+                    "Temporary (must be changed)"
+                } else {
+                    "Set"
+                }
+            } else {
+                "Not set"
+            }
+            .to_string(),
+        ),
         ("Signup source", user.signup_source.replace('_', " ")),
         ("Signed up", format::date_time(&user.created_at)),
         ("Last access", format::opt_date_time(&user.last_access_at)),
@@ -118,7 +144,9 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
     let form = RwSignal::new(original.clone());
     let (errors, set_errors) = signal(FieldErrors::new());
     let (conflict, set_conflict) = signal(None::<String>);
-    let roles = Resource::new(|| (), |_| list_roles());
+    // Data loaded inside the drawer is fetched in the browser only: resources created
+    // in a resolved Suspend do not hydrate reliably, and the user data is already here.
+    let roles = LocalResource::new(list_roles);
     let save = Action::new(move |f: &UserEditForm| update_user(id, f.clone()));
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
@@ -131,7 +159,10 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
                 }
                 Err(AppError::Validation(e)) => set_errors.set(e),
                 Err(AppError::Conflict(msg)) => set_conflict.set(Some(msg)),
-                Err(e) => set_errors.set(FieldErrors::from([("form".to_string(), vec![e.to_string()])])),
+                Err(e) => set_errors.set(FieldErrors::from([(
+                    "form".to_string(),
+                    vec![e.to_string()],
+                )])),
             }
         }
     });
@@ -159,13 +190,16 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
     };
     let err = move |field: &'static str| move || errors.read().get(field).map(|m| m.join(" "));
     let invalid = move |field: &'static str| move || errors.read().contains_key(field).to_string();
-    let text = move |field: &'static str, label: &'static str, get: fn(&UserEditForm) -> String, set: fn(&mut UserEditForm, String)| {
+    let text = move |field: &'static str,
+                     label: &'static str,
+                     get: fn(&UserEditForm) -> String,
+                     set: fn(&mut UserEditForm, String)| {
         let input_id = format!("edit-{field}");
         view! {
             <div class="field">
                 <label for=input_id.clone()>{label}</label>
                 <input id=input_id.clone() type="text" autocomplete="off" readonly=!can_write
-                    prop:value=move || form.with(get)
+                    value=form.with_untracked(get) prop:value=move || form.with(get)
                     on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, v)) }
                     aria-invalid=invalid(field) aria-describedby=format!("{input_id}-error")/>
                 <p id=format!("{input_id}-error") class="field-error">{err(field)}</p>
@@ -173,6 +207,7 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
         }
     };
     let opt_in_changed = format::opt_date_time(&user.email_opt_in_changed_at);
+    let current_role = user.role.id;
     view! {
         <form class="edit-form" aria-label="Profile" novalidate on:submit=on_submit>
             <h3>"Profile"</h3>
@@ -212,9 +247,12 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
                 </div>
                 <div class="field">
                     <label for="edit-role">"Role"</label>
+                    // The other roles load in the browser (a LocalResource is empty on
+                    // the server and while hydrating), so both draw the same markup.
                     <select id="edit-role" disabled=!can_write aria-invalid=invalid("role") aria-describedby="edit-role-error"
                         on:change=move |ev| { let v = event_target_value(&ev).parse().unwrap_or(0); form.update(|f| f.role_id = v) }>
-                        {move || roles.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|r| {
+                        <option value=user.role.id.to_string() selected=move || form.with(|f| f.role_id == current_role)>{user.role.name.clone()}</option>
+                        {move || roles.get().and_then(Result::ok).unwrap_or_default().into_iter().filter(|r| r.id != current_role).map(|r| {
                             let rid = r.id;
                             view! { <option value=r.id.to_string() selected=move || form.with(|f| f.role_id == rid)>{r.name}</option> }
                         }).collect_view()}
@@ -225,7 +263,7 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
             </div>
             <div class="field">
                 <label class="check">
-                    <input type="checkbox" disabled=!can_write prop:checked=move || form.with(|f| f.email_opt_in)
+                    <input type="checkbox" disabled=!can_write checked=user.email_opt_in prop:checked=move || form.with(|f| f.email_opt_in)
                         on:change=move |ev| { let v = event_target_checked(&ev); form.update(|f| f.email_opt_in = v) }
                         aria-describedby="edit-opt-in-hint"/>
                     "Receives email communication"
@@ -236,7 +274,7 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
                 <label for="edit-note">"Private note"</label>
                 <textarea id="edit-note" rows="3" readonly=!can_write aria-describedby="edit-note-hint edit-note-error"
                     prop:value=move || form.with(|f| f.note.clone())
-                    on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| f.note = v) }></textarea>
+                    on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| f.note = v) }>{user.note.clone()}</textarea>
                 <span id="edit-note-hint" class="hint">"Only admins see this."</span>
                 <p id="edit-note-error" class="field-error">{err("note")}</p>
             </div>
@@ -264,11 +302,18 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
 fn Links(user_id: i64, kind: &'static str, initial: Vec<String>, can_write: bool) -> impl IntoView {
     let ctx = use_users_ctx();
     let (chosen, set_chosen) = signal(initial);
-    let options = Resource::new(move || ctx.revision.get(), move |_| async move {
-        if kind == "tag" {
-            list_tags().await.map(|l| l.into_iter().map(|t| t.name).collect::<Vec<_>>())
-        } else {
-            list_groups().await.map(|l| l.into_iter().map(|g| g.name).collect::<Vec<_>>())
+    let options = LocalResource::new(move || {
+        ctx.revision.track();
+        async move {
+            if kind == "tag" {
+                list_tags()
+                    .await
+                    .map(|l| l.into_iter().map(|t| t.name).collect::<Vec<_>>())
+            } else {
+                list_groups()
+                    .await
+                    .map(|l| l.into_iter().map(|g| g.name).collect::<Vec<_>>())
+            }
         }
     });
     let save = Action::new(move |names: &Vec<String>| {
@@ -358,7 +403,10 @@ fn Comments(user_id: i64) -> impl IntoView {
     let me = ctx.me.with_value(|m| m.id);
     let can_write = ctx.can(USERS_WRITE);
     let version = RwSignal::new(0u64);
-    let comments = Resource::new(move || version.get(), move |_| list_comments(user_id));
+    let comments = LocalResource::new(move || {
+        version.track();
+        list_comments(user_id)
+    });
     let (text, set_text) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     let add = Action::new(move |body: &String| add_comment(user_id, body.clone()));
@@ -372,7 +420,9 @@ fn Comments(user_id: i64) -> impl IntoView {
                     version.update(|v| *v += 1);
                 }
                 Err(e) => set_error.set(Some(match &e {
-                    AppError::Validation(f) => f.values().flatten().cloned().collect::<Vec<_>>().join(" "),
+                    AppError::Validation(f) => {
+                        f.values().flatten().cloned().collect::<Vec<_>>().join(" ")
+                    }
                     other => other.to_string(),
                 })),
             }
@@ -399,32 +449,31 @@ fn Comments(user_id: i64) -> impl IntoView {
                     <button type="submit" disabled=move || add.pending().get() || text.read().trim().is_empty()>"Add comment"</button>
                 </form>
             })}
-            <Transition fallback=|| view! { <p class="muted" role="status">"Loading comments…"</p> }>
-                {move || Suspend::new(async move {
-                    match comments.await {
-                        Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No comments yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="comments" aria-label="Comments">
-                                {list.into_iter().map(|c| {
-                                    let cid = c.id;
-                                    let mine = c.author_id == Some(me);
-                                    view! {
-                                        <li class="comment">
-                                            <p class="comment-meta"><strong>{c.author.clone()}</strong>" · "{format::date_time(&c.created_at)}</p>
-                                            <p class="comment-body">{c.body.clone()}</p>
-                                            {(mine && can_write).then(|| view! {
-                                                <button type="button" class="ghost small" aria-label="Delete comment"
-                                                    on:click=move |_| { delete.dispatch(cid); }>"Delete"</button>
-                                            })}
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
+            // Read without Suspense: a LocalResource is empty on the server and while
+            // hydrating, so both draw "Loading…" first.
+            {move || match comments.get() {
+                None => view! { <p class="muted" role="status">"Loading comments…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No comments yet."</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="comments" aria-label="Comments">
+                        {list.into_iter().map(|c| {
+                            let cid = c.id;
+                            let mine = c.author_id == Some(me);
+                            view! {
+                                <li class="comment">
+                                    <p class="comment-meta"><strong>{c.author.clone()}</strong>" · "{format::date_time(&c.created_at)}</p>
+                                    <p class="comment-body">{c.body.clone()}</p>
+                                    {(mine && can_write).then(|| view! {
+                                        <button type="button" class="ghost small" aria-label="Delete comment"
+                                            on:click=move |_| { delete.dispatch(cid); }>"Delete"</button>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            }}
         </section>
     }
 }

@@ -84,7 +84,11 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
     let page_ids: Vec<i64> = data.rows.iter().map(|r| r.id).collect();
     let all_on_page = {
         let ids = page_ids.clone();
-        move || !ids.is_empty() && (ctx.all_matching.get() || ctx.selected.with(|s| ids.iter().all(|id| s.contains(id))))
+        move || {
+            !ids.is_empty()
+                && (ctx.all_matching.get()
+                    || ctx.selected.with(|s| ids.iter().all(|id| s.contains(id))))
+        }
     };
     let toggle_page = {
         let ids = page_ids.clone();
@@ -139,6 +143,11 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
     let filtered = move || query.read().is_filtered();
     let clear = move |_| go.to(query.get_untracked().without_filters(), false);
 
+    // Busy until the rows are live in the browser (hydrated), so nothing is clicked
+    // before its handler exists.
+    let (live, set_live) = signal(false);
+    Effect::new(move |_| set_live.set(true));
+    let busy = move || pending.get() || !live.get();
     view! {
         <BulkBar total page_ids=page_ids.clone()/>
         <p class="total" role="status" aria-live="polite">
@@ -148,7 +157,7 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
             </span>
         </p>
         <div class="table-scroll">
-            <table aria-label="Users" aria-busy=move || pending.get().to_string() aria-rowcount=total.to_string()>
+            <table aria-label="Users" aria-busy=move || busy().to_string() aria-rowcount=total.to_string()>
                 <thead>
                     <tr>
                         <th scope="col" class="select-col">

@@ -99,7 +99,12 @@ fn Groups(me: AdminInfo) -> impl IntoView {
 }
 
 #[component]
-fn GroupRow(group: GroupInfo, version: RwSignal<u64>, can_write: bool, set_notice: WriteSignal<String>) -> impl IntoView {
+fn GroupRow(
+    group: GroupInfo,
+    version: RwSignal<u64>,
+    can_write: bool,
+    set_notice: WriteSignal<String>,
+) -> impl IntoView {
     let id = group.id;
     let (editing, set_editing) = signal(false);
     let (confirming, set_confirming) = signal(false);

@@ -71,7 +71,9 @@ fn UsersWorkspace(me: AdminInfo, drawer_open: Signal<bool>) -> impl IntoView {
     provide_context(ctx);
     use_users_keys();
     let can_write = ctx.can(USERS_WRITE);
-    let overlay = move || drawer_open.get() || ctx.creating.get() || ctx.confirm.read().is_some() || ctx.help.get();
+    let overlay = move || {
+        drawer_open.get() || ctx.creating.get() || ctx.confirm.read().is_some() || ctx.help.get()
+    };
     view! {
         <div class="app">
             <TopBar me current="users" inert=Signal::derive(overlay)/>
@@ -101,7 +103,11 @@ fn UsersWorkspace(me: AdminInfo, drawer_open: Signal<bool>) -> impl IntoView {
 
 /// The dark bar on every signed-in page: navigation and the signed-in admin.
 #[component]
-pub fn TopBar(me: AdminInfo, current: &'static str, #[prop(into)] inert: Signal<bool>) -> impl IntoView {
+pub fn TopBar(
+    me: AdminInfo,
+    current: &'static str,
+    #[prop(into)] inert: Signal<bool>,
+) -> impl IntoView {
     let do_sign_out = Action::new(|_: &()| sign_out());
     Effect::new(move |_| {
         if do_sign_out.value().get().is_some() {
