@@ -148,6 +148,73 @@ async fn main() -> anyhow::Result<()> {
         n,
     });
 
+    // Bulk commands on "all matching": one transaction each, audited per user. Each
+    // is undone afterwards, so the database stays as seeded.
+    let bench_admin = app::domain::AdminInfo {
+        id: 0,
+        email: "bench@roster.test".into(),
+        name: "Bench".into(),
+        role: "owner".into(),
+        permissions: app::domain::permissions::ALL
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
+    };
+    let config = app::backend::Config::default();
+    println!();
+    println!(
+        "{:<28} {:>10} {:>10}",
+        "bulk on all matching", "wall s", "users"
+    );
+    for (name, qs) in [("smith", "q=smith"), ("banned", "status=banned")] {
+        use app::backend::bulk;
+        use app::domain::{BulkAction, Selection};
+        let selection = Selection::Matching(UserQuery::from_query_string(qs));
+        let run = |action: BulkAction| {
+            let (conn, admin, selection) = (&conn, &bench_admin, &selection);
+            async move {
+                let started = Instant::now();
+                let result = bulk::apply(conn, admin, selection, &action)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                anyhow::Ok((started.elapsed().as_secs_f64(), result))
+            }
+        };
+        let (add_s, added) = run(BulkAction::AddTag("bench-bulk".into())).await?;
+        let (remove_s, _) = run(BulkAction::RemoveTag("bench-bulk".into())).await?;
+        let (delete_s, deleted) = run(BulkAction::Delete).await?;
+        let started = Instant::now();
+        bulk::undo_delete(
+            &conn,
+            &config,
+            &bench_admin,
+            deleted.deletion_id.unwrap_or_default(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let undo_s = started.elapsed().as_secs_f64();
+        for (what, secs) in [
+            ("tag_add", add_s),
+            ("tag_remove", remove_s),
+            ("delete", delete_s),
+            ("undo_delete", undo_s),
+        ] {
+            println!(
+                "{:<28} {secs:>10.2} {:>10}",
+                format!("{what} ({name})"),
+                added.affected
+            );
+            figures.push(Figure {
+                name: format!("bulk.{what}_{name}.wall_s"),
+                value: secs,
+                unit: "s",
+                n: added.affected,
+            });
+        }
+    }
+    conn.execute_unprepared("DELETE FROM audit_log WHERE actor_email = 'bench@roster.test'; DELETE FROM tags WHERE name = 'bench-bulk';")
+        .await?;
+
     // Release WASM + JS, raw and brotli.
     let pkg = "target/site/pkg";
     let mut raw = Vec::new();

@@ -18,7 +18,7 @@ use super::sql::Sql;
 use super::users::{matching_ids_sql, resolve_tags};
 use super::{now, Config, ServiceError};
 use crate::domain::account::clean_names;
-use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
+use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE, USERS_DELETE, USERS_WRITE};
 use crate::domain::{AdminInfo, BulkAction, BulkResult, Selection, Status};
 
 /// The temporary table holding a command's selected ids.
@@ -152,6 +152,25 @@ pub async fn apply(
         });
     }
     let backend = txn.get_database_backend();
+    if spare_actor && !actor.permissions.iter().any(|p| p == ROLES_MANAGE) {
+        // Banning, demoting or deleting an admin is for admins who manage roles.
+        let admins = format!(
+            "SELECT count(*) AS n FROM users JOIN role_permissions rp ON rp.role_id = users.role_id \
+             AND rp.permission = '{ADMIN_ACCESS}' WHERE users.id IN ({SELECTED})"
+        );
+        let n: i64 = txn
+            .query_one_raw(Sql::new(&admins).statement(backend))
+            .await?
+            .map(|r| r.try_get("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        if n > 0 {
+            return Err(ServiceError::Forbidden(format!(
+                "{ROLES_MANAGE} (the selection includes {n} admin{})",
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+    }
     let obj = audit::json_object_fn(backend);
     let at = now();
     let mut deletion_id = None;

@@ -91,7 +91,7 @@ pub async fn check_role_grant<C: ConnectionTrait>(
     if grants_admin && !actor.permissions.iter().any(|p| p == ROLES_MANAGE) {
         return Err(ServiceError::field(
             field,
-            "Only admins who manage roles can give a role with admin access.",
+            "Only admins who manage roles can give or take away a role with admin access.",
         ));
     }
     Ok(row.try_get("", "name")?)
@@ -386,10 +386,16 @@ pub async fn update_user(
                 "role".into(),
                 vec!["You cannot change your own role.".into()],
             );
-        } else if let Err(ServiceError::Validation(e)) =
-            check_role_grant(&txn, actor, edit.role_id, "role").await
-        {
-            errors.extend(e);
+        } else {
+            let current: i64 = row.try_get("", "role_id")?;
+            match check_role_grant(&txn, actor, current, "role")
+                .await
+                .and(check_role_grant(&txn, actor, edit.role_id, "role").await)
+            {
+                Ok(_) => {}
+                Err(ServiceError::Validation(e)) => errors.extend(e),
+                Err(other) => return Err(other),
+            }
         }
     }
     for (field, value, message) in [

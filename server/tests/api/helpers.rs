@@ -21,6 +21,11 @@ pub struct TestApp {
 
 /// Starts the app on 127.0.0.1:0 with a new, migrated database.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Config::default()).await
+}
+
+/// [`spawn_app`] with these settings (seat quota, undo window, ...).
+pub async fn spawn_app_with(config: Config) -> TestApp {
     let database = TestDatabase::create().await;
     let db = db::connect(&database.url, 4)
         .await
@@ -34,7 +39,7 @@ pub async fn spawn_app() -> TestApp {
     let addr: SocketAddr = listener.local_addr().expect("local address");
     let router = server::router(
         db.clone(),
-        Config::default(),
+        config,
         server::leptos_options("target/site", addr),
     );
     tokio::spawn(async move {

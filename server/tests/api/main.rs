@@ -3,6 +3,7 @@
 //! (`make integration` runs both).
 
 mod auth;
+mod commands;
 mod helpers;
 mod seed;
 mod users;
