@@ -8,6 +8,23 @@ use super::sql::Sql;
 use super::{now, ServiceError};
 use crate::domain::AdminInfo;
 
+/// `INSERT INTO audit_log (...) SELECT <at>, <actor>, <action>, ` — the caller adds
+/// the target id, target email, before and after (and a FROM clause if it has one).
+pub fn insert_head(actor: &AdminInfo, action: &str) -> Sql {
+    let mut s = Sql::new(
+        "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) SELECT ",
+    );
+    s.bind(now())
+        .push(", ")
+        .bind(actor.id)
+        .push(", ")
+        .bind(actor.email.as_str())
+        .push(", ")
+        .bind(action)
+        .push(", ");
+    s
+}
+
 /// Writes one audit entry.
 pub async fn record<C: ConnectionTrait>(
     db: &C,
@@ -22,25 +39,14 @@ pub async fn record<C: ConnectionTrait>(
         Some((id, email)) => (Some(id), email.to_string()),
         None => (None, String::new()),
     };
-    let mut s = Sql::new(
-        "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) VALUES (",
-    );
-    s.bind(now())
-        .push(", ")
-        .bind(actor.id)
-        .push(", ")
-        .bind(actor.email.as_str())
-        .push(", ")
-        .bind(action)
-        .push(", ")
-        .bind(target_id)
+    let mut s = insert_head(actor, action);
+    s.bind(target_id)
         .push(", ")
         .bind(target_email)
         .push(", ")
         .append(&json_value(backend, before))
         .push(", ")
-        .append(&json_value(backend, after))
-        .push(")");
+        .append(&json_value(backend, after));
     db.execute_raw(s.statement(backend)).await?;
     Ok(())
 }
@@ -82,21 +88,12 @@ pub async fn record_each<C: ConnectionTrait>(
     after: Option<serde_json::Value>,
 ) -> Result<u64, ServiceError> {
     let backend = db.get_database_backend();
-    let mut s = Sql::new(
-        "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) SELECT ",
-    );
-    s.bind(now())
-        .push(", ")
-        .bind(actor.id)
-        .push(", ")
-        .bind(actor.email.as_str())
-        .push(", ")
-        .bind(action)
-        .push(&format!(
-            ", users.id, users.email, {}, ",
-            before_expr.unwrap_or("NULL")
-        ))
-        .append(&json_value(backend, after))
-        .push(&format!(" FROM users WHERE users.id IN ({ids_sql})"));
+    let mut s = insert_head(actor, action);
+    s.push(&format!(
+        "users.id, users.email, {}, ",
+        before_expr.unwrap_or("NULL")
+    ))
+    .append(&json_value(backend, after))
+    .push(&format!(" FROM users WHERE users.id IN ({ids_sql})"));
     Ok(db.execute_raw(s.statement(backend)).await?.rows_affected())
 }

@@ -457,14 +457,9 @@ pub async fn undo_delete(
     }
     let mut ids = Sql::new("SELECT id FROM trash_users WHERE deletion_id = ");
     ids.bind(deletion_id);
-    let mut audit_sql = Sql::new("INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) SELECT ");
+    let mut audit_sql = audit::insert_head(actor, "user.restore");
     audit_sql
-        .bind(now())
-        .push(", ")
-        .bind(actor.id)
-        .push(", ")
-        .bind(actor.email.as_str())
-        .push(", 'user.restore', id, email, NULL, ")
+        .push("id, email, NULL, ")
         .append(&audit::json_value(
             backend,
             Some(json!({ "deletion": deletion_id })),

@@ -11,6 +11,7 @@ use serde_json::json;
 use super::audit;
 use super::auth::hash_password;
 use super::sql::Sql;
+use super::users::named_refs;
 use super::{now, Config, ServiceError};
 use crate::domain::account::{
     clean_names, parse_new_users, row_key, NewUser, NewUserForm, PasswordChoice, UserEdit,
@@ -566,12 +567,7 @@ pub async fn ensure_named<C: ConnectionTrait>(
     ));
     q.bind_list(names.iter().map(|n| n.to_lowercase()))
         .push(")");
-    let found = rows(db.query_all_raw(q.statement(backend)).await?, |r| {
-        Ok(NamedRef {
-            id: r.try_get("", "id")?,
-            name: r.try_get("", "name")?,
-        })
-    })?;
+    let found = named_refs(db, q).await?;
     // In the order asked for.
     Ok(names
         .iter()
@@ -623,16 +619,7 @@ async fn linked<C: ConnectionTrait>(
         link.key()
     ));
     q.bind(user_id).push(" ORDER BY lower(t.name)");
-    rows(
-        db.query_all_raw(q.statement(db.get_database_backend()))
-            .await?,
-        |r| {
-            Ok(NamedRef {
-                id: r.try_get("", "id")?,
-                name: r.try_get("", "name")?,
-            })
-        },
-    )
+    named_refs(db, q).await
 }
 
 /// Gives user `id` exactly these tags (or groups), creating missing ones; returns

@@ -629,7 +629,11 @@ pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, S
     })
 }
 
-async fn named_refs<C: ConnectionTrait>(db: &C, q: Sql) -> Result<Vec<NamedRef>, ServiceError> {
+/// `id, name` rows as [`NamedRef`]s.
+pub(crate) async fn named_refs<C: ConnectionTrait>(
+    db: &C,
+    q: Sql,
+) -> Result<Vec<NamedRef>, ServiceError> {
     Ok(db
         .query_all_raw(q.statement(db.get_database_backend()))
         .await?

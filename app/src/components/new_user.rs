@@ -87,6 +87,20 @@ fn NewUserForms() -> impl IntoView {
         }
     });
     let close = move || ctx.creating.set(false);
+    // Start typing at once: focus the first field when the dialog opens.
+    Effect::new(move |_| {
+        request_animation_frame(|| {
+            use wasm_bindgen::JsCast;
+            if let Some(el) = document()
+                .query_selector("[data-first-field]")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
+            }
+        });
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let all = forms.get_untracked();
