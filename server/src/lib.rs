@@ -62,6 +62,7 @@ pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOpti
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/users/{id}/activity.csv", get(activity_csv))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -79,6 +80,57 @@ pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOpti
         .layer(middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// The whole activity timeline of one user as CSV (UTF-8 with a BOM for Excel), for
+/// signed-in admins who may read users.
+async fn activity_csv(
+    State(state): State<ServerState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    use app::backend::{auth, timeline, ServiceError};
+    use app::domain::permissions::USERS_READ;
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == auth::SESSION_COOKIE)
+        .map(|(_, value)| value.to_string());
+    let result = async {
+        let token = token.ok_or(ServiceError::Unauthorized)?;
+        let admin = auth::admin_for_token(&state.app.db, &state.app.config, &token).await?;
+        auth::require(&admin, USERS_READ)?;
+        timeline::all(&state.app.db, id).await
+    }
+    .await;
+    match result {
+        Ok(entries) => {
+            let body = format!("\u{feff}{}", app::domain::activity::timeline_csv(&entries));
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"user-{id}-activity.csv\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(ServiceError::Unauthorized) => StatusCode::UNAUTHORIZED.into_response(),
+        Err(ServiceError::Forbidden(_)) => StatusCode::FORBIDDEN.into_response(),
+        Err(ServiceError::NotFound(what)) => {
+            (StatusCode::NOT_FOUND, format!("{what} was not found.")).into_response()
+        }
+        Err(other) => {
+            tracing::error!(error = ?other, "activity CSV failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 async fn healthz(State(state): State<ServerState>) -> impl IntoResponse {

@@ -14,6 +14,7 @@ pub mod roles;
 pub mod seed;
 pub mod sql;
 pub mod tags;
+pub mod timeline;
 pub mod users;
 
 pub use error::ServiceError;

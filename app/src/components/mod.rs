@@ -9,6 +9,7 @@ pub mod new_user;
 pub mod notices;
 pub mod pagination;
 pub mod row_menu;
+pub mod timeline;
 pub mod user_drawer;
 pub mod user_filters;
 pub mod user_panel;

@@ -19,6 +19,8 @@ pub fn UserDrawer() -> impl IntoView {
     let reload = RwSignal::new(0u64);
     // Busy until the user's content is interactive in the browser (after hydration).
     let (ready, set_ready) = signal(false);
+    let (live, set_live) = signal(false);
+    Effect::new(move |_| set_live.set(true));
     let user = Resource::new(
         move || (id.get(), reload.get()),
         |(id, _)| async move {
@@ -82,7 +84,18 @@ pub fn UserDrawer() -> impl IntoView {
             }>
                 {move || Suspend::new(async move {
                     match user.await {
-                        Ok(u) => view! { {head(u.display_name())} <UserPanel user=u reload on_ready=Callback::new(move |_| set_ready.set(true))/> }.into_any(),
+                        Ok(u) => {
+                            let title = u.display_name();
+                            // The panel is drawn in the browser only, after hydration: it holds
+                            // browser-only data and forms, and the server's timing of nested
+                            // resources must never make the two disagree.
+                            view! {
+                                {head(title)}
+                                <Show when=move || live.get() fallback=|| view! { <p class="drawer-body" role="status">"Loading…"</p> }>
+                                    <UserPanel user=u.clone() reload on_ready=Callback::new(move |_| set_ready.set(true))/>
+                                </Show>
+                            }.into_any()
+                        }
                         Err(e) => view! {
                             {head("User not available".to_string())}
                             <p class="drawer-body state error" role="alert">{e.to_string()}</p>

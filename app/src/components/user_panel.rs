@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::chip_picker::ChipPicker;
 use super::row_menu::DeleteTarget;
+use super::timeline::Timeline;
 use super::{format, use_users_ctx};
 use crate::api::lifecycle::{
     add_comment, delete_comment, list_comments, list_groups, list_roles, remove_device,
@@ -43,7 +44,11 @@ pub fn UserPanel(
 ) -> impl IntoView {
     let ctx = use_users_ctx();
     // Effects run only in the browser, once the content is hydrated.
-    Effect::new(move |_| on_ready.run(()));
+    let (live, set_live) = signal(false);
+    Effect::new(move |_| {
+        set_live.set(true);
+        on_ready.run(());
+    });
     let can_write = ctx.can(USERS_WRITE);
     let can_delete = ctx.can(USERS_DELETE);
     let id = user.id;
@@ -131,7 +136,12 @@ pub fn UserPanel(
                 <Links user_id=id kind="group" initial=user.groups.iter().map(|g| g.name.clone()).collect() can_write/>
             </section>
             <Devices user=user.clone() reload can_write/>
-            <Comments user_id=id/>
+            // Browser-only sections: drawn after hydration, so server and browser
+            // never disagree about data only the browser loads.
+            <Show when=move || live.get()>
+                <Timeline user_id=id/>
+                <Comments user_id=id/>
+            </Show>
         </div>
     }
 }

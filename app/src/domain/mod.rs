@@ -1,6 +1,7 @@
 //! Pure types and rules shared by the browser and the server; no IO here.
 
 pub mod account;
+pub mod activity;
 pub mod columns;
 pub mod dates;
 pub mod error;

@@ -6,4 +6,5 @@ mod auth;
 mod commands;
 mod helpers;
 mod seed;
+mod timeline;
 mod users;

@@ -1,0 +1,209 @@
+//! The activity timeline of one user: `activities` (pages, features, sign-ins, notes
+//! added by hand) merged with the audit log's entries about the user, newest first.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, TransactionTrait};
+use serde_json::json;
+
+use super::audit;
+use super::lifecycle::user_email;
+use super::sql::Sql;
+use super::{now, ServiceError};
+use crate::domain::activity::{ActivityKind, TimelineEntry, TimelinePage, MAX_ENTRY_CHARS};
+use crate::domain::AdminInfo;
+
+/// One page of user `user_id`'s timeline, newest first, limited to `kinds` (all when
+/// empty). `offset` counts entries already shown.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    kinds: &[ActivityKind],
+    offset: u64,
+    limit: u32,
+) -> Result<TimelinePage, ServiceError> {
+    user_email(db, user_id).await?;
+    let backend = db.get_database_backend();
+    let mut q = stream_sql(backend, user_id, kinds);
+    q.push(" ORDER BY at DESC, src DESC, id DESC LIMIT ")
+        .bind(i64::from(limit) + 1)
+        .push(" OFFSET ")
+        .bind(offset as i64);
+    let mut entries = db
+        .query_all_raw(q.statement(backend))
+        .await?
+        .iter()
+        .map(entry_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let more = entries.len() > limit as usize;
+    entries.truncate(limit as usize);
+    Ok(TimelinePage { entries, more })
+}
+
+/// Every entry of the timeline (for the CSV download), newest first.
+pub async fn all<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+) -> Result<Vec<TimelineEntry>, ServiceError> {
+    user_email(db, user_id).await?;
+    let backend = db.get_database_backend();
+    let mut q = stream_sql(backend, user_id, &[]);
+    q.push(" ORDER BY at DESC, src DESC, id DESC");
+    db.query_all_raw(q.statement(backend))
+        .await?
+        .iter()
+        .map(entry_from)
+        .collect()
+}
+
+/// `SELECT src, id, at, kind, name, detail, source FROM (activities ∪ audit log)`.
+fn stream_sql(backend: DbBackend, user_id: i64, kinds: &[ActivityKind]) -> Sql {
+    let text = |col: &str| match backend {
+        DbBackend::Postgres => format!("coalesce({col}::text, '')"),
+        _ => format!("coalesce({col}, '')"),
+    };
+    let wants = |k: ActivityKind| kinds.is_empty() || kinds.contains(&k);
+    let own: Vec<&str> = ActivityKind::ALL
+        .into_iter()
+        .filter(|k| *k != ActivityKind::AdminChange && wants(*k))
+        .map(ActivityKind::as_str)
+        .collect();
+    let mut parts = Vec::new();
+    if !own.is_empty() {
+        let mut a = Sql::new(&format!(
+            "SELECT 'a' AS src, id, at, kind, name, {} AS detail, source FROM activities WHERE user_id = ",
+            text("detail")
+        ));
+        a.bind(user_id);
+        if own.len() < 4 {
+            a.push(" AND kind IN (").bind_list(own).push(")");
+        }
+        parts.push(a);
+    }
+    if wants(ActivityKind::AdminChange) {
+        let mut l = Sql::new(&format!(
+            "SELECT 'l' AS src, id, at, 'admin_change' AS kind, action AS name, {} AS detail, actor_email AS source \
+             FROM audit_log WHERE target_user_id = ",
+            text("after")
+        ));
+        // A note added by hand is its own record; its audit entry would repeat it.
+        l.bind(user_id).push(" AND action <> 'activity.add'");
+        parts.push(l);
+    }
+    let mut s = Sql::new("SELECT * FROM (");
+    if parts.is_empty() {
+        s.push("SELECT 'a' AS src, id, at, kind, name, '' AS detail, source FROM activities WHERE 1 = 0");
+    }
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            s.push(" UNION ALL ");
+        }
+        s.append(p);
+    }
+    s.push(") AS stream");
+    s
+}
+
+fn entry_from(r: &QueryResult) -> Result<TimelineEntry, ServiceError> {
+    let src: String = r.try_get("", "src")?;
+    let id: i64 = r.try_get("", "id")?;
+    let kind: String = r.try_get("", "kind")?;
+    let kind = ActivityKind::parse(&kind)
+        .ok_or_else(|| anyhow::anyhow!("unknown activity kind {kind:?}"))?;
+    let detail: String = r.try_get("", "detail")?;
+    Ok(TimelineEntry {
+        key: format!("{src}{id}"),
+        at: r.try_get("", "at")?,
+        kind,
+        name: r.try_get("", "name")?,
+        detail: if detail == "{}" {
+            String::new()
+        } else {
+            detail
+        },
+        source: r.try_get("", "source")?,
+        deletable: src == "a",
+    })
+}
+
+/// Adds a note by hand to user `user_id`'s timeline, at `at` (default: now).
+pub async fn add_manual(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    user_id: i64,
+    text: &str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<(), ServiceError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ServiceError::field("entry", "Write what happened."));
+    }
+    if text.chars().count() > MAX_ENTRY_CHARS {
+        return Err(ServiceError::field(
+            "entry",
+            format!("Use at most {MAX_ENTRY_CHARS} characters."),
+        ));
+    }
+    let at = at.unwrap_or_else(now);
+    if at > now() + chrono::Duration::minutes(5) {
+        return Err(ServiceError::field(
+            "at",
+            "The time cannot be in the future.",
+        ));
+    }
+    let txn = db.begin().await?;
+    let email = user_email(&txn, user_id).await?;
+    let mut s = Sql::new("INSERT INTO activities (user_id, at, kind, name, source) VALUES (");
+    s.bind(user_id)
+        .push(", ")
+        .bind(at)
+        .push(", 'manual', ")
+        .bind(text)
+        .push(", ")
+        .bind(actor.email.as_str())
+        .push(")");
+    txn.execute_raw(s.statement(txn.get_database_backend()))
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        "activity.add",
+        Some((user_id, &email)),
+        None,
+        Some(json!({ "entry": text })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes an activity entry (not an audit entry) of user `user_id`; audited.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    user_id: i64,
+    activity_id: i64,
+) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let email = user_email(&txn, user_id).await?;
+    let mut q = Sql::new("SELECT kind, name FROM activities WHERE id = ");
+    q.bind(activity_id).push(" AND user_id = ").bind(user_id);
+    let row = txn
+        .query_one_raw(q.statement(backend))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("That timeline entry".into()))?;
+    let before = json!({ "kind": row.try_get::<String>("", "kind")?, "name": row.try_get::<String>("", "name")? });
+    let mut d = Sql::new("DELETE FROM activities WHERE id = ");
+    d.bind(activity_id);
+    txn.execute_raw(d.statement(backend)).await?;
+    audit::record(
+        &txn,
+        actor,
+        "activity.delete",
+        Some((user_id, &email)),
+        Some(before),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
