@@ -79,7 +79,7 @@ test("edits a user in the drawer; the change survives a reload; email stays fixe
   await expect(again.getByLabel("Company")).toHaveValue("St. Elsewhere");
   await expect(again.getByLabel("Balance")).toHaveValue("12.50");
   await expect(again.getByLabel("Receives email communication")).toBeChecked();
-  await expect(again.getByText(/^Last changed: \d{4}-\d\d-\d\d/)).toBeVisible();
+  await expect(again.getByText(/^Last changed: \d{4}-\d\d-\d\d \d\d:\d\d UTC by e2e@roster\.test$/)).toBeVisible();
 
   // A bad value is named next to its field and nothing is saved.
   await again.getByLabel("Phone").fill("070 123");

@@ -596,8 +596,21 @@ pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, S
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let signup_source: String = r.try_get("", "signup_source")?;
+    let mut by = Sql::new("SELECT actor_email FROM audit_log WHERE target_user_id = ");
+    by.bind(id).push(match backend {
+        DbBackend::Postgres => " AND jsonb_exists(after, 'email_opt_in')",
+        _ => " AND json_extract(after, '$.email_opt_in') IS NOT NULL",
+    });
+    by.push(" ORDER BY at DESC, id DESC LIMIT 1");
+    let email_opt_in_changed_by = match db.query_one_raw(by.statement(backend)).await? {
+        Some(row) => Some(row.try_get::<String>("", "actor_email")?),
+        None if signup_source == "self_signup" => Some("the user, at signup".to_string()),
+        None => None,
+    };
     Ok(UserDetail {
         id,
+        email_opt_in_changed_by,
         email: r.try_get("", "email")?,
         username: r.try_get("", "username")?,
         phone: r.try_get("", "phone")?,
@@ -618,7 +631,7 @@ pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, S
         note: r.try_get("", "note")?,
         has_password: r.try_get::<Option<String>>("", "password_hash")?.is_some(),
         must_change_password: r.try_get("", "must_change_password")?,
-        signup_source: r.try_get("", "signup_source")?,
+        signup_source,
         created_at: r.try_get("", "created_at")?,
         updated_at: r.try_get("", "updated_at")?,
         last_access_at: r.try_get("", "last_access_at")?,

@@ -216,7 +216,10 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
             </div>
         }
     };
-    let opt_in_changed = format::opt_date_time(&user.email_opt_in_changed_at);
+    let opt_in_changed = match (&user.email_opt_in_changed_at, &user.email_opt_in_changed_by) {
+        (Some(at), Some(by)) => format!("{} by {by}", format::date_time(at)),
+        (at, _) => format::opt_date_time(at),
+    };
     let current_role = user.role.id;
     view! {
         <form class="edit-form" aria-label="Profile" novalidate on:submit=on_submit>

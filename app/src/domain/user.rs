@@ -151,6 +151,8 @@ pub struct UserDetail {
     pub email_opt_in: bool,
     #[serde(with = "chrono::serde::ts_seconds_option")]
     pub email_opt_in_changed_at: Option<DateTime<Utc>>,
+    /// Who made the last opt-in change: an admin's email, or "the user" for a signup.
+    pub email_opt_in_changed_by: Option<String>,
     pub note: String,
     pub has_password: bool,
     pub must_change_password: bool,

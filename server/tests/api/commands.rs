@@ -286,6 +286,12 @@ async fn an_edit_saves_bumps_the_version_and_a_stale_one_is_refused() {
         saved.email_opt_in_changed_at.is_some(),
         "the opt-in change is timestamped"
     );
+    assert_eq!(
+        saved.email_opt_in_changed_by.as_deref(),
+        Some(ADMIN_EMAIL),
+        "and attributed"
+    );
+    assert_eq!(loaded.email_opt_in_changed_by, None);
     assert_eq!(saved.version, loaded.version + 1);
     assert_eq!(saved.email, loaded.email, "email is not part of the form");
     assert_eq!(
