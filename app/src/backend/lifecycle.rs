@@ -684,25 +684,57 @@ pub async fn remove_device(
     user_id: i64,
     device_id: i64,
 ) -> Result<(), ServiceError> {
+    let row = OwnedRow {
+        table: "devices",
+        columns: ["name", "platform"],
+        what: "That device",
+        action: "user.device_remove",
+    };
+    delete_owned_row(db, actor, user_id, device_id, row).await
+}
+
+/// A row of a table keyed by `id` that belongs to a user (`user_id`).
+pub struct OwnedRow {
+    pub table: &'static str,
+    /// Two text columns kept in the audit entry's "before".
+    pub columns: [&'static str; 2],
+    /// For "… was not found".
+    pub what: &'static str,
+    pub action: &'static str,
+}
+
+/// Deletes row `id` of `row.table` if it belongs to user `user_id`, in one
+/// transaction with its audit entry.
+pub async fn delete_owned_row(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    user_id: i64,
+    id: i64,
+    row: OwnedRow,
+) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
     let email = user_email(&txn, user_id).await?;
-    let mut q = Sql::new("SELECT name, platform FROM devices WHERE id = ");
-    q.bind(device_id).push(" AND user_id = ").bind(user_id);
-    let row = txn
+    let [a, b] = row.columns;
+    let mut q = Sql::new(&format!("SELECT {a}, {b} FROM {} WHERE id = ", row.table));
+    q.bind(id).push(" AND user_id = ").bind(user_id);
+    let found = txn
         .query_one_raw(q.statement(backend))
         .await?
-        .ok_or_else(|| ServiceError::NotFound("That device".into()))?;
-    let before = json!({ "device": row.try_get::<String>("", "name")?, "platform": row.try_get::<String>("", "platform")? });
-    let mut d = Sql::new("DELETE FROM devices WHERE id = ");
-    d.bind(device_id);
+        .ok_or_else(|| ServiceError::NotFound(row.what.into()))?;
+    let mut before = serde_json::Map::new();
+    for column in row.columns {
+        before.insert(column.into(), json!(found.try_get::<String>("", column)?));
+    }
+    let mut d = Sql::new(&format!("DELETE FROM {} WHERE id = ", row.table));
+    d.bind(id);
     txn.execute_raw(d.statement(backend)).await?;
     audit::record(
         &txn,
         actor,
-        "user.device_remove",
+        row.action,
         Some((user_id, &email)),
-        Some(before),
+        Some(before.into()),
         None,
     )
     .await?;

@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Trans
 use serde_json::json;
 
 use super::audit;
-use super::lifecycle::user_email;
+use super::lifecycle::{delete_owned_row, user_email, OwnedRow};
 use super::sql::Sql;
 use super::{now, ServiceError};
 use crate::domain::activity::{ActivityKind, TimelineEntry, TimelinePage, MAX_ENTRY_CHARS};
@@ -182,28 +182,11 @@ pub async fn delete(
     user_id: i64,
     activity_id: i64,
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
-    let email = user_email(&txn, user_id).await?;
-    let mut q = Sql::new("SELECT kind, name FROM activities WHERE id = ");
-    q.bind(activity_id).push(" AND user_id = ").bind(user_id);
-    let row = txn
-        .query_one_raw(q.statement(backend))
-        .await?
-        .ok_or_else(|| ServiceError::NotFound("That timeline entry".into()))?;
-    let before = json!({ "kind": row.try_get::<String>("", "kind")?, "name": row.try_get::<String>("", "name")? });
-    let mut d = Sql::new("DELETE FROM activities WHERE id = ");
-    d.bind(activity_id);
-    txn.execute_raw(d.statement(backend)).await?;
-    audit::record(
-        &txn,
-        actor,
-        "activity.delete",
-        Some((user_id, &email)),
-        Some(before),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    let row = OwnedRow {
+        table: "activities",
+        columns: ["kind", "name"],
+        what: "That timeline entry",
+        action: "activity.delete",
+    };
+    delete_owned_row(db, actor, user_id, activity_id, row).await
 }
