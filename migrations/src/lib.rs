@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_schema;
 mod m20261122_000002_add_trash;
+mod m20261122_000003_activity_custom_kind;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_schema::Migration),
             Box::new(m20261122_000002_add_trash::Migration),
+            Box::new(m20261122_000003_activity_custom_kind::Migration),
         ]
     }
 }

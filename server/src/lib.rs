@@ -54,7 +54,8 @@ pub async fn prepare_database(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// The whole HTTP application.
 pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOptions) -> Router {
-    let app_state = AppState { db, config };
+    let limits = std::sync::Arc::new(app::backend::Limits::new(&config));
+    let app_state = AppState { db, config, limits };
     let state = ServerState {
         leptos_options: leptos_options.clone(),
         app: app_state.clone(),
@@ -63,6 +64,7 @@ pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOpti
     Router::new()
         .route("/healthz", get(healthz))
         .route("/users/{id}/activity.csv", get(activity_csv))
+        .nest("/api/v1", public_api())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -80,6 +82,154 @@ pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOpti
         .layer(middleware::from_fn(security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// The endpoints the admins' own apps call: authenticated by API key (events) or
+/// open and rate limited (signup); callable from any origin (CORS), never by cookie.
+fn public_api() -> Router<ServerState> {
+    use tower_http::cors::{Any, CorsLayer};
+    Router::new()
+        .route("/events", axum::routing::post(post_events))
+        .route("/signup", axum::routing::post(post_signup))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        )
+}
+
+/// A JSON error with a stable code.
+fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": code, "message": message.into() })),
+    )
+        .into_response()
+}
+
+fn rate_limited(wait: u64) -> Response {
+    let mut response = api_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("Too many requests; try again in {wait} s."),
+    );
+    if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
+fn internal(err: app::backend::ServiceError) -> Response {
+    tracing::error!(error = ?err, "public API call failed");
+    api_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Something went wrong.",
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct EventsBody {
+    events: Vec<app::backend::ingest::EventIn>,
+}
+
+/// `POST /api/v1/events` with `Authorization: Bearer <key>` and
+/// `{"events": [{"user", "kind", "name", "at"?, "detail"?}]}`.
+async fn post_events(
+    State(state): State<ServerState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use app::backend::{ingest, ServiceError};
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    let key_id = match ingest::key_id(&state.app.db, key).await {
+        Ok(id) => id,
+        Err(ServiceError::Unauthorized) => {
+            return api_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_api_key",
+                "Send an active API key as `Authorization: Bearer <key>`.",
+            )
+        }
+        Err(e) => return internal(e),
+    };
+    if let Err(wait) = state.app.limits.events.check(&format!("key:{key_id}")) {
+        return rate_limited(wait);
+    }
+    let body: EventsBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => {
+            return api_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                format!("Expected {{\"events\": [...]}}: {e}"),
+            )
+        }
+    };
+    match ingest::ingest(&state.app.db, key_id, body.events).await {
+        Ok(report) => (StatusCode::OK, axum::Json(report)).into_response(),
+        Err(ServiceError::Validation(fields)) => api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            fields.into_values().flatten().collect::<Vec<_>>().join(" "),
+        ),
+        Err(e) => internal(e),
+    }
+}
+
+/// `POST /api/v1/signup`: a public signup from the admins' own forms.
+async fn post_signup(State(state): State<ServerState>, request: Request) -> Response {
+    use app::backend::{ingest, ServiceError};
+    let ip = request
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .or_else(|| {
+            request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
+        .unwrap_or_default();
+    let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return api_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_body",
+                "The body is larger than 64 KB.",
+            )
+        }
+    };
+    if let Err(wait) = state.app.limits.signups.check(&format!("ip:{ip}")) {
+        return rate_limited(wait);
+    }
+    let form: ingest::SignupIn = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => return api_error(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()),
+    };
+    match ingest::signup(&state.app.db, form).await {
+        Ok(id) => (
+            StatusCode::CREATED,
+            axum::Json(serde_json::json!({ "id": id })),
+        )
+            .into_response(),
+        Err(ServiceError::Validation(fields)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::json!({ "error": "validation", "fields": fields })),
+        )
+            .into_response(),
+        Err(ServiceError::Conflict(m)) => api_error(StatusCode::CONFLICT, "account_exists", m),
+        Err(e) => internal(e),
+    }
 }
 
 /// The whole activity timeline of one user as CSV (UTF-8 with a BOM for Excel), for
@@ -143,7 +293,9 @@ async fn healthz(State(state): State<ServerState>) -> impl IntoResponse {
 /// Refuses state-changing requests sent from another origin (CSRF defence on top of
 /// the SameSite=Strict cookie).
 async fn same_origin_writes(request: Request, next: Next) -> Response {
-    if request.method() != Method::GET && request.method() != Method::HEAD {
+    // The public API is called from the admins' own sites and never uses cookies.
+    let public = request.uri().path().starts_with("/api/v1/");
+    if !public && request.method() != Method::GET && request.method() != Method::HEAD {
         let headers = request.headers();
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());

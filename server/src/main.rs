@@ -62,6 +62,15 @@ enum Command {
         /// Seconds a delete can be undone before the users are removed for good.
         #[arg(long, env = "ROSTER_UNDO_SECONDS", default_value_t = 60)]
         undo_seconds: i64,
+        /// Days of activity kept; older entries are purged in the background.
+        #[arg(long, env = "ROSTER_ACTIVITY_RETENTION_DAYS", default_value_t = 365)]
+        activity_retention_days: i64,
+        /// Requests per minute one API key may send to /api/v1/events.
+        #[arg(long, env = "ROSTER_EVENT_REQUESTS_PER_MINUTE", default_value_t = 600)]
+        event_requests_per_minute: u32,
+        /// Signups per minute from one IP address at /api/v1/signup.
+        #[arg(long, env = "ROSTER_SIGNUPS_PER_MINUTE", default_value_t = 10)]
+        signups_per_minute: u32,
     },
     /// Create or update the database schema, then exit.
     Migrate,
@@ -117,6 +126,9 @@ async fn main() -> anyhow::Result<()> {
             secure_cookies,
             max_users,
             undo_seconds,
+            activity_retention_days,
+            event_requests_per_minute,
+            signups_per_minute,
         } => {
             if demo_users > 0
                 && seed::user_count(&conn)
@@ -141,6 +153,9 @@ async fn main() -> anyhow::Result<()> {
                 secure_cookies,
                 max_users,
                 undo_window: chrono::Duration::seconds(undo_seconds.max(1)),
+                activity_retention_days: activity_retention_days.max(1),
+                event_requests_per_minute: event_requests_per_minute.max(1),
+                signups_per_minute: signups_per_minute.max(1),
             };
             spawn_purge(conn.clone(), config.clone());
             let options = server::leptos_options(&site_root, addr);
@@ -149,22 +164,40 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             tracing::info!("Roster is listening on http://{addr}");
-            axum::serve(listener, router.into_make_service())
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
         }
     }
     Ok(())
 }
 
-/// Removes deleted users for good once their undo window has passed.
+/// Removes deleted users for good once their undo window has passed (every 10 s),
+/// and activity past its retention (at start and every hour).
 fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+        let mut last_retention: Option<Instant> = None;
         loop {
             tick.tick().await;
+            if last_retention.is_none_or(|t| t.elapsed().as_secs() >= 3600) {
+                last_retention = Some(Instant::now());
+                match app::backend::ingest::purge_old_activity(
+                    &conn,
+                    config.activity_retention_days,
+                )
+                .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(entries = n, "purged activity past its retention"),
+                    Err(e) => tracing::warn!(error = ?e, "purging old activity failed"),
+                }
+            }
             match app::backend::bulk::purge_expired(&conn, &config, app::backend::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(users = n, "purged deleted users"),

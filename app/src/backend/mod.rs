@@ -8,8 +8,10 @@ pub mod db;
 pub mod entities;
 pub mod error;
 pub mod groups;
+pub mod ingest;
 pub mod lifecycle;
 pub mod prefs;
+pub mod reminders;
 pub mod roles;
 pub mod seed;
 pub mod sql;
@@ -26,6 +28,26 @@ use sea_orm::DatabaseConnection;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Config,
+    pub limits: std::sync::Arc<Limits>,
+}
+
+/// Request limits of the public endpoints, per caller.
+#[derive(Debug)]
+pub struct Limits {
+    /// `POST /api/v1/events`, per API key.
+    pub events: ingest::RateLimiter,
+    /// `POST /api/v1/signup`, per client IP.
+    pub signups: ingest::RateLimiter,
+}
+
+impl Limits {
+    pub fn new(config: &Config) -> Self {
+        let minute = std::time::Duration::from_secs(60);
+        Limits {
+            events: ingest::RateLimiter::new(config.event_requests_per_minute, minute),
+            signups: ingest::RateLimiter::new(config.signups_per_minute, minute),
+        }
+    }
 }
 
 /// Runtime settings the services need (the server's CLI fills it in).
@@ -39,6 +61,12 @@ pub struct Config {
     pub max_users: Option<u64>,
     /// How long a delete can be undone before the user is purged for good.
     pub undo_window: chrono::Duration,
+    /// Requests per minute one API key may send to the events endpoint.
+    pub event_requests_per_minute: u32,
+    /// Signups per minute from one IP address.
+    pub signups_per_minute: u32,
+    /// Activity older than this many days is purged.
+    pub activity_retention_days: i64,
 }
 
 impl Default for Config {
@@ -48,6 +76,9 @@ impl Default for Config {
             secure_cookies: false,
             max_users: None,
             undo_window: chrono::Duration::seconds(60),
+            event_requests_per_minute: 600,
+            signups_per_minute: 10,
+            activity_retention_days: 365,
         }
     }
 }

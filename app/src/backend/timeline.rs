@@ -22,7 +22,7 @@ pub async fn page<C: ConnectionTrait>(
 ) -> Result<TimelinePage, ServiceError> {
     user_email(db, user_id).await?;
     let backend = db.get_database_backend();
-    let mut q = stream_sql(backend, user_id, kinds);
+    let mut q = stream_sql(backend, user_id, kinds, Some(offset + u64::from(limit) + 1));
     q.push(" ORDER BY at DESC, src DESC, id DESC LIMIT ")
         .bind(i64::from(limit) + 1)
         .push(" OFFSET ")
@@ -45,7 +45,7 @@ pub async fn all<C: ConnectionTrait>(
 ) -> Result<Vec<TimelineEntry>, ServiceError> {
     user_email(db, user_id).await?;
     let backend = db.get_database_backend();
-    let mut q = stream_sql(backend, user_id, &[]);
+    let mut q = stream_sql(backend, user_id, &[], None);
     q.push(" ORDER BY at DESC, src DESC, id DESC");
     db.query_all_raw(q.statement(backend))
         .await?
@@ -55,7 +55,10 @@ pub async fn all<C: ConnectionTrait>(
 }
 
 /// `SELECT src, id, at, kind, name, detail, source FROM (activities ∪ audit log)`.
-fn stream_sql(backend: DbBackend, user_id: i64, kinds: &[ActivityKind]) -> Sql {
+///
+/// With `take`, each source is cut to its newest `take` rows first (through the
+/// `(user_id, at)` indexes), so the first page never sorts a user's whole history.
+fn stream_sql(backend: DbBackend, user_id: i64, kinds: &[ActivityKind], take: Option<u64>) -> Sql {
     let text = |col: &str| match backend {
         DbBackend::Postgres => format!("coalesce({col}::text, '')"),
         _ => format!("coalesce({col}, '')"),
@@ -73,7 +76,7 @@ fn stream_sql(backend: DbBackend, user_id: i64, kinds: &[ActivityKind]) -> Sql {
             text("detail")
         ));
         a.bind(user_id);
-        if own.len() < 4 {
+        if own.len() < ActivityKind::ALL.len() - 1 {
             a.push(" AND kind IN (").bind_list(own).push(")");
         }
         parts.push(a);
@@ -96,7 +99,17 @@ fn stream_sql(backend: DbBackend, user_id: i64, kinds: &[ActivityKind]) -> Sql {
         if i > 0 {
             s.push(" UNION ALL ");
         }
-        s.append(p);
+        match take {
+            Some(n) => {
+                s.push("SELECT * FROM (").append(p);
+                s.push(" ORDER BY at DESC, id DESC LIMIT ")
+                    .bind(n as i64)
+                    .push(&format!(") AS part{i}"));
+            }
+            None => {
+                s.append(p);
+            }
+        }
     }
     s.push(") AS stream");
     s

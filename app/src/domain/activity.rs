@@ -16,15 +16,18 @@ pub enum ActivityKind {
     SignIn,
     AdminChange,
     Manual,
+    /// Anything else an app reports (`kind: "custom"`).
+    Custom,
 }
 
 impl ActivityKind {
-    pub const ALL: [ActivityKind; 5] = [
+    pub const ALL: [ActivityKind; 6] = [
         ActivityKind::PageView,
         ActivityKind::Feature,
         ActivityKind::SignIn,
         ActivityKind::AdminChange,
         ActivityKind::Manual,
+        ActivityKind::Custom,
     ];
 
     /// The stored name (`activities.kind`).
@@ -35,6 +38,7 @@ impl ActivityKind {
             ActivityKind::SignIn => "sign_in",
             ActivityKind::AdminChange => "admin_change",
             ActivityKind::Manual => "manual",
+            ActivityKind::Custom => "custom",
         }
     }
 
@@ -45,6 +49,7 @@ impl ActivityKind {
             ActivityKind::SignIn => "Sign-ins",
             ActivityKind::AdminChange => "Admin changes",
             ActivityKind::Manual => "Notes",
+            ActivityKind::Custom => "Other events",
         }
     }
 
@@ -112,7 +117,7 @@ mod tests {
         for k in ActivityKind::ALL {
             assert_eq!(ActivityKind::parse(k.as_str()), Some(k), "{k:?}");
         }
-        assert_eq!(ActivityKind::parse("custom"), None);
+        assert_eq!(ActivityKind::parse("signup"), None);
     }
 
     #[test]
@@ -132,4 +137,33 @@ mod tests {
             "at,kind,name,detail,source\r\n2026-01-02T03:04:05Z,manual,\"Called, left a message\",\"'=HYPERLINK(\"\"x\"\")\",admin\r\n"
         );
     }
+}
+
+/// An API key as the Settings page lists it (the key itself is never shown again).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyInfo {
+    pub id: i64,
+    pub name: String,
+    /// The first characters of the key, to recognise it.
+    pub prefix: String,
+    #[serde(with = "chrono::serde::ts_seconds")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
+    pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(with = "chrono::serde::ts_seconds_option")]
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A reminder on a user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderInfo {
+    pub id: i64,
+    pub user_id: i64,
+    /// The user's display name (for the Reminders view).
+    pub user_name: String,
+    #[serde(with = "chrono::serde::ts_seconds")]
+    pub due_at: DateTime<Utc>,
+    pub body: String,
+    pub done: bool,
+    pub author: String,
 }

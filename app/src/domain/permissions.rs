@@ -10,8 +10,10 @@ pub const USERS_EXPORT: &str = "users.export";
 pub const USERS_SESSIONS: &str = "users.sessions";
 pub const ROLES_MANAGE: &str = "roles.manage";
 pub const AUDIT_READ: &str = "audit.read";
+/// Create and revoke the API keys the admins' own apps report activity with.
+pub const API_KEYS_MANAGE: &str = "api_keys.manage";
 
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 10] = [
     ADMIN_ACCESS,
     USERS_READ,
     USERS_WRITE,
@@ -21,6 +23,7 @@ pub const ALL: [&str; 9] = [
     USERS_SESSIONS,
     ROLES_MANAGE,
     AUDIT_READ,
+    API_KEYS_MANAGE,
 ];
 
 /// (name, description, permissions) of the roles every installation has.
@@ -38,6 +41,7 @@ pub const BUILT_IN_ROLES: [(&str, &str, &[&str]); 5] = [
             USERS_EXPORT,
             USERS_SESSIONS,
             AUDIT_READ,
+            API_KEYS_MANAGE,
         ],
     ),
     (

@@ -5,6 +5,7 @@
 mod auth;
 mod commands;
 mod helpers;
+mod ingest;
 mod seed;
 mod timeline;
 mod users;
