@@ -16,6 +16,8 @@ use leptos_router::{path, SsrMode};
 use components::user_drawer::UserDrawer;
 use pages::groups::GroupsPage;
 use pages::login::LoginPage;
+use pages::reminders::RemindersPage;
+use pages::settings::SettingsPage;
 use pages::users::{UsersIndex, UsersPage};
 
 /// The HTML document around the app (server side).
@@ -59,6 +61,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=UsersIndex ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
+                <Route path=path!("/reminders") view=RemindersPage ssr=SsrMode::Async/>
+                <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/users"/> }/>
             </Routes>
         </Router>

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { act } from "./fixtures/users-page";
@@ -38,4 +39,59 @@ test("adds a note to the open drawer's timeline, downloads it as CSV, then delet
   await note.getByRole("button", { name: /^Delete entry Notes Called about the invoice/ }).click();
   await expect(note).toHaveCount(0);
   await expect(activity.getByRole("listitem").filter({ hasText: "activity.delete" })).toBeVisible();
+});
+
+test("an event reported with curl and an API key appears in the open drawer", async ({ page, baseURL }) => {
+  await act.signIn(page);
+  const user = newUser("Ev");
+  await arrange.users(page, [user]);
+
+  // Settings → API keys: the new key is shown once.
+  await act.open(page, "/settings");
+  await page.getByLabel("Key name").fill("E2E shop");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const keyBox = page.getByLabel("New API key");
+  await expect(keyBox).toHaveValue(/^rk_/);
+  const key = await keyBox.inputValue();
+  await expect(page.getByRole("table", { name: "API keys" }).getByRole("row", { name: /E2E shop/ })).toBeVisible();
+
+  const dialog = await lifecycle.openDrawer(page, user);
+  const activity = dialog.getByRole("region", { name: "Activity" });
+  await expect(activity.getByText("/checkout")).toHaveCount(0);
+
+  const body = JSON.stringify({ events: [{ user: user.email, kind: "page_view", name: "/checkout", detail: { cart: 3 } }] });
+  const out = execFileSync("curl", ["-sS", "-X", "POST", `${baseURL}/api/v1/events`,
+    "-H", `Authorization: Bearer ${key}`, "-H", "Content-Type: application/json", "-d", body]).toString();
+  expect(JSON.parse(out)).toEqual({ accepted: 1, rejected: [] });
+
+  const entry = activity.getByRole("listitem").filter({ hasText: "/checkout" });
+  await expect(entry).toBeVisible({ timeout: 15_000 });
+  await expect(entry).toContainText("Pages");
+  await expect(activity.getByText(/^Last access: .*\/checkout/)).toBeVisible();
+});
+
+test("a reminder added in the drawer is listed in Reminders with a count in the navigation", async ({ page }) => {
+  await act.signIn(page);
+  const user = newUser("Rem");
+  await arrange.users(page, [user]);
+  const dialog = await lifecycle.openDrawer(page, user);
+  const reminders = dialog.getByRole("region", { name: "Reminders" });
+  const text = `Call ${user.last} back`;
+
+  await reminders.getByLabel("Reminder", { exact: true }).fill(text);
+  await reminders.getByRole("button", { name: "Add reminder" }).click();
+  await expect(reminders.getByText("Choose when the reminder is due.")).toBeVisible();
+  const earlier = new Date(Date.now() - 60 * 60 * 1000).toISOString().slice(0, 16);
+  await reminders.getByLabel("Due (UTC)", { exact: true }).fill(earlier);
+  await reminders.getByRole("button", { name: "Add reminder" }).click();
+  await expect(reminders.getByRole("list", { name: "Reminders" }).getByText(text)).toBeVisible();
+
+  await act.open(page, "/reminders");
+  await expect(page.getByRole("link", { name: /^Reminders, \d+ due$/ })).toBeVisible();
+  const row = page.getByRole("table", { name: "Due reminders" }).getByRole("row", { name: new RegExp(text) });
+  await expect(row).toContainText("(overdue)");
+  await expect(row.getByRole("link", { name: `${user.first} ${user.last}` })).toHaveAttribute("href", /^\/users\/\d+$/);
+  await row.getByRole("button", { name: `Mark done: ${text}` }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Done: ${text}` })).toBeVisible();
+  await expect(row).toHaveCount(0);
 });

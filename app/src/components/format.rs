@@ -19,3 +19,17 @@ pub fn opt_date_time(at: &Option<DateTime<Utc>>) -> String {
 }
 
 pub use crate::domain::user::group_thousands as count;
+
+/// The current time, in the browser from the JavaScript clock (std's clock does not
+/// exist on wasm32-unknown-unknown and panics), on the server from the system.
+pub fn now() -> DateTime<Utc> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let ms = js_sys::Date::now() as i64;
+        DateTime::from_timestamp_millis(ms).unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Utc::now()
+    }
+}

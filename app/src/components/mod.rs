@@ -8,6 +8,7 @@ pub mod keyboard;
 pub mod new_user;
 pub mod notices;
 pub mod pagination;
+pub mod reminders;
 pub mod row_menu;
 pub mod timeline;
 pub mod user_drawer;

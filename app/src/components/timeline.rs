@@ -220,7 +220,7 @@ fn by_day(entries: Vec<TimelineEntry>) -> Vec<(String, Vec<TimelineEntry>)> {
 }
 
 /// `2026-11-22T13:05` (a datetime-local value, taken as UTC) -> Unix seconds.
-fn parse_local_minute(s: &str) -> Option<i64> {
+pub fn parse_local_minute(s: &str) -> Option<i64> {
     let (day, time) = s.split_once('T').or_else(|| s.split_once(' '))?;
     let day = crate::domain::dates::parse_day(day)?;
     let (h, m) = time.split_once(':')?;

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::chip_picker::ChipPicker;
+use super::reminders::Reminders;
 use super::row_menu::DeleteTarget;
 use super::timeline::Timeline;
 use super::{format, use_users_ctx};
@@ -139,6 +140,7 @@ pub fn UserPanel(
             // Browser-only sections: drawn after hydration, so server and browser
             // never disagree about data only the browser loads.
             <Show when=move || live.get()>
+                <Reminders user_id=id/>
                 <Timeline user_id=id/>
                 <Comments user_id=id/>
             </Show>

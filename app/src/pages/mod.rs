@@ -2,4 +2,6 @@
 
 pub mod groups;
 pub mod login;
+pub mod reminders;
+pub mod settings;
 pub mod users;

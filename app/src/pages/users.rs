@@ -117,12 +117,38 @@ pub fn TopBar(
     let link = move |href: &'static str, key: &'static str, label: &'static str| {
         view! { <a href=href aria-current=(current == key).then_some("page")>{label}</a> }
     };
+    let can_keys = me
+        .permissions
+        .iter()
+        .any(|p| p == crate::domain::permissions::API_KEYS_MANAGE);
+    // The due count is read in the browser (a LocalResource is empty on the server and
+    // while hydrating) and again every minute.
+    let tick = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || tick.update(|t| *t += 1),
+            std::time::Duration::from_secs(60),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let due = LocalResource::new(move || {
+        tick.track();
+        crate::api::activity::due_reminder_count()
+    });
+    let due_count = move || due.get().and_then(Result::ok).unwrap_or(0);
     view! {
         <header class="topbar" inert=move || inert.get()>
             <a class="brand" href="/users">"Roster"</a>
             <nav aria-label="Main">
                 {link("/users", "users", "Users")}
                 {link("/groups", "groups", "Groups")}
+                <a href="/reminders" aria-current=(current == "reminders").then_some("page")
+                    aria-label=move || match due_count() { 0 => "Reminders".to_string(), n => format!("Reminders, {n} due") }>
+                    "Reminders"
+                    {move || (due_count() > 0).then(|| view! { <span class="count-badge" aria-hidden="true">{due_count()}</span> })}
+                </a>
+                {can_keys.then(|| link("/settings", "settings", "Settings"))}
             </nav>
             <div class="me">
                 <span class="me-name" title=me.email.clone()>{me.name.clone()}" · "{me.role.clone()}</span>
