@@ -21,11 +21,11 @@ test("adds a note to the open drawer's timeline, downloads it as CSV, then delet
   // A change made elsewhere in the drawer shows up without reloading.
   await dialog.getByRole("combobox", { name: "Add tag" }).fill("timeline-tag");
   await dialog.getByRole("combobox", { name: "Add tag" }).press("Enter");
-  await expect(activity.getByRole("listitem").filter({ hasText: "user.tags" })).toBeVisible();
+  await expect(activity.getByRole("listitem").filter({ hasText: "Tags changed" })).toBeVisible();
 
   // Only notes: the admin change is filtered out.
   await activity.getByRole("checkbox", { name: "Admin changes" }).uncheck();
-  await expect(activity.getByRole("listitem").filter({ hasText: "user.tags" })).toHaveCount(0);
+  await expect(activity.getByRole("listitem").filter({ hasText: "Tags changed" })).toHaveCount(0);
   await expect(note).toBeVisible();
   await activity.getByRole("checkbox", { name: "Admin changes" }).check();
 
@@ -38,7 +38,7 @@ test("adds a note to the open drawer's timeline, downloads it as CSV, then delet
 
   await note.getByRole("button", { name: /^Delete entry Notes Called about the invoice/ }).click();
   await expect(note).toHaveCount(0);
-  await expect(activity.getByRole("listitem").filter({ hasText: "activity.delete" })).toBeVisible();
+  await expect(activity.getByRole("listitem").filter({ hasText: "Timeline entry deleted" })).toBeVisible();
 });
 
 test("an event reported with curl and an API key appears in the open drawer", async ({ page, baseURL }) => {

@@ -215,6 +215,76 @@ async fn main() -> anyhow::Result<()> {
     conn.execute_unprepared("DELETE FROM audit_log WHERE actor_email = 'bench@roster.test'; DELETE FROM tags WHERE name = 'bench-bulk';")
         .await?;
 
+    // Activity: ingest 100,000 events in batches of 500 for one user, then time the
+    // first page of that user's timeline. The events are removed again afterwards.
+    {
+        use app::backend::{ingest, timeline};
+        let user = 1_i64;
+        let batches = 200;
+        let started = Instant::now();
+        let mut accepted = 0;
+        for b in 0..batches {
+            let events: Vec<ingest::EventIn> = (0..500)
+                .map(|i| {
+                    serde_json::from_value(serde_json::json!({
+                        "user": user,
+                        "kind": if i % 5 == 0 { "feature" } else { "page_view" },
+                        "name": format!("/bench/{b}/{i}"),
+                        "detail": { "batch": b }
+                    }))
+                })
+                .collect::<Result<_, _>>()?;
+            accepted += ingest::ingest(&conn, 0, events)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .accepted;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let per_s = accepted as f64 / secs;
+        println!();
+        println!(
+            "{:<28} {per_s:>10.0} events/s ({accepted} in {secs:.2} s, batches of 500)",
+            "ingest"
+        );
+        figures.push(Figure {
+            name: "events.ingest.per_s".into(),
+            value: per_s,
+            unit: "events/s",
+            n: accepted as u64,
+        });
+        let mut times = Vec::with_capacity(runs);
+        for i in 0..runs + 3 {
+            let started = Instant::now();
+            let page = timeline::page(&conn, user, &[], 0, 50)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if i >= 3 {
+                times.push(started.elapsed());
+            }
+            anyhow::ensure!(page.entries.len() == 50 && page.more, "a full first page");
+        }
+        times.sort();
+        let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
+        println!(
+            "{:<28} {p50:>10.2} {p95:>10.2}  (user with {accepted}+ events)",
+            "timeline first page ms"
+        );
+        figures.push(Figure {
+            name: "timeline.first_page.p50".into(),
+            value: p50,
+            unit: "ms",
+            n: accepted as u64,
+        });
+        figures.push(Figure {
+            name: "timeline.first_page.p95".into(),
+            value: p95,
+            unit: "ms",
+            n: accepted as u64,
+        });
+        conn.execute_unprepared("DELETE FROM activities WHERE source = 'api key 0'")
+            .await?;
+    }
+
     // Release WASM + JS, raw and brotli.
     let pkg = "target/site/pkg";
     let mut raw = Vec::new();

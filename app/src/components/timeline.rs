@@ -13,6 +13,10 @@ use crate::domain::dates::format_day;
 use crate::domain::permissions::USERS_WRITE;
 use crate::domain::AppError;
 
+/// Bumped when the drawer is scrolled to (near) its end.
+#[derive(Clone, Copy)]
+pub struct ScrollEnd(pub RwSignal<u64>);
+
 /// How often an open timeline asks for news.
 const REFRESH: Duration = Duration::from_secs(5);
 
@@ -44,6 +48,26 @@ pub fn Timeline(user_id: i64) -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     });
+    // Load more as the admin scrolls: when the drawer's end comes into view and the
+    // last page came back full, ask for one page more.
+    if let Some(ScrollEnd(end)) = use_context::<ScrollEnd>() {
+        Effect::new(move |prev: Option<u64>| {
+            let n = end.get();
+            if prev.is_some_and(|p| p != n) {
+                let full = timeline.with_untracked(|t| {
+                    t.as_ref()
+                        .and_then(|r| r.as_ref().ok())
+                        .is_some_and(|page| {
+                            page.more && page.entries.len() as u32 >= shown.get_untracked()
+                        })
+                });
+                if full {
+                    shown.update(|s| *s += TIMELINE_PAGE);
+                }
+            }
+            n
+        });
+    }
     let (text, set_text) = signal(String::new());
     let (when, set_when) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
@@ -194,7 +218,7 @@ fn Entry(entry: TimelineEntry, can_write: bool, delete: Action<i64, ()>) -> impl
         <li class=format!("entry kind-{}", entry.kind.as_str())>
             <span class="time">{time}</span>
             <span class="kind">{entry.kind.label()}</span>
-            <span class="what">{entry.name.clone()}
+            <span class="what">{if entry.kind == ActivityKind::AdminChange { describe_action(&entry.name).to_string() } else { entry.name.clone() }}
                 {(!entry.detail.is_empty()).then(|| view! { <span class="detail">{entry.detail.clone()}</span> })}
             </span>
             <span class="source muted">{entry.source.clone()}</span>
@@ -203,6 +227,28 @@ fn Entry(entry: TimelineEntry, can_write: bool, delete: Action<i64, ()>) -> impl
                     on:click=move |_| { delete.dispatch(id); }>"Delete"</button>
             }))}
         </li>
+    }
+}
+
+/// What an audit action means, for the timeline.
+pub fn describe_action(action: &str) -> &str {
+    match action {
+        "user.create" => "Created",
+        "user.update" => "Profile edited",
+        "user.status" => "Status changed",
+        "user.role" => "Role changed",
+        "user.tags" | "user.tag_add" | "user.tag_remove" => "Tags changed",
+        "user.groups" | "user.group_add" | "user.group_remove" => "Groups changed",
+        "user.device_remove" => "Device removed",
+        "user.comment_add" => "Comment added",
+        "user.comment_delete" => "Comment deleted",
+        "user.delete" => "Deleted",
+        "user.restore" => "Restored",
+        "activity.delete" => "Timeline entry deleted",
+        "reminder.add" => "Reminder added",
+        "reminder.update" => "Reminder changed",
+        "reminder.delete" => "Reminder deleted",
+        other => other,
     }
 }
 

@@ -103,8 +103,22 @@ pub fn UserPanel(
         ("Updated", format::date_time(&user.updated_at)),
     ];
 
+    // Scrolling near the end of the drawer asks the timeline for more.
+    let scroll_end = super::timeline::ScrollEnd(RwSignal::new(0));
+    provide_context(scroll_end);
+    let on_scroll = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        {
+            if el.scroll_top() + el.client_height() >= el.scroll_height() - 200 {
+                scroll_end.0.update(|n| *n += 1);
+            }
+        }
+    };
     view! {
-        <div class="drawer-body">
+        <div class="drawer-body" on:scroll=on_scroll>
             {(can_write || can_delete).then(|| view! {
                 <div class="drawer-actions" role="group" aria-label="User actions">
                     {(can_write && !is_me).then(|| match status {
