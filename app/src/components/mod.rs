@@ -137,3 +137,13 @@ impl UsersCtx {
 pub fn use_users_ctx() -> UsersCtx {
     expect_context::<UsersCtx>()
 }
+
+/// False on the server and while hydrating, true once this component is live in the
+/// browser. Browser-only data (`LocalResource`) is read only when this is true: a
+/// LocalResource never resolves on the server, and reading it there would hold the
+/// surrounding Suspense (and the whole server-rendered page) at its fallback.
+pub fn use_live() -> ReadSignal<bool> {
+    let (live, set_live) = signal(false);
+    Effect::new(move |_| set_live.set(true));
+    live
+}

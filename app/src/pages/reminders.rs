@@ -36,6 +36,7 @@ fn DueReminders(me: AdminInfo) -> impl IntoView {
         version.track();
         due_reminders()
     });
+    let live = crate::components::use_live();
     let (notice, set_notice) = signal(String::new());
     let done = Action::new(move |r: &crate::domain::activity::ReminderInfo| {
         let r = r.clone();
@@ -59,7 +60,7 @@ fn DueReminders(me: AdminInfo) -> impl IntoView {
                 <div class="page-head"><h1>"Reminders"</h1></div>
                 <p class="muted">"Open reminders due today or earlier, for every user."</p>
                 <p class="notice-line" role="status">{move || notice.get()}</p>
-                {move || match list.get() {
+                {move || match live.get().then(|| list.get()).flatten() {
                     None => view! { <p role="status">"Loading reminders…"</p> }.into_any(),
                     Some(Err(e)) => view! { <div class="state error" role="alert"><p>{e.to_string()}</p></div> }.into_any(),
                     Some(Ok(items)) if items.is_empty() => view! {

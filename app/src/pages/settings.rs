@@ -33,6 +33,7 @@ fn ApiKeys(me: AdminInfo) -> impl IntoView {
         version.track();
         list_api_keys()
     });
+    let live = crate::components::use_live();
     let (name, set_name) = signal(String::new());
     let (error, set_error) = signal(None::<String>);
     let (fresh, set_fresh) = signal(None::<String>);
@@ -87,7 +88,7 @@ fn ApiKeys(me: AdminInfo) -> impl IntoView {
                             <input type="text" readonly aria-label="New API key" value=key.clone() prop:value=key.clone()/>
                         </div>
                     })}
-                    {move || match keys.get() {
+                    {move || match live.get().then(|| keys.get()).flatten() {
                         None => view! { <p role="status">"Loading keys…"</p> }.into_any(),
                         Some(Err(e)) => view! { <p class="state error" role="alert">{e.to_string()}</p> }.into_any(),
                         Some(Ok(list)) if list.is_empty() => view! { <p class="muted">"No keys yet."</p> }.into_any(),

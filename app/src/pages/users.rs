@@ -136,7 +136,14 @@ pub fn TopBar(
         tick.track();
         crate::api::activity::due_reminder_count()
     });
-    let due_count = move || due.get().and_then(Result::ok).unwrap_or(0);
+    let live = crate::components::use_live();
+    let due_count = move || {
+        if live.get() {
+            due.get().and_then(Result::ok).unwrap_or(0)
+        } else {
+            0
+        }
+    };
     view! {
         <header class="topbar" inert=move || inert.get()>
             <a class="brand" href="/users">"Roster"</a>
