@@ -70,6 +70,9 @@ test("edits a user in the drawer; the change survives a reload; email stays fixe
   await dialog.getByLabel("Receives email communication").check();
   await dialog.getByRole("button", { name: "Save changes" }).click();
   await expect(find.notices(page)).toContainText("Changes saved.");
+  // The opt-in change is in the timeline, by the admin who made it.
+  await expect(page.getByRole("dialog").getByRole("region", { name: "Activity" }).getByRole("listitem")
+    .filter({ hasText: "Email communication: opted in" })).toContainText("e2e@roster.test");
   await expect(dialog.getByRole("button", { name: "Save changes" })).toBeDisabled();
 
   await act.reload(page);

@@ -218,7 +218,7 @@ fn Entry(entry: TimelineEntry, can_write: bool, delete: Action<i64, ()>) -> impl
         <li class=format!("entry kind-{}", entry.kind.as_str())>
             <span class="time">{time}</span>
             <span class="kind">{entry.kind.label()}</span>
-            <span class="what">{if entry.kind == ActivityKind::AdminChange { describe_action(&entry.name).to_string() } else { entry.name.clone() }}
+            <span class="what">{headline(&entry)}
                 {(!entry.detail.is_empty()).then(|| view! { <span class="detail">{entry.detail.clone()}</span> })}
             </span>
             <span class="source muted">{entry.source.clone()}</span>
@@ -227,6 +227,22 @@ fn Entry(entry: TimelineEntry, can_write: bool, delete: Action<i64, ()>) -> impl
                     on:click=move |_| { delete.dispatch(id); }>"Delete"</button>
             }))}
         </li>
+    }
+}
+
+/// The entry's line: an admin change in words (an opt-in change says which way), else
+/// the page, feature or note itself.
+fn headline(entry: &TimelineEntry) -> String {
+    if entry.kind != ActivityKind::AdminChange {
+        return entry.name.clone();
+    }
+    let opt_in = serde_json::from_str::<serde_json::Value>(&entry.detail)
+        .ok()
+        .and_then(|d| d.get("email_opt_in").and_then(serde_json::Value::as_bool));
+    match (entry.name.as_str(), opt_in) {
+        ("user.update", Some(true)) => "Email communication: opted in".to_string(),
+        ("user.update", Some(false)) => "Email communication: opted out".to_string(),
+        (action, _) => describe_action(action).to_string(),
     }
 }
 
@@ -284,6 +300,33 @@ mod tests {
         assert_eq!(parse_local_minute("2026-01-02 03:04"), Some(1767323040));
         assert_eq!(parse_local_minute("2026-13-02T03:04"), None);
         assert_eq!(parse_local_minute("yesterday"), None);
+    }
+
+    #[test]
+    fn admin_changes_read_as_words_and_opt_in_changes_say_which_way() {
+        let e = |name: &str, detail: &str| TimelineEntry {
+            key: "l1".into(),
+            at: "2026-01-02T10:00:00Z".parse().expect("time"),
+            kind: ActivityKind::AdminChange,
+            name: name.into(),
+            detail: detail.into(),
+            source: "a@x.io".into(),
+            deletable: false,
+        };
+        assert_eq!(
+            headline(&e("user.update", r#"{"email_opt_in": true}"#)),
+            "Email communication: opted in"
+        );
+        assert_eq!(
+            headline(&e("user.update", r#"{"email_opt_in":false,"note":"x"}"#)),
+            "Email communication: opted out"
+        );
+        assert_eq!(
+            headline(&e("user.update", r#"{"note":"x"}"#)),
+            "Profile edited"
+        );
+        assert_eq!(headline(&e("user.tags", "")), "Tags changed");
+        assert_eq!(headline(&e("something.new", "")), "something.new");
     }
 
     #[test]
