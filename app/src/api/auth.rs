@@ -27,13 +27,59 @@ pub async fn sign_in(
             .unwrap_or_default()
             .to_string()
     };
+    let forwarded = header_text(header::HeaderName::from_static("x-forwarded-for"));
+    let peer = parts
+        .as_ref()
+        .and_then(|p| {
+            p.extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        })
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
     let client = ClientInfo {
         user_agent: header_text(header::USER_AGENT),
-        ip: header_text(header::HeaderName::from_static("x-forwarded-for")),
+        ip: if forwarded.is_empty() {
+            peer
+        } else {
+            forwarded
+        },
     };
-    let (token, admin) = auth::sign_in(&state.db, &state.config, &email, &password, &client)
+    // Throttling: too many failures for this account or from this address are refused
+    // before the password is even checked.
+    let account = format!("acct:{}", email.trim().to_lowercase());
+    let address = format!(
+        "ip:{}",
+        client.ip.split(',').next().unwrap_or_default().trim()
+    );
+    let limits = &state.limits;
+    if let Some(wait) = limits
+        .sign_in_account
+        .blocked(&account)
+        .or_else(|| limits.sign_in_ip.blocked(&address))
+    {
+        return Err(fail(crate::backend::ServiceError::field(
+            "password",
+            format!(
+                "Too many failed sign-ins. Try again in {}.",
+                crate::backend::ingest::wait_text(wait)
+            ),
+        )));
+    }
+    let (token, admin) = match auth::sign_in(&state.db, &state.config, &email, &password, &client)
         .await
-        .map_err(fail)?;
+    {
+        Ok(ok) => {
+            limits.sign_in_account.clear(&account);
+            ok
+        }
+        Err(e) => {
+            if matches!(e, crate::backend::ServiceError::Validation(_)) && !password.is_empty() {
+                limits.sign_in_account.fail(&account);
+                limits.sign_in_ip.fail(&address);
+            }
+            return Err(fail(e));
+        }
+    };
     let cookie = auth::session_cookie(Some(&token), &state.config);
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(

@@ -61,6 +61,65 @@ impl RateLimiter {
     }
 }
 
+/// Counts failures (wrong passwords) per caller in a sliding window of the first
+/// failure; a caller with `max` failures is refused until the window ends.
+#[derive(Debug)]
+pub struct FailureLimiter {
+    max: u32,
+    window: Duration,
+    seen: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl FailureLimiter {
+    pub fn new(max: u32, window: Duration) -> Self {
+        FailureLimiter {
+            max,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds `caller` must still wait, if they are blocked.
+    pub fn blocked(&self, caller: &str) -> Option<u64> {
+        let at = Instant::now();
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let (start, count) = seen.get(caller)?;
+        let elapsed = at.duration_since(*start);
+        (elapsed < self.window && *count >= self.max)
+            .then(|| self.window.saturating_sub(elapsed).as_secs().max(1))
+    }
+
+    pub fn fail(&self, caller: &str) {
+        let at = Instant::now();
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() > 10_000 {
+            let window = self.window;
+            seen.retain(|_, (start, _)| at.duration_since(*start) < window);
+        }
+        let entry = seen.entry(caller.to_string()).or_insert((at, 0));
+        if at.duration_since(entry.0) >= self.window {
+            *entry = (at, 0);
+        }
+        entry.1 += 1;
+    }
+
+    pub fn clear(&self, caller: &str) {
+        self.seen
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(caller);
+    }
+}
+
+/// "3 minutes", "1 minute", "40 seconds".
+pub fn wait_text(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} seconds"),
+        60..=119 => "1 minute".to_string(),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
 /// Every API key, newest first.
 pub async fn list_keys<C: ConnectionTrait>(db: &C) -> Result<Vec<ApiKeyInfo>, ServiceError> {
     let q = Sql::new(
@@ -644,6 +703,22 @@ mod tests {
             let got = check(i, event(input.clone()), now).err().map(|r| r.code);
             assert_eq!(got, want, "{input}");
         }
+    }
+
+    #[test]
+    fn failures_block_a_caller_until_the_window_ends_and_success_clears_them() {
+        let limiter = FailureLimiter::new(2, Duration::from_secs(900));
+        limiter.fail("acct:a");
+        assert_eq!(limiter.blocked("acct:a"), None, "one failure is allowed");
+        limiter.fail("acct:a");
+        let wait = limiter.blocked("acct:a").expect("blocked after two");
+        assert!((1..=900).contains(&wait), "{wait}");
+        assert_eq!(limiter.blocked("acct:b"), None, "others are not blocked");
+        limiter.clear("acct:a");
+        assert_eq!(limiter.blocked("acct:a"), None);
+        assert_eq!(wait_text(40), "40 seconds");
+        assert_eq!(wait_text(61), "1 minute");
+        assert_eq!(wait_text(601), "11 minutes");
     }
 
     #[test]

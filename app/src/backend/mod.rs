@@ -38,6 +38,9 @@ pub struct Limits {
     pub events: ingest::RateLimiter,
     /// `POST /api/v1/signup`, per client IP.
     pub signups: ingest::RateLimiter,
+    /// Failed admin sign-ins per account (5 in 15 minutes) and per IP (20).
+    pub sign_in_account: ingest::FailureLimiter,
+    pub sign_in_ip: ingest::FailureLimiter,
 }
 
 impl Limits {
@@ -46,6 +49,8 @@ impl Limits {
         Limits {
             events: ingest::RateLimiter::new(config.event_requests_per_minute, minute),
             signups: ingest::RateLimiter::new(config.signups_per_minute, minute),
+            sign_in_account: ingest::FailureLimiter::new(5, minute * 15),
+            sign_in_ip: ingest::FailureLimiter::new(20, minute * 15),
         }
     }
 }

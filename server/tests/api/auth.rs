@@ -260,3 +260,49 @@ async fn cross_origin_writes_are_refused() {
         .expect("request");
     assert_eq!(same.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
+    let app = spawn_app().await;
+    app::backend::auth::create_admin(&app.db, ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await
+        .expect("admin");
+    app::backend::auth::create_admin(&app.db, "other@roster.test", "other-password-1")
+        .await
+        .expect("second admin");
+    for attempt in 1..=5 {
+        let wrong = app
+            .sign_in(&new_client(), ADMIN_EMAIL, "not-the-password")
+            .await;
+        assert_eq!(
+            wrong.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
+    }
+
+    let locked = app
+        .sign_in(&new_client(), ADMIN_EMAIL, ADMIN_PASSWORD)
+        .await;
+
+    assert_eq!(
+        locked.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "even the right password waits"
+    );
+    let error: app::domain::AppError = locked.json().await.expect("an AppError");
+    let message = error.field_messages("password").join(" ");
+    assert!(
+        message.starts_with("Too many failed sign-ins. Try again in 1")
+            && message.ends_with("minutes."),
+        "{message}"
+    );
+    let other = app
+        .sign_in(&new_client(), "other@roster.test", "other-password-1")
+        .await;
+    assert_eq!(
+        other.status(),
+        StatusCode::OK,
+        "other accounts are not locked"
+    );
+}
