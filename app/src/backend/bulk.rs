@@ -451,9 +451,27 @@ pub async fn undo_delete(
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let mut s = Sql::new(&format!("INSERT INTO {table} ({columns}) SELECT {select} FROM trash_{table} t WHERE t.deletion_id = "));
-        s.bind(deletion_id).push(filter);
-        txn.execute_raw(s.statement(backend)).await?;
+        let insert = |columns: &str, select: &str, condition: &str| {
+            let mut s = Sql::new(&format!("INSERT INTO {table} ({columns}) SELECT {select} FROM trash_{table} t WHERE t.deletion_id = "));
+            s.bind(deletion_id).push(filter).push(condition);
+            s.statement(backend)
+        };
+        match (columns.strip_prefix("id, "), select.strip_prefix("t.id, ")) {
+            (Some(columns_but_id), Some(select_but_id)) => {
+                // SQLite hands out the highest free id again, so a row added since the
+                // delete may hold a trashed row's id: that row comes back under a new id.
+                let free = format!(" AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.id = t.id)");
+                txn.execute_raw(insert(columns, &select, &free)).await?;
+                let taken = format!(
+                    " AND EXISTS (SELECT 1 FROM {table} x WHERE x.id = t.id AND x.user_id <> t.user_id) ORDER BY t.id"
+                );
+                txn.execute_raw(insert(columns_but_id, select_but_id, &taken))
+                    .await?;
+            }
+            _ => {
+                txn.execute_raw(insert(columns, &select, "")).await?;
+            }
+        }
     }
     let mut ids = Sql::new("SELECT id FROM trash_users WHERE deletion_id = ");
     ids.bind(deletion_id);

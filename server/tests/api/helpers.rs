@@ -371,3 +371,70 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// One `audit_log` row, its JSON parsed.
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    pub actor_id: Option<i64>,
+    pub target_user_id: Option<i64>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl TestApp {
+    /// The audit entries with this action, oldest first.
+    pub async fn audit(&self, action: &str) -> Vec<AuditEntry> {
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(
+                self.backend(),
+                "SELECT actor_id, target_user_id, CAST(before AS TEXT) AS before, \
+                 CAST(after AS TEXT) AS after FROM audit_log WHERE action = $1 ORDER BY id",
+                vec![action.into()],
+            ))
+            .await
+            .expect("audit query");
+        rows.iter()
+            .map(|r| {
+                let json = |column: &str| {
+                    r.try_get::<Option<String>>("", column)
+                        .expect("audit JSON column")
+                        .map(|text| serde_json::from_str(&text).expect("audit JSON"))
+                };
+                AuditEntry {
+                    actor_id: r.try_get("", "actor_id").expect("actor_id"),
+                    target_user_id: r.try_get("", "target_user_id").expect("target_user_id"),
+                    before: json("before"),
+                    after: json("after"),
+                }
+            })
+            .collect()
+    }
+
+    /// The id of the user with this email.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        self.scalar_i64("SELECT id FROM users WHERE email = $1", vec![email.into()])
+            .await
+    }
+
+    /// Creates an admin with the built-in `role` and returns a client signed in as them.
+    pub async fn sign_in_as(&self, email: &str, role: &str) -> reqwest::Client {
+        const PASSWORD: &str = "another-password-1";
+        app::backend::auth::create_admin(&self.db, email, PASSWORD)
+            .await
+            .expect("create admin");
+        self.exec(
+            "UPDATE users SET role_id = (SELECT id FROM roles WHERE name = $1) WHERE email = $2",
+            vec![role.into(), email.into()],
+        )
+        .await;
+        let client = new_client();
+        let response = self.sign_in(&client, email, PASSWORD).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{email} ({role}) sign-in"
+        );
+        client
+    }
+}

@@ -6,6 +6,7 @@ mod auth;
 mod commands;
 mod helpers;
 mod ingest;
+mod lifecycle;
 mod seed;
 mod timeline;
 mod users;
