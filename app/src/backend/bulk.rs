@@ -507,11 +507,7 @@ pub async fn purge_expired(
     count.bind(cutoff);
     let row = txn.query_one_raw(count.statement(backend)).await?;
     let purged = match row {
-        Some(r) => match r.try_get::<i64>("", "n") {
-            Ok(n) => n,
-            Err(_) => i64::try_from(r.try_get::<sea_orm::prelude::Decimal>("", "n")?)
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        },
+        Some(r) => super::users::read_count(&r)?,
         None => 0,
     };
     // Trash rows go with their deletion (ON DELETE CASCADE); delete them explicitly
@@ -533,5 +529,5 @@ pub async fn purge_expired(
     s.bind(cutoff);
     txn.execute_raw(s.statement(backend)).await?;
     txn.commit().await?;
-    Ok(u64::try_from(purged).unwrap_or(0))
+    Ok(purged)
 }

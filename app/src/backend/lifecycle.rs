@@ -63,11 +63,7 @@ async fn user_total<C: ConnectionTrait>(db: &C) -> Result<i64, ServiceError> {
         )
         .await?
         .ok_or_else(|| anyhow::anyhow!("no count row"))?;
-    Ok(match row.try_get::<i64>("", "n") {
-        Ok(n) => n,
-        Err(_) => i64::try_from(row.try_get::<sea_orm::prelude::Decimal>("", "n")?)
-            .map_err(|e| anyhow::anyhow!("count out of range: {e}"))?,
-    })
+    Ok(super::users::read_count(&row)? as i64)
 }
 
 /// Refuses giving (or taking away) a role with admin access unless the actor may

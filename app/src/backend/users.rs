@@ -505,7 +505,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserP
     })
 }
 
-fn read_count(row: &QueryResult) -> Result<u64, ServiceError> {
+pub(crate) fn read_count(row: &QueryResult) -> Result<u64, ServiceError> {
     // sum() is NUMERIC on PostgreSQL and INTEGER on SQLite; count() is INT8 / INTEGER.
     let n = match row.try_get::<i64>("", "n") {
         Ok(n) => n,

@@ -8,14 +8,6 @@ use crate::api::activity::{add_reminder, delete_reminder, update_reminder, user_
 use crate::domain::activity::ReminderInfo;
 use crate::domain::dates::format_day;
 use crate::domain::permissions::USERS_WRITE;
-use crate::domain::AppError;
-
-fn message(e: &AppError) -> String {
-    match e {
-        AppError::Validation(f) => f.values().flatten().cloned().collect::<Vec<_>>().join(" "),
-        other => other.to_string(),
-    }
-}
 
 /// A `datetime-local` value (taken as UTC) for Unix seconds, and back.
 pub fn local_value(at: &chrono::DateTime<chrono::Utc>) -> String {
@@ -54,7 +46,7 @@ pub fn Reminders(user_id: i64) -> impl IntoView {
                     ctx.changed();
                 }
                 Err(e) => {
-                    set_error.try_set(Some(message(&e)));
+                    set_error.try_set(Some(e.summary()));
                 }
             }
         }
@@ -116,7 +108,7 @@ fn ReminderItem(reminder: ReminderInfo, version: RwSignal<u64>, can_write: bool)
                     ctx.changed();
                 }
                 Err(e) => {
-                    set_error.try_set(Some(message(&e)));
+                    set_error.try_set(Some(e.summary()));
                 }
             }
         }

@@ -11,7 +11,6 @@ use crate::api::activity::{add_timeline_entry, delete_timeline_entry, user_timel
 use crate::domain::activity::{ActivityKind, TimelineEntry, TIMELINE_PAGE};
 use crate::domain::dates::format_day;
 use crate::domain::permissions::USERS_WRITE;
-use crate::domain::AppError;
 
 /// Bumped when the drawer is scrolled to (near) its end.
 #[derive(Clone, Copy)]
@@ -81,13 +80,8 @@ pub fn Timeline(user_id: i64) -> impl IntoView {
                     set_error.try_set(None);
                     tick.try_update(|t| *t += 1);
                 }
-                Err(AppError::Validation(f)) => {
-                    set_error.try_set(Some(
-                        f.values().flatten().cloned().collect::<Vec<_>>().join(" "),
-                    ));
-                }
                 Err(e) => {
-                    set_error.try_set(Some(e.to_string()));
+                    set_error.try_set(Some(e.summary()));
                 }
             }
         }

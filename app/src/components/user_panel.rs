@@ -448,12 +448,7 @@ fn Comments(user_id: i64) -> impl IntoView {
                     set_error.set(None);
                     version.update(|v| *v += 1);
                 }
-                Err(e) => set_error.set(Some(match &e {
-                    AppError::Validation(f) => {
-                        f.values().flatten().cloned().collect::<Vec<_>>().join(" ")
-                    }
-                    other => other.to_string(),
-                })),
+                Err(e) => set_error.set(Some(e.summary())),
             }
         }
     });

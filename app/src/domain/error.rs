@@ -44,6 +44,19 @@ impl AppError {
         )]))
     }
 
+    /// One line for the admin: every validation message, or the error itself.
+    pub fn summary(&self) -> String {
+        match self {
+            AppError::Validation(fields) => fields
+                .values()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_string(),
+        }
+    }
+
     /// The messages for `field`, if this is a validation error that mentions it.
     pub fn field_messages(&self, field: &str) -> Vec<String> {
         match self {

@@ -26,13 +26,6 @@ pub fn GroupsPage() -> impl IntoView {
     }
 }
 
-fn message(e: &AppError) -> String {
-    match e {
-        AppError::Validation(f) => f.values().flatten().cloned().collect::<Vec<_>>().join(" "),
-        other => other.to_string(),
-    }
-}
-
 #[component]
 fn Groups(me: AdminInfo) -> impl IntoView {
     let can_write = me.permissions.iter().any(|p| p == USERS_WRITE);
@@ -51,7 +44,7 @@ fn Groups(me: AdminInfo) -> impl IntoView {
                     set_notice.set(format!("Group {} created.", g.name));
                     version.update(|v| *v += 1);
                 }
-                Err(e) => set_error.set(Some(message(&e))),
+                Err(e) => set_error.set(Some(e.summary())),
             }
         }
     });
@@ -121,7 +114,7 @@ fn GroupRow(
                     set_notice.set(format!("Group renamed to {}.", name.get_untracked()));
                     version.update(|v| *v += 1);
                 }
-                Err(e) => set_error.set(Some(message(&e))),
+                Err(e) => set_error.set(Some(e.summary())),
             }
         }
     });
@@ -133,7 +126,7 @@ fn GroupRow(
                     set_notice.set(format!("Group {deleted_name} deleted."));
                     version.update(|v| *v += 1);
                 }
-                Err(e) => set_error.set(Some(message(&e))),
+                Err(e) => set_error.set(Some(e.summary())),
             }
         }
     });

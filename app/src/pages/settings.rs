@@ -47,13 +47,8 @@ fn ApiKeys(me: AdminInfo) -> impl IntoView {
                     set_error.try_set(None);
                     version.try_update(|v| *v += 1);
                 }
-                Err(AppError::Validation(f)) => {
-                    set_error.try_set(Some(
-                        f.values().flatten().cloned().collect::<Vec<_>>().join(" "),
-                    ));
-                }
                 Err(e) => {
-                    set_error.try_set(Some(e.to_string()));
+                    set_error.try_set(Some(e.summary()));
                 }
             }
         }
