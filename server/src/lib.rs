@@ -16,6 +16,8 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::DatabaseConnection;
 
+pub mod transfer;
+
 /// Router state: the Leptos options (for file serving) and our shared state.
 #[derive(Clone)]
 pub struct ServerState {
@@ -55,7 +57,13 @@ pub async fn prepare_database(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// The whole HTTP application.
 pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOptions) -> Router {
     let limits = std::sync::Arc::new(app::backend::Limits::new(&config));
-    let app_state = AppState { db, config, limits };
+    let max_upload_bytes = config.max_upload_bytes;
+    let app_state = AppState {
+        db,
+        config,
+        limits,
+        jobs: Default::default(),
+    };
     let state = ServerState {
         leptos_options: leptos_options.clone(),
         app: app_state.clone(),
@@ -65,6 +73,7 @@ pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOpti
         .route("/healthz", get(healthz))
         .route("/users/{id}/activity.csv", get(activity_csv))
         .nest("/api/v1", public_api())
+        .merge(transfer::routes(max_upload_bytes))
         .leptos_routes_with_context(
             &state,
             routes,

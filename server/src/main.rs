@@ -8,6 +8,8 @@ use app::backend::{auth, db, seed, Config};
 use clap::{Parser, Subcommand};
 use rand::Rng;
 
+mod cli;
+
 #[derive(Parser)]
 #[command(
     name = "server",
@@ -71,6 +73,36 @@ enum Command {
         /// Signups per minute from one IP address at /api/v1/signup.
         #[arg(long, env = "ROSTER_SIGNUPS_PER_MINUTE", default_value_t = 10)]
         signups_per_minute: u32,
+        /// Largest import file an admin may upload, in MB.
+        #[arg(long, env = "ROSTER_MAX_UPLOAD_MB", default_value_t = app::domain::transfer::DEFAULT_MAX_UPLOAD_MB)]
+        max_upload_mb: u64,
+    },
+    /// Import users from a CSV or XLSX file (upsert by email). Without --apply, only
+    /// shows what the import would do.
+    Import {
+        /// The .csv or .xlsx file.
+        file: std::path::PathBuf,
+        /// Write the changes (otherwise nothing is written).
+        #[arg(long)]
+        apply: bool,
+        /// With --apply: write the valid rows even when some rows are rejected.
+        #[arg(long)]
+        skip_invalid: bool,
+    },
+    /// Export users to a CSV or XLSX file: all of them, or those a users-page query
+    /// string matches (e.g. 'q=smith&status=active&sort=last_name').
+    Export {
+        /// csv or xlsx.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// A users-page query string: filters, sort and hidden columns (`hide=`).
+        #[arg(long)]
+        query: Option<String>,
+        /// Start the CSV with a byte-order mark (for Excel).
+        #[arg(long)]
+        bom: bool,
+        /// Where to write the file.
+        out: std::path::PathBuf,
     },
     /// Create or update the database schema, then exit.
     Migrate,
@@ -108,6 +140,17 @@ async fn main() -> anyhow::Result<()> {
             println!("The database schema is up to date.");
         }
         Command::Seed { users } => seed_users(&conn, users).await?,
+        Command::Import {
+            file,
+            apply,
+            skip_invalid,
+        } => cli::import(&conn, &file, apply, skip_invalid).await?,
+        Command::Export {
+            format,
+            query,
+            bom,
+            out,
+        } => cli::export(&conn, &format, query.as_deref(), bom, &out).await?,
         Command::CreateAdmin { email, password } => {
             let password = match password {
                 Some(p) => p,
@@ -129,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
             activity_retention_days,
             event_requests_per_minute,
             signups_per_minute,
+            max_upload_mb,
         } => {
             if demo_users > 0
                 && seed::user_count(&conn)
@@ -156,7 +200,16 @@ async fn main() -> anyhow::Result<()> {
                 activity_retention_days: activity_retention_days.max(1),
                 event_requests_per_minute: event_requests_per_minute.max(1),
                 signups_per_minute: signups_per_minute.max(1),
+                max_upload_bytes: max_upload_mb.max(1) * 1024 * 1024,
             };
+            match app::backend::transfer::jobs::fail_interrupted(&conn).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    jobs = n,
+                    "imports interrupted by the last shutdown are marked failed"
+                ),
+                Err(e) => tracing::warn!(error = ?e, "marking interrupted imports failed"),
+            }
             spawn_purge(conn.clone(), config.clone());
             let options = server::leptos_options(&site_root, addr);
             let router = server::router(conn, config, options);

@@ -17,6 +17,7 @@ pub mod seed;
 pub mod sql;
 pub mod tags;
 pub mod timeline;
+pub mod transfer;
 pub mod users;
 
 pub use error::ServiceError;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Config,
     pub limits: std::sync::Arc<Limits>,
+    /// Progress of running imports and exports.
+    pub jobs: std::sync::Arc<transfer::Jobs>,
 }
 
 /// Request limits of the public endpoints, per caller.
@@ -72,6 +75,8 @@ pub struct Config {
     pub signups_per_minute: u32,
     /// Activity older than this many days is purged.
     pub activity_retention_days: i64,
+    /// Largest file an import may upload, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Config {
@@ -84,6 +89,7 @@ impl Default for Config {
             event_requests_per_minute: 600,
             signups_per_minute: 10,
             activity_retention_days: 365,
+            max_upload_bytes: crate::domain::transfer::DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
         }
     }
 }

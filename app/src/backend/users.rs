@@ -366,6 +366,17 @@ fn sort_expr(backend: DbBackend, key: SortKey) -> &'static str {
 
 /// `SELECT id ... ORDER BY ... LIMIT ... OFFSET ...` for the page's ids.
 pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
+    let mut s = ordered_ids_sql(backend, query, tags);
+    s.push(" LIMIT ")
+        .bind(i64::from(query.per_page))
+        .push(" OFFSET ")
+        .bind(query.offset() as i64);
+    s
+}
+
+/// `SELECT id ... ORDER BY ...` of every matching user in the table's order: what an
+/// export of the current view walks.
+pub fn ordered_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
     // Sorting by anything but id needs the users row.
     let (plan, joined) = plan(backend, query, tags, |p| {
         !p.row.is_empty() || query.sort != SortKey::Id
@@ -395,10 +406,6 @@ pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> 
             sort_expr(backend, query.sort)
         ));
     }
-    s.push(" LIMIT ")
-        .bind(i64::from(query.per_page))
-        .push(" OFFSET ")
-        .bind(query.offset() as i64);
     s
 }
 

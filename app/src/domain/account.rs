@@ -11,9 +11,9 @@ use super::error::FieldErrors;
 pub const MAX_NEW_USERS: usize = 5;
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
-const MAX_NAME_CHARS: usize = 100;
-const MAX_TEXT_CHARS: usize = 200;
-const MAX_NOTE_CHARS: usize = 10_000;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_TEXT_CHARS: usize = 200;
+pub const MAX_NOTE_CHARS: usize = 10_000;
 
 /// Languages offered for emails (BCP 47). Others are accepted when well-formed.
 pub const LANGUAGES: [(&str, &str); 6] = [

@@ -8,6 +8,7 @@ pub mod error;
 pub mod lifecycle;
 pub mod permissions;
 pub mod query;
+pub mod transfer;
 pub mod user;
 
 pub use columns::Column;

@@ -1,0 +1,1075 @@
+//! Importing users from a file: upsert by email, all in one transaction.
+//!
+//! A preview and an apply run this same code: every row is parsed and checked, the
+//! creates, updates, tag and group changes and audit entries are written, and then a
+//! preview rolls the transaction back while an apply commits it. So the preview's
+//! report is exactly what applying will do (against the data as it is then).
+//!
+//! On update an empty cell leaves the field as it is, and a non-empty tags or groups
+//! cell replaces the user's tags or groups. An import never deletes a user.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+};
+use serde_json::{json, Value};
+
+use super::read::Table;
+use super::Reporter;
+use crate::backend::audit::json_value;
+use crate::backend::auth::hash_password;
+use crate::backend::lifecycle::{ensure_named, Link};
+use crate::backend::sql::Sql;
+use crate::backend::{now, Config, ServiceError};
+use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE};
+use crate::domain::transfer::{
+    CellError, FileColumn, Headers, ImportReport, ImportRow, RejectedRow, UpdatedRow,
+    REPORT_UPDATED_ROWS,
+};
+use crate::domain::{AdminInfo, Status};
+
+/// Values per lookup query.
+const LOOKUP: usize = 1000;
+/// Rows per multi-row INSERT.
+const BATCH: usize = 400;
+
+/// What to do after checking.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Commit (otherwise this is a preview and everything is rolled back).
+    pub apply: bool,
+    /// Write the valid rows even when some are rejected (otherwise an apply with
+    /// rejected rows writes nothing).
+    pub skip_invalid: bool,
+}
+
+/// The report, and whether anything was committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub report: ImportReport,
+    pub written: bool,
+}
+
+/// A user the file names that already exists.
+#[derive(Clone, Debug)]
+struct Existing {
+    id: i64,
+    username: Option<String>,
+    phone: Option<String>,
+    first_name: String,
+    last_name: String,
+    job_title: String,
+    company: String,
+    address: String,
+    language: String,
+    status: String,
+    role_id: i64,
+    balance: i64,
+    email_opt_in: bool,
+    note: String,
+}
+
+#[derive(Clone, Debug)]
+struct Role {
+    id: i64,
+    name: String,
+    admin: bool,
+}
+
+/// One user's final values (existing values where the file says nothing).
+#[derive(Clone, Debug, PartialEq)]
+struct Values {
+    username: Option<String>,
+    phone: Option<String>,
+    first_name: String,
+    last_name: String,
+    job_title: String,
+    company: String,
+    address: String,
+    language: String,
+    status: String,
+    role_id: i64,
+    balance: i64,
+    email_opt_in: bool,
+    note: String,
+}
+
+struct Write<'a> {
+    row: &'a ImportRow,
+    email: String,
+    /// `None` for a new user.
+    id: Option<i64>,
+    values: Values,
+    /// Changed fields (empty for a new user).
+    changed: Vec<&'static str>,
+    before: BTreeMap<&'static str, Value>,
+    after: BTreeMap<&'static str, Value>,
+    /// Whether the row's tags / groups replace the user's.
+    set_tags: bool,
+    set_groups: bool,
+}
+
+fn reject(
+    rejected: &mut BTreeMap<u64, RejectedRow>,
+    line: u64,
+    email: &str,
+    column: &str,
+    message: String,
+) {
+    rejected
+        .entry(line)
+        .or_insert_with(|| RejectedRow {
+            line,
+            email: email.to_string(),
+            errors: Vec::new(),
+        })
+        .errors
+        .push(CellError {
+            column: column.to_string(),
+            message,
+        });
+}
+
+/// The file's header text for `column` (or its key when the file lacks it).
+fn header_of(headers: &Headers, column: FileColumn) -> String {
+    headers
+        .columns
+        .iter()
+        .position(|c| *c == Some(column))
+        .map(|i| headers.names[i].clone())
+        .unwrap_or_else(|| column.key().to_string())
+}
+
+/// Checks `table` and writes it (see the module docs). Header problems are a
+/// `Validation` error on `file`; a seat quota overrun is one on `quota`.
+pub async fn run(
+    db: &DatabaseConnection,
+    config: &Config,
+    actor: &AdminInfo,
+    table: &Table,
+    options: Options,
+    progress: &Reporter<'_>,
+) -> Result<Outcome, ServiceError> {
+    let headers = Headers::parse(&table.headers).map_err(|m| ServiceError::field("file", m))?;
+    let total = table.rows.len() as u64;
+    let mut report = ImportReport {
+        rows: total,
+        ignored_columns: headers.unknown.clone(),
+        read_only_columns: headers.read_only.clone(),
+        ..ImportReport::default()
+    };
+    let email_at = headers
+        .columns
+        .iter()
+        .position(|c| *c == Some(FileColumn::Email));
+    let mut rejected: BTreeMap<u64, RejectedRow> = BTreeMap::new();
+    let mut parsed: Vec<ImportRow> = Vec::with_capacity(table.rows.len());
+    progress.report("Checking rows", 0, total);
+    for (i, (line, cells)) in table.rows.iter().enumerate() {
+        match ImportRow::parse(*line, &headers, cells) {
+            Ok(row) => parsed.push(row),
+            Err(errors) => {
+                let email = email_at
+                    .and_then(|i| cells.get(i))
+                    .cloned()
+                    .unwrap_or_default();
+                for e in errors {
+                    reject(&mut rejected, *line, email.trim(), &e.column, e.message);
+                }
+            }
+        }
+        if i % 10_000 == 9_999 {
+            progress.report("Checking rows", i as u64 + 1, total);
+        }
+    }
+    let col = |c: FileColumn| header_of(&headers, c);
+    let email_of = |r: &ImportRow| {
+        r.email
+            .as_ref()
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default()
+    };
+
+    // The same user, username or phone twice in the file.
+    {
+        let mut emails: HashMap<String, u64> = HashMap::new();
+        let mut usernames: HashMap<String, u64> = HashMap::new();
+        let mut phones: HashMap<String, u64> = HashMap::new();
+        for r in &parsed {
+            let email = email_of(r);
+            if let Some(first) = emails.get(&email) {
+                reject(
+                    &mut rejected,
+                    r.line,
+                    &email,
+                    &col(FileColumn::Email),
+                    format!("This email is also on line {first}; each user may appear once."),
+                );
+            } else {
+                emails.insert(email.clone(), r.line);
+            }
+            if let Some(u) = &r.username {
+                let key = u.as_str().to_lowercase();
+                match usernames.get(&key) {
+                    Some(first) => reject(
+                        &mut rejected,
+                        r.line,
+                        &email,
+                        &col(FileColumn::Username),
+                        format!("The username {} is also on line {first}.", u.as_str()),
+                    ),
+                    None => {
+                        usernames.insert(key, r.line);
+                    }
+                }
+            }
+            if let Some(p) = &r.phone {
+                match phones.get(p.as_str()) {
+                    Some(first) => reject(
+                        &mut rejected,
+                        r.line,
+                        &email,
+                        &col(FileColumn::Phone),
+                        format!("The phone {} is also on line {first}.", p.as_str()),
+                    ),
+                    None => {
+                        phones.insert(p.as_str().to_string(), r.line);
+                    }
+                }
+            }
+        }
+    }
+    parsed.retain(|r| !rejected.contains_key(&r.line));
+
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let existing = existing_users(&txn, &parsed).await?;
+    let owners = identity_owners(&txn, &parsed).await?;
+    let roles = roles(&txn).await?;
+    let may_manage_roles = actor.permissions.iter().any(|p| p == ROLES_MANAGE);
+    let default_role = roles
+        .get("member")
+        .or_else(|| roles.values().find(|r| !r.admin))
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no role without admin access exists"))?;
+
+    // Per-row checks that need the database.
+    for r in &parsed {
+        let email = email_of(r);
+        let old = existing.get(&email);
+        let mut bad = |column: FileColumn, message: String| {
+            reject(&mut rejected, r.line, &email, &col(column), message)
+        };
+        if let Some(u) = &r.username {
+            if let Some(owner) = owners.get(&format!("u:{}", u.as_str().to_lowercase())) {
+                if *owner != email {
+                    bad(
+                        FileColumn::Username,
+                        format!("The username {} belongs to {owner}.", u.as_str()),
+                    );
+                }
+            }
+        }
+        if let Some(p) = &r.phone {
+            if let Some(owner) = owners.get(&format!("p:{}", p.as_str())) {
+                if *owner != email {
+                    bad(
+                        FileColumn::Phone,
+                        format!("The phone {} belongs to {owner}.", p.as_str()),
+                    );
+                }
+            }
+        }
+        let old_role = old.and_then(|o| roles.values().find(|x| x.id == o.role_id));
+        if let Some(name) = &r.role {
+            match roles.get(name) {
+                None => {
+                    let mut names: Vec<&str> = roles.values().map(|x| x.name.as_str()).collect();
+                    names.sort_unstable();
+                    bad(
+                        FileColumn::Role,
+                        format!(
+                            "No role is named \"{name}\"; the roles are {}.",
+                            names.join(", ")
+                        ),
+                    );
+                }
+                Some(new_role) => {
+                    let changes = old_role.map(|o| o.id) != Some(new_role.id);
+                    let touches_admin = new_role.admin || old_role.is_some_and(|o| o.admin);
+                    if changes && touches_admin && !may_manage_roles {
+                        bad(FileColumn::Role, "Only admins who manage roles can give or take away a role with admin access.".into());
+                    }
+                }
+            }
+        }
+        if let (Some(status), Some(o)) = (r.status, old) {
+            if status.as_str() != o.status && old_role.is_some_and(|x| x.admin) && !may_manage_roles
+            {
+                bad(
+                    FileColumn::Status,
+                    "Only admins who manage roles can change the status of an admin.".into(),
+                );
+            }
+            if status == Status::Banned && o.id == actor.id {
+                bad(FileColumn::Status, "You cannot ban yourself.".into());
+            }
+        }
+        if r.password.is_some() && r.send_invitation {
+            bad(
+                FileColumn::SendInvitation,
+                "Give a password or send an invitation, not both.".into(),
+            );
+        }
+    }
+    parsed.retain(|r| !rejected.contains_key(&r.line));
+    report.rejected = rejected.len() as u64;
+    report.rejected_rows = rejected.into_values().collect();
+
+    // Tags and groups: which exist, and each named user's current ones.
+    let tag_names = names_in(&parsed, |r| r.tags.as_ref());
+    let group_names = names_in(&parsed, |r| r.groups.as_ref());
+    let known_tags = known_names(&txn, Link::Tags, &tag_names).await?;
+    let known_groups = known_names(&txn, Link::Groups, &group_names).await?;
+    report.new_tags = tag_names
+        .values()
+        .filter(|n| !known_tags.contains_key(&n.to_lowercase()))
+        .cloned()
+        .collect();
+    report.new_groups = group_names
+        .values()
+        .filter(|n| !known_groups.contains_key(&n.to_lowercase()))
+        .cloned()
+        .collect();
+    let ids_with = |f: fn(&ImportRow) -> bool| -> Vec<i64> {
+        parsed
+            .iter()
+            .filter(|r| f(r))
+            .filter_map(|r| existing.get(&email_of(r)).map(|e| e.id))
+            .collect()
+    };
+    let current_tags = current_links(&txn, Link::Tags, &ids_with(|r| r.tags.is_some())).await?;
+    let current_groups =
+        current_links(&txn, Link::Groups, &ids_with(|r| r.groups.is_some())).await?;
+
+    // What each row changes.
+    let role_name = |id: i64| {
+        roles
+            .values()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    let mut writes: Vec<Write> = Vec::new();
+    for r in &parsed {
+        let email = email_of(r);
+        let old = existing.get(&email);
+        let role_id =
+            |name: &Option<String>| name.as_ref().and_then(|n| roles.get(n)).map(|x| x.id);
+        let values = match old {
+            Some(o) => Values {
+                username: r
+                    .username
+                    .as_ref()
+                    .map(|u| u.as_str().to_string())
+                    .or_else(|| o.username.clone()),
+                phone: r
+                    .phone
+                    .as_ref()
+                    .map(|p| p.as_str().to_string())
+                    .or_else(|| o.phone.clone()),
+                first_name: r.first_name.clone().unwrap_or_else(|| o.first_name.clone()),
+                last_name: r.last_name.clone().unwrap_or_else(|| o.last_name.clone()),
+                job_title: r.job_title.clone().unwrap_or_else(|| o.job_title.clone()),
+                company: r.company.clone().unwrap_or_else(|| o.company.clone()),
+                address: r.address.clone().unwrap_or_else(|| o.address.clone()),
+                language: r.language.clone().unwrap_or_else(|| o.language.clone()),
+                status: r
+                    .status
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_else(|| o.status.clone()),
+                role_id: role_id(&r.role).unwrap_or(o.role_id),
+                balance: r.balance.unwrap_or(o.balance),
+                email_opt_in: r.email_opt_in.unwrap_or(o.email_opt_in),
+                note: r.note.clone().unwrap_or_else(|| o.note.clone()),
+            },
+            None => Values {
+                username: r.username.as_ref().map(|u| u.as_str().to_string()),
+                phone: r.phone.as_ref().map(|p| p.as_str().to_string()),
+                first_name: r.first_name.clone().unwrap_or_default(),
+                last_name: r.last_name.clone().unwrap_or_default(),
+                job_title: r.job_title.clone().unwrap_or_default(),
+                company: r.company.clone().unwrap_or_default(),
+                address: r.address.clone().unwrap_or_default(),
+                language: r.language.clone().unwrap_or_else(|| "en".into()),
+                status: match (r.status, r.send_invitation) {
+                    (Some(s), _) => s.as_str().to_string(),
+                    (None, true) => Status::Invited.as_str().to_string(),
+                    (None, false) => Status::Active.as_str().to_string(),
+                },
+                role_id: role_id(&r.role).unwrap_or(default_role.id),
+                balance: r.balance.unwrap_or(0),
+                email_opt_in: r.email_opt_in.unwrap_or(false),
+                note: r.note.clone().unwrap_or_default(),
+            },
+        };
+        let mut w = Write {
+            row: r,
+            email: email.clone(),
+            id: old.map(|o| o.id),
+            values,
+            changed: Vec::new(),
+            before: BTreeMap::new(),
+            after: BTreeMap::new(),
+            set_tags: false,
+            set_groups: false,
+        };
+        match old {
+            None => {
+                w.set_tags = r.tags.as_ref().is_some_and(|t| !t.is_empty());
+                w.set_groups = r.groups.as_ref().is_some_and(|g| !g.is_empty());
+                w.after = BTreeMap::from([
+                    ("email", json!(email)),
+                    ("first_name", json!(w.values.first_name)),
+                    ("last_name", json!(w.values.last_name)),
+                    ("username", json!(w.values.username)),
+                    ("phone", json!(w.values.phone)),
+                    ("status", json!(w.values.status)),
+                    ("role", json!(role_name(w.values.role_id))),
+                    ("source", json!("import")),
+                ]);
+                if let Some(t) = r.tags.as_ref().filter(|_| w.set_tags) {
+                    w.after.insert("tags", json!(t));
+                }
+                if let Some(g) = r.groups.as_ref().filter(|_| w.set_groups) {
+                    w.after.insert("groups", json!(g));
+                }
+            }
+            Some(o) => {
+                let v = w.values.clone();
+                let mut diff = |field: &'static str, before: Value, after: Value| {
+                    if before != after {
+                        w.changed.push(field);
+                        w.before.insert(field, before);
+                        w.after.insert(field, after);
+                    }
+                };
+                diff("username", json!(o.username), json!(v.username));
+                diff("phone", json!(o.phone), json!(v.phone));
+                diff("first_name", json!(o.first_name), json!(v.first_name));
+                diff("last_name", json!(o.last_name), json!(v.last_name));
+                diff("job_title", json!(o.job_title), json!(v.job_title));
+                diff("company", json!(o.company), json!(v.company));
+                diff("address", json!(o.address), json!(v.address));
+                diff("language", json!(o.language), json!(v.language));
+                diff("status", json!(o.status), json!(v.status));
+                diff(
+                    "role",
+                    json!(role_name(o.role_id)),
+                    json!(role_name(v.role_id)),
+                );
+                diff("balance", json!(o.balance), json!(v.balance));
+                diff("email_opt_in", json!(o.email_opt_in), json!(v.email_opt_in));
+                diff("note", json!(o.note), json!(v.note));
+                for (link, names, current) in [
+                    (Link::Tags, r.tags.as_ref(), &current_tags),
+                    (Link::Groups, r.groups.as_ref(), &current_groups),
+                ] {
+                    let Some(names) = names.filter(|n| !n.is_empty()) else {
+                        continue;
+                    };
+                    let wanted: BTreeSet<String> = names.iter().map(|n| n.to_lowercase()).collect();
+                    let have = current.get(&o.id).cloned().unwrap_or_default();
+                    let have_lower: BTreeSet<String> =
+                        have.iter().map(|n| n.to_lowercase()).collect();
+                    if wanted != have_lower {
+                        let field = if link == Link::Tags { "tags" } else { "groups" };
+                        diff(field, json!(have), json!(names));
+                        if link == Link::Tags {
+                            w.set_tags = true;
+                        } else {
+                            w.set_groups = true;
+                        }
+                    }
+                }
+                if r.password.is_some() {
+                    w.changed.push("password");
+                    w.after.insert("password", json!("set"));
+                }
+                if w.changed.is_empty() {
+                    report.unchanged += 1;
+                    continue;
+                }
+            }
+        }
+        writes.push(w);
+    }
+    for w in &writes {
+        if w.id.is_some() {
+            report.updated += 1;
+            for f in &w.changed {
+                *report.changed_fields.entry(f.to_string()).or_default() += 1;
+            }
+            if report.updated_rows.len() < REPORT_UPDATED_ROWS {
+                report.updated_rows.push(UpdatedRow {
+                    line: w.row.line,
+                    email: w.email.clone(),
+                    fields: w.changed.iter().map(|f| f.to_string()).collect(),
+                });
+            }
+        } else {
+            report.created += 1;
+        }
+    }
+
+    if options.apply && report.rejected > 0 && !options.skip_invalid {
+        txn.rollback().await?;
+        return Ok(Outcome {
+            report,
+            written: false,
+        });
+    }
+    if let Some(max) = config.max_users {
+        let total_users = user_total(&txn).await?;
+        if total_users + report.created > max {
+            txn.rollback().await?;
+            return Err(ServiceError::field(
+                "quota",
+                format!(
+                    "The file creates {} users, but the seat quota is {max} and {total_users} exist. Remove users or raise --max-users.",
+                    report.created
+                ),
+            ));
+        }
+    }
+
+    write_all(&txn, actor, &mut writes, options.apply, progress).await?;
+    if backend == DbBackend::Sqlite {
+        txn.execute_unprepared("DROP TABLE IF EXISTS temp.import_updates")
+            .await?;
+    }
+    if options.apply {
+        txn.commit().await?;
+    } else {
+        txn.rollback().await?;
+    }
+    progress.report("Done", total, total);
+    Ok(Outcome {
+        report,
+        written: options.apply,
+    })
+}
+
+async fn user_total<C: ConnectionTrait>(db: &C) -> Result<u64, ServiceError> {
+    let row = db
+        .query_one_raw(
+            Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts")
+                .statement(db.get_database_backend()),
+        )
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no count row"))?;
+    crate::backend::users::read_count(&row)
+}
+
+/// Every distinct (ignoring case) name the rows use, lower-cased -> as first written.
+fn names_in(
+    rows: &[ImportRow],
+    f: impl Fn(&ImportRow) -> Option<&Vec<String>>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        for n in f(r).into_iter().flatten() {
+            out.entry(n.to_lowercase()).or_insert_with(|| n.clone());
+        }
+    }
+    out
+}
+
+async fn existing_users(
+    txn: &DatabaseTransaction,
+    rows: &[ImportRow],
+) -> Result<HashMap<String, Existing>, ServiceError> {
+    let backend = txn.get_database_backend();
+    let emails: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.email.as_ref().map(|e| e.as_str().to_string()))
+        .collect();
+    let mut out = HashMap::with_capacity(emails.len());
+    for chunk in emails.chunks(LOOKUP) {
+        let mut q = Sql::new(
+            "SELECT id, email, username, phone, first_name, last_name, job_title, company, address, language, \
+             status, role_id, balance, email_opt_in, note FROM users WHERE email IN (",
+        );
+        q.bind_list(chunk.iter().cloned()).push(")");
+        for r in txn.query_all_raw(q.statement(backend)).await? {
+            out.insert(
+                r.try_get::<String>("", "email")?,
+                Existing {
+                    id: r.try_get("", "id")?,
+                    username: r.try_get("", "username")?,
+                    phone: r.try_get("", "phone")?,
+                    first_name: r.try_get("", "first_name")?,
+                    last_name: r.try_get("", "last_name")?,
+                    job_title: r.try_get("", "job_title")?,
+                    company: r.try_get("", "company")?,
+                    address: r.try_get("", "address")?,
+                    language: r.try_get("", "language")?,
+                    status: r.try_get("", "status")?,
+                    role_id: r.try_get("", "role_id")?,
+                    balance: r.try_get("", "balance")?,
+                    email_opt_in: r.try_get("", "email_opt_in")?,
+                    note: r.try_get("", "note")?,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Who owns the rows' usernames (`u:<lower>`) and phones (`p:<e164>`): key -> email.
+async fn identity_owners(
+    txn: &DatabaseTransaction,
+    rows: &[ImportRow],
+) -> Result<HashMap<String, String>, ServiceError> {
+    let backend = txn.get_database_backend();
+    let usernames: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.username.as_ref().map(|u| u.as_str().to_lowercase()))
+        .collect();
+    let phones: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.phone.as_ref().map(|p| p.as_str().to_string()))
+        .collect();
+    let mut out = HashMap::new();
+    for (prefix, values, sql) in [
+        (
+            "u",
+            &usernames,
+            "SELECT lower(username) AS k, email FROM users WHERE lower(username) IN (",
+        ),
+        (
+            "p",
+            &phones,
+            "SELECT phone AS k, email FROM users WHERE phone IN (",
+        ),
+    ] {
+        for chunk in values.chunks(LOOKUP) {
+            let mut q = Sql::new(sql);
+            q.bind_list(chunk.iter().cloned()).push(")");
+            for r in txn.query_all_raw(q.statement(backend)).await? {
+                out.insert(
+                    format!("{prefix}:{}", r.try_get::<String>("", "k")?),
+                    r.try_get::<String>("", "email")?,
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every role by lower-cased name.
+async fn roles(txn: &DatabaseTransaction) -> Result<HashMap<String, Role>, ServiceError> {
+    let mut q = Sql::new(
+        "SELECT roles.id, roles.name, EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = roles.id AND rp.permission = ",
+    );
+    q.bind(ADMIN_ACCESS).push(") AS admin FROM roles");
+    let mut out = HashMap::new();
+    for r in txn
+        .query_all_raw(q.statement(txn.get_database_backend()))
+        .await?
+    {
+        let name: String = r.try_get("", "name")?;
+        out.insert(
+            name.to_lowercase(),
+            Role {
+                id: r.try_get("", "id")?,
+                name,
+                admin: r.try_get("", "admin")?,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Existing tags or groups among `names`: lower-cased name -> id.
+async fn known_names(
+    txn: &DatabaseTransaction,
+    link: Link,
+    names: &BTreeMap<String, String>,
+) -> Result<HashMap<String, i64>, ServiceError> {
+    let table = if link == Link::Tags { "tags" } else { "groups" };
+    let keys: Vec<String> = names.keys().cloned().collect();
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(LOOKUP) {
+        let mut q = Sql::new(&format!(
+            "SELECT id, lower(name) AS k FROM {table} WHERE lower(name) IN ("
+        ));
+        q.bind_list(chunk.iter().cloned()).push(")");
+        for r in txn
+            .query_all_raw(q.statement(txn.get_database_backend()))
+            .await?
+        {
+            out.insert(r.try_get::<String>("", "k")?, r.try_get::<i64>("", "id")?);
+        }
+    }
+    Ok(out)
+}
+
+/// The current tag or group names of `ids`.
+async fn current_links(
+    txn: &DatabaseTransaction,
+    link: Link,
+    ids: &[i64],
+) -> Result<HashMap<i64, Vec<String>>, ServiceError> {
+    let (table, join, key) = match link {
+        Link::Tags => ("tags", "user_tags", "tag_id"),
+        Link::Groups => ("groups", "user_groups", "group_id"),
+    };
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(LOOKUP) {
+        let mut q = Sql::new(&format!(
+            "SELECT j.user_id, t.name FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id IN ("
+        ));
+        q.bind_list(chunk.iter().copied())
+            .push(") ORDER BY j.user_id, lower(t.name)");
+        for r in txn
+            .query_all_raw(q.statement(txn.get_database_backend()))
+            .await?
+        {
+            out.entry(r.try_get("", "user_id")?)
+                .or_default()
+                .push(r.try_get("", "name")?);
+        }
+    }
+    Ok(out)
+}
+
+/// Hashes the rows' passwords on blocking threads, one per core (a preview stores a
+/// placeholder instead: nothing it writes survives).
+async fn password_hashes(
+    writes: &[Write<'_>],
+    real: bool,
+) -> Result<HashMap<u64, String>, ServiceError> {
+    let jobs: Vec<(u64, String)> = writes
+        .iter()
+        .filter_map(|w| w.row.password.clone().map(|p| (w.row.line, p)))
+        .collect();
+    if !real || jobs.is_empty() {
+        return Ok(jobs
+            .into_iter()
+            .map(|(line, _)| (line, "preview".to_string()))
+            .collect());
+    }
+    tokio::task::spawn_blocking(move || {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let per = jobs.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .chunks(per.max(1))
+                .map(|chunk| {
+                    s.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|(line, p)| hash_password(p).map(|h| (*line, h)))
+                            .collect::<anyhow::Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            let mut out = HashMap::new();
+            for h in handles {
+                let part = h
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a hashing thread panicked"))??;
+                out.extend(part);
+            }
+            Ok::<_, anyhow::Error>(out)
+        })
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?
+    .map_err(ServiceError::from)
+}
+
+async fn write_all(
+    txn: &DatabaseTransaction,
+    actor: &AdminInfo,
+    writes: &mut [Write<'_>],
+    apply: bool,
+    progress: &Reporter<'_>,
+) -> Result<(), ServiceError> {
+    let backend = txn.get_database_backend();
+    let at = now();
+    let total = writes.len() as u64;
+    let hashes = password_hashes(writes, apply).await?;
+    progress.report("Writing users", 0, total);
+
+    // New users.
+    let mut done = 0u64;
+    let new: Vec<usize> = (0..writes.len())
+        .filter(|i| writes[*i].id.is_none())
+        .collect();
+    for chunk in new.chunks(BATCH) {
+        let mut s = Sql::new(
+            "INSERT INTO users (email, username, phone, first_name, last_name, job_title, company, address, \
+             language, status, role_id, balance, email_opt_in, email_opt_in_changed_at, note, password_hash, \
+             signup_source, created_at, updated_at) VALUES ",
+        );
+        for (n, i) in chunk.iter().enumerate() {
+            let w = &writes[*i];
+            let v = &w.values;
+            s.push(if n == 0 { "(" } else { ", (" })
+                .bind(w.email.clone())
+                .push(", ")
+                .bind(v.username.clone())
+                .push(", ")
+                .bind(v.phone.clone())
+                .push(", ")
+                .bind(v.first_name.clone())
+                .push(", ")
+                .bind(v.last_name.clone())
+                .push(", ")
+                .bind(v.job_title.clone())
+                .push(", ")
+                .bind(v.company.clone())
+                .push(", ")
+                .bind(v.address.clone())
+                .push(", ")
+                .bind(v.language.clone())
+                .push(", ")
+                .bind(v.status.clone())
+                .push(", ")
+                .bind(v.role_id)
+                .push(", ")
+                .bind(v.balance)
+                .push(", ")
+                .bind(v.email_opt_in)
+                .push(", ")
+                .bind(at)
+                .push(", ")
+                .bind(v.note.clone())
+                .push(", ")
+                .bind(hashes.get(&w.row.line).cloned())
+                .push(", 'import', ")
+                .bind(at)
+                .push(", ")
+                .bind(at)
+                .push(")");
+        }
+        s.push(" RETURNING id, email");
+        let ids: HashMap<String, i64> = txn
+            .query_all_raw(s.statement(backend))
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String>("", "email")?,
+                    r.try_get::<i64>("", "id")?,
+                ))
+            })
+            .collect::<Result<_, sea_orm::DbErr>>()?;
+        for i in chunk {
+            writes[*i].id = ids.get(&writes[*i].email).copied();
+        }
+        done += chunk.len() as u64;
+        progress.report("Writing users", done, total);
+    }
+
+    // Updated users: final values into a temporary table, then one UPDATE ... FROM.
+    let updated: Vec<usize> = (0..writes.len())
+        .filter(|i| {
+            writes[*i]
+                .changed
+                .iter()
+                .any(|f| !matches!(*f, "tags" | "groups"))
+        })
+        .collect();
+    if !updated.is_empty() {
+        let (int, tail) = match backend {
+            DbBackend::Postgres => ("BIGINT", " ON COMMIT DROP"),
+            _ => ("INTEGER", ""),
+        };
+        txn.execute_unprepared(&format!(
+            "CREATE TEMPORARY TABLE import_updates (id {int} PRIMARY KEY, username TEXT, phone TEXT, \
+             first_name TEXT NOT NULL, last_name TEXT NOT NULL, job_title TEXT NOT NULL, company TEXT NOT NULL, \
+             address TEXT NOT NULL, language TEXT NOT NULL, status TEXT NOT NULL, role_id {int} NOT NULL, \
+             balance BIGINT NOT NULL, email_opt_in BOOLEAN NOT NULL, note TEXT NOT NULL, password_hash TEXT){tail}"
+        ))
+        .await?;
+        for chunk in updated.chunks(BATCH) {
+            let mut s = Sql::new(
+                "INSERT INTO import_updates (id, username, phone, first_name, last_name, job_title, company, \
+                 address, language, status, role_id, balance, email_opt_in, note, password_hash) VALUES ",
+            );
+            for (n, i) in chunk.iter().enumerate() {
+                let w = &writes[*i];
+                let v = &w.values;
+                s.push(if n == 0 { "(" } else { ", (" })
+                    .bind(w.id.unwrap_or_default())
+                    .push(", ")
+                    .bind(v.username.clone())
+                    .push(", ")
+                    .bind(v.phone.clone())
+                    .push(", ")
+                    .bind(v.first_name.clone())
+                    .push(", ")
+                    .bind(v.last_name.clone())
+                    .push(", ")
+                    .bind(v.job_title.clone())
+                    .push(", ")
+                    .bind(v.company.clone())
+                    .push(", ")
+                    .bind(v.address.clone())
+                    .push(", ")
+                    .bind(v.language.clone())
+                    .push(", ")
+                    .bind(v.status.clone())
+                    .push(", ")
+                    .bind(v.role_id)
+                    .push(", ")
+                    .bind(v.balance)
+                    .push(", ")
+                    .bind(v.email_opt_in)
+                    .push(", ")
+                    .bind(v.note.clone())
+                    .push(", ")
+                    .bind(hashes.get(&w.row.line).cloned())
+                    .push(")");
+            }
+            txn.execute_raw(s.statement(backend)).await?;
+        }
+        let mut u = Sql::new(
+            "UPDATE users SET username = u.username, phone = u.phone, first_name = u.first_name, \
+             last_name = u.last_name, job_title = u.job_title, company = u.company, address = u.address, \
+             language = u.language, status = u.status, role_id = u.role_id, balance = u.balance, \
+             email_opt_in_changed_at = CASE WHEN users.email_opt_in <> u.email_opt_in THEN ",
+        );
+        u.bind(at)
+            .push(
+                " ELSE users.email_opt_in_changed_at END, email_opt_in = u.email_opt_in, note = u.note, \
+                 password_hash = coalesce(u.password_hash, users.password_hash), \
+                 must_change_password = CASE WHEN u.password_hash IS NULL THEN users.must_change_password ELSE ",
+            )
+            .bind(false)
+            .push(" END, updated_at = ")
+            .bind(at)
+            .push(", version = users.version + 1 FROM import_updates u WHERE users.id = u.id");
+        txn.execute_raw(u.statement(backend)).await?;
+        // A new password ends the user's sessions.
+        txn.execute_unprepared(
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM import_updates WHERE password_hash IS NOT NULL)",
+        )
+        .await?;
+        progress.report("Writing users", total, total);
+    }
+
+    // Tags and groups.
+    for link in [Link::Tags, Link::Groups] {
+        let pick = |w: &Write| {
+            if link == Link::Tags {
+                w.set_tags
+            } else {
+                w.set_groups
+            }
+        };
+        let rows: Vec<(i64, bool, &Vec<String>)> = writes
+            .iter()
+            .filter(|w| pick(w))
+            .filter_map(|w| {
+                let names = if link == Link::Tags {
+                    w.row.tags.as_ref()
+                } else {
+                    w.row.groups.as_ref()
+                };
+                Some((w.id?, w.changed.is_empty(), names?))
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let all = names_in_lists(rows.iter().map(|r| r.2));
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        let all_names: Vec<String> = all.values().cloned().collect();
+        for chunk in all_names.chunks(BATCH) {
+            for r in ensure_named(txn, link, chunk).await? {
+                ids.insert(r.name.to_lowercase(), r.id);
+            }
+        }
+        let (join, key) = match link {
+            Link::Tags => ("user_tags", "tag_id"),
+            Link::Groups => ("user_groups", "group_id"),
+        };
+        let replaced: Vec<i64> = rows.iter().filter(|r| !r.1).map(|r| r.0).collect();
+        for chunk in replaced.chunks(LOOKUP) {
+            let mut d = Sql::new(&format!("DELETE FROM {join} WHERE user_id IN ("));
+            d.bind_list(chunk.iter().copied()).push(")");
+            txn.execute_raw(d.statement(backend)).await?;
+        }
+        let pairs: Vec<(i64, i64)> = rows
+            .iter()
+            .flat_map(|(user, _, names)| {
+                let ids = &ids;
+                names
+                    .iter()
+                    .filter_map(move |n| ids.get(&n.to_lowercase()).map(|t| (*user, *t)))
+            })
+            .collect();
+        for chunk in pairs.chunks(BATCH * 4) {
+            let mut s = Sql::new(&format!("INSERT INTO {join} (user_id, {key}) VALUES "));
+            for (n, (user, id)) in chunk.iter().enumerate() {
+                s.push(if n == 0 { "(" } else { ", (" })
+                    .bind(*user)
+                    .push(", ")
+                    .bind(*id)
+                    .push(")");
+            }
+            s.push(" ON CONFLICT DO NOTHING");
+            txn.execute_raw(s.statement(backend)).await?;
+        }
+    }
+
+    // One audit entry per created or updated user.
+    for chunk in writes.chunks(BATCH) {
+        let mut s = Sql::new(
+            "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) VALUES ",
+        );
+        for (n, w) in chunk.iter().enumerate() {
+            let (action, before) = if w.changed.is_empty() {
+                ("user.create", None)
+            } else {
+                ("user.import", Some(json!(w.before)))
+            };
+            s.push(if n == 0 { "(" } else { ", (" })
+                .bind(at)
+                .push(", ")
+                .bind(actor.id)
+                .push(", ")
+                .bind(actor.email.clone())
+                .push(", ")
+                .bind(action)
+                .push(", ")
+                .bind(w.id)
+                .push(", ")
+                .bind(w.email.clone())
+                .push(", ")
+                .append(&json_value(backend, before))
+                .push(", ")
+                .append(&json_value(backend, Some(json!(w.after))))
+                .push(")");
+        }
+        txn.execute_raw(s.statement(backend)).await?;
+    }
+    Ok(())
+}
+
+fn names_in_lists<'a>(lists: impl Iterator<Item = &'a Vec<String>>) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for list in lists {
+        for n in list {
+            out.entry(n.to_lowercase()).or_insert_with(|| n.clone());
+        }
+    }
+    out
+}

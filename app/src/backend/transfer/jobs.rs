@@ -1,0 +1,423 @@
+//! Import jobs: the uploaded file is kept in `import_jobs`; its preview and its apply
+//! run in the background while the page shows their progress, and the row keeps the
+//! report, so an admin can leave and come back. `report` holds a [`Stored`] JSON.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use serde::{Deserialize, Serialize};
+
+use super::export::csv_line;
+use super::import::{self, Options};
+use super::read::{read, Table};
+use super::{Jobs, Reporter};
+use crate::backend::audit::json_value;
+use crate::backend::sql::Sql;
+use crate::backend::{now, AppState, ServiceError};
+use crate::domain::transfer::{FileFormat, ImportJob, ImportReport, JobState};
+use crate::domain::AdminInfo;
+
+/// What `import_jobs.report` holds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Stored {
+    report: Option<ImportReport>,
+    error: Option<String>,
+    skip_invalid: bool,
+}
+
+fn key(id: i64) -> String {
+    format!("import:{id}")
+}
+
+/// Stores an uploaded file as a new job and starts its preview.
+pub async fn create(
+    state: &AppState,
+    actor: &AdminInfo,
+    file_name: &str,
+    data: Vec<u8>,
+) -> Result<i64, ServiceError> {
+    let name = file_name.trim();
+    let format = FileFormat::from_file_name(name).ok_or_else(|| {
+        ServiceError::field(
+            "file",
+            "Upload a .csv or .xlsx file (the name must end in .csv or .xlsx).",
+        )
+    })?;
+    if data.is_empty() {
+        return Err(ServiceError::field("file", "The file is empty."));
+    }
+    let backend = state.db.get_database_backend();
+    let mut s = Sql::new(
+        "INSERT INTO import_jobs (actor_id, file_name, format, state, data, created_at) VALUES (",
+    );
+    s.bind(actor.id)
+        .push(", ")
+        .bind(name.chars().take(200).collect::<String>())
+        .push(", ")
+        .bind(format.as_str())
+        .push(", ")
+        .bind(JobState::Previewing.as_db())
+        .push(", ")
+        .bind(data)
+        .push(", ")
+        .bind(now())
+        .push(") RETURNING id");
+    let id: i64 = state
+        .db
+        .query_one_raw(s.statement(backend))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
+        .try_get("", "id")?;
+    state.jobs.set(&key(id), "Reading the file", 0, 0);
+    let (state, actor) = (state.clone(), actor.clone());
+    tokio::spawn(async move {
+        execute(&state, &actor, id, Options::default()).await;
+    });
+    Ok(id)
+}
+
+/// Applies a previewed job in the background: all or nothing, or skipping the
+/// rejected rows. Refused unless the preview is ready, or when rows were rejected and
+/// `skip_invalid` is not set.
+pub async fn apply(
+    state: &AppState,
+    actor: &AdminInfo,
+    id: i64,
+    skip_invalid: bool,
+) -> Result<(), ServiceError> {
+    let job = get(&state.db, &state.jobs, id).await?;
+    if job.state != JobState::Previewed {
+        return Err(ServiceError::Conflict(format!(
+            "This import cannot be applied now: it is {}.",
+            job.state.label().to_lowercase()
+        )));
+    }
+    let rejected = job.report.as_ref().map_or(0, |r| r.rejected);
+    if rejected > 0 && !skip_invalid {
+        return Err(ServiceError::field(
+            "apply",
+            format!("{rejected} rows are rejected, so nothing can be applied all-or-nothing. Fix them and upload again, or apply skipping them."),
+        ));
+    }
+    let backend = state.db.get_database_backend();
+    let mut s = Sql::new("UPDATE import_jobs SET state = ");
+    s.bind(JobState::Applying.as_db())
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND state = ")
+        .bind(JobState::Previewed.as_db());
+    if state
+        .db
+        .execute_raw(s.statement(backend))
+        .await?
+        .rows_affected()
+        == 0
+    {
+        return Err(ServiceError::Conflict(
+            "This import is already being applied.".into(),
+        ));
+    }
+    state.jobs.set(&key(id), "Starting", 0, 0);
+    let (state, actor) = (state.clone(), actor.clone());
+    tokio::spawn(async move {
+        execute(
+            &state,
+            &actor,
+            id,
+            Options {
+                apply: true,
+                skip_invalid,
+            },
+        )
+        .await;
+    });
+    Ok(())
+}
+
+/// Runs a preview or an apply and records how it ended.
+async fn execute(state: &AppState, actor: &AdminInfo, id: i64, options: Options) {
+    let result = async {
+        let (format, data) = file(&state.db, id).await?;
+        let table = read_off_runtime(data, format).await?;
+        let reporter = Reporter::new(&state.jobs, key(id));
+        import::run(&state.db, &state.config, actor, &table, options, &reporter).await
+    }
+    .await;
+    let (job_state, stored) = match result {
+        Ok(outcome) => (
+            if options.apply {
+                JobState::Applied
+            } else {
+                JobState::Previewed
+            },
+            Stored {
+                report: Some(outcome.report),
+                error: None,
+                skip_invalid: options.skip_invalid,
+            },
+        ),
+        Err(e) => {
+            let message = match e {
+                ServiceError::Validation(fields) => {
+                    fields.into_values().flatten().collect::<Vec<_>>().join(" ")
+                }
+                ServiceError::Conflict(m) => m,
+                other => {
+                    tracing::error!(error = ?other, job = id, "import failed");
+                    "The import failed on the server; nothing was written. Try again, or ask your operator to check the log.".into()
+                }
+            };
+            (
+                JobState::Failed,
+                Stored {
+                    report: None,
+                    error: Some(message),
+                    skip_invalid: options.skip_invalid,
+                },
+            )
+        }
+    };
+    if let Err(e) = finish(&state.db, id, job_state, &stored, options.apply).await {
+        tracing::error!(error = ?e, job = id, "recording the import's result failed");
+    }
+    state.jobs.remove(&key(id));
+}
+
+async fn read_off_runtime(data: Vec<u8>, format: FileFormat) -> Result<Table, ServiceError> {
+    tokio::task::spawn_blocking(move || read(&data, format))
+        .await
+        .map_err(|e| anyhow::anyhow!("reading task failed: {e}"))?
+        .map_err(|e| ServiceError::field("file", e.0))
+}
+
+async fn finish(
+    db: &DatabaseConnection,
+    id: i64,
+    state: JobState,
+    stored: &Stored,
+    applied: bool,
+) -> Result<(), ServiceError> {
+    let backend = db.get_database_backend();
+    let r = stored.report.clone().unwrap_or_default();
+    let mut s = Sql::new("UPDATE import_jobs SET state = ");
+    s.bind(state.as_db())
+        .push(", total_rows = ")
+        .bind(r.rows as i64)
+        .push(", created = ")
+        .bind(r.created as i64)
+        .push(", updated = ")
+        .bind(r.updated as i64)
+        .push(", unchanged = ")
+        .bind(r.unchanged as i64)
+        .push(", failed = ")
+        .bind(r.rejected as i64)
+        .push(", report = ")
+        .append(&json_value(
+            backend,
+            Some(serde_json::to_value(stored).map_err(anyhow::Error::from)?),
+        ))
+        .push(", finished_at = ");
+    if applied || state == JobState::Failed {
+        s.bind(now());
+    } else {
+        s.push("NULL");
+    }
+    s.push(" WHERE id = ").bind(id);
+    db.execute_raw(s.statement(backend)).await?;
+    Ok(())
+}
+
+async fn file(db: &DatabaseConnection, id: i64) -> Result<(FileFormat, Vec<u8>), ServiceError> {
+    let mut q = Sql::new("SELECT format, data FROM import_jobs WHERE id = ");
+    q.bind(id);
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("Import {id}")))?;
+    let format = FileFormat::parse(&row.try_get::<String>("", "format")?)
+        .ok_or_else(|| anyhow::anyhow!("unknown import format"))?;
+    let data: Option<Vec<u8>> = row.try_get("", "data")?;
+    Ok((format, data.unwrap_or_default()))
+}
+
+const COLUMNS: &str =
+    "j.id, j.file_name, j.format, j.state, j.total_rows, j.created, j.updated, j.unchanged, \
+    j.failed, j.created_at, j.finished_at, u.email AS actor_email";
+
+fn job_from(
+    r: &QueryResult,
+    stored: Option<Stored>,
+    jobs: &Jobs,
+) -> Result<ImportJob, ServiceError> {
+    let id: i64 = r.try_get("", "id")?;
+    let state = JobState::from_db(&r.try_get::<String>("", "state")?)
+        .ok_or_else(|| anyhow::anyhow!("unknown import state"))?;
+    let counts = ImportReport {
+        rows: r.try_get::<i64>("", "total_rows")? as u64,
+        created: r.try_get::<i64>("", "created")? as u64,
+        updated: r.try_get::<i64>("", "updated")? as u64,
+        unchanged: r.try_get::<i64>("", "unchanged")? as u64,
+        rejected: r.try_get::<i64>("", "failed")? as u64,
+        ..ImportReport::default()
+    };
+    let stored = stored.unwrap_or_default();
+    Ok(ImportJob {
+        id,
+        file_name: r.try_get("", "file_name")?,
+        format: FileFormat::parse(&r.try_get::<String>("", "format")?).unwrap_or(FileFormat::Csv),
+        state,
+        actor_email: r.try_get("", "actor_email")?,
+        created_at: r.try_get("", "created_at")?,
+        finished_at: r.try_get("", "finished_at")?,
+        report: stored
+            .report
+            .or(if state.running() { None } else { Some(counts) }),
+        skipped_invalid: stored.skip_invalid,
+        progress: if state.running() {
+            jobs.get(&key(id))
+        } else {
+            None
+        },
+        error: stored.error,
+    })
+}
+
+/// One job with its full report.
+pub async fn get(db: &DatabaseConnection, jobs: &Jobs, id: i64) -> Result<ImportJob, ServiceError> {
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS}, CAST(j.report AS TEXT) AS report FROM import_jobs j \
+         LEFT JOIN users u ON u.id = j.actor_id WHERE j.id = "
+    ));
+    q.bind(id);
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("Import {id}")))?;
+    let text: String = row.try_get("", "report")?;
+    let stored = serde_json::from_str::<Stored>(&text).ok();
+    job_from(&row, stored, jobs)
+}
+
+/// The latest jobs, newest first, with their counts (not their row-by-row reports).
+pub async fn list(
+    db: &DatabaseConnection,
+    jobs: &Jobs,
+    limit: u64,
+) -> Result<Vec<ImportJob>, ServiceError> {
+    let mut q = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM import_jobs j LEFT JOIN users u ON u.id = j.actor_id ORDER BY j.id DESC LIMIT "
+    ));
+    q.bind(limit as i64);
+    db.query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(|r| job_from(r, None, jobs))
+        .collect()
+}
+
+/// Jobs that were running when the server stopped end as failed (their transaction
+/// never committed, so nothing of them was written).
+pub async fn fail_interrupted(db: &DatabaseConnection) -> Result<u64, ServiceError> {
+    let backend = db.get_database_backend();
+    let stored = Stored {
+        report: None,
+        error: Some("The server restarted while this import ran; nothing was written. Upload the file again.".into()),
+        skip_invalid: false,
+    };
+    let mut s = Sql::new("UPDATE import_jobs SET state = ");
+    s.bind(JobState::Failed.as_db())
+        .push(", report = ")
+        .append(&json_value(
+            backend,
+            Some(serde_json::to_value(&stored).map_err(anyhow::Error::from)?),
+        ))
+        .push(", finished_at = ")
+        .bind(now())
+        .push(" WHERE state IN (")
+        .bind_list([JobState::Previewing.as_db(), JobState::Applying.as_db()])
+        .push(")");
+    Ok(db.execute_raw(s.statement(backend)).await?.rows_affected())
+}
+
+/// The rejected rows of a job as a file in the upload's format: the original header
+/// and cells plus an `error` column, ready to fix and upload again.
+pub async fn error_file(
+    db: &DatabaseConnection,
+    jobs: &Jobs,
+    id: i64,
+) -> Result<(Vec<u8>, String, FileFormat), ServiceError> {
+    let job = get(db, jobs, id).await?;
+    let report = job
+        .report
+        .ok_or_else(|| ServiceError::Conflict("This import has no report yet.".into()))?;
+    let (format, data) = file(db, id).await?;
+    let table = read_off_runtime(data, format).await?;
+    let reasons: std::collections::HashMap<u64, String> = report
+        .rejected_rows
+        .iter()
+        .map(|r| {
+            let text = r
+                .errors
+                .iter()
+                .map(|e| {
+                    if e.column.is_empty() {
+                        e.message.clone()
+                    } else {
+                        format!("{}: {}", e.column, e.message)
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            (r.line, text)
+        })
+        .collect();
+    let mut header = table.headers.clone();
+    header.push("error".into());
+    let rows: Vec<Vec<String>> = table
+        .rows
+        .iter()
+        .filter_map(|(line, cells)| {
+            let reason = reasons.get(line)?;
+            let mut cells = cells.clone();
+            cells.resize(table.headers.len(), String::new());
+            cells.push(reason.clone());
+            Some(cells)
+        })
+        .collect();
+    let stem = job
+        .file_name
+        .rsplit_once('.')
+        .map_or(job.file_name.as_str(), |(stem, _)| stem)
+        .to_string();
+    let name = format!("{stem}-rejected.{}", format.as_str());
+    let bytes = match format {
+        FileFormat::Csv => {
+            let mut out = "\u{feff}".as_bytes().to_vec();
+            csv_line(&mut out, &header);
+            for r in &rows {
+                csv_line(&mut out, r);
+            }
+            out
+        }
+        FileFormat::Xlsx => {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet();
+            let fail = |e: rust_xlsxwriter::XlsxError| {
+                ServiceError::from(anyhow::anyhow!("writing the error file: {e}"))
+            };
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            for (c, h) in header.iter().enumerate() {
+                ws.write_string_with_format(0, c as u16, h, &bold)
+                    .map_err(fail)?;
+            }
+            for (r, cells) in rows.iter().enumerate() {
+                for (c, v) in cells.iter().enumerate() {
+                    if !v.is_empty() {
+                        ws.write_string(r as u32 + 1, c as u16, v).map_err(fail)?;
+                    }
+                }
+            }
+            ws.set_freeze_panes(1, 0).map_err(fail)?;
+            wb.save_to_buffer().map_err(fail)?
+        }
+    };
+    Ok((bytes, name, format))
+}

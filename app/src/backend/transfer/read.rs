@@ -1,0 +1,280 @@
+//! Reading an uploaded users file (CSV or XLSX) into its header row and data rows of
+//! text cells, with each row's line number. XLSX is checked for decompression bombs
+//! before anything is inflated.
+
+use std::io::{Cursor, Read};
+
+use calamine::{Data, Reader, Xlsx};
+
+use crate::domain::transfer::{detect_delimiter, unneutralise, FileFormat};
+
+/// Largest total uncompressed size of an XLSX file's parts.
+pub const MAX_XLSX_INFLATED: u64 = 1024 * 1024 * 1024;
+/// Largest compression ratio of one XLSX part (real sheets stay well under 100).
+const MAX_RATIO: u64 = 200;
+
+/// A users file as rows of text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Table {
+    pub headers: Vec<String>,
+    /// (line number in the file, cells) of each non-empty data row.
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+/// Why a file cannot be read; the message is for the admin.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct FileError(pub String);
+
+/// Reads `data` as `format`.
+pub fn read(data: &[u8], format: FileFormat) -> Result<Table, FileError> {
+    match format {
+        FileFormat::Csv => read_csv(data),
+        FileFormat::Xlsx => read_xlsx(data),
+    }
+}
+
+fn read_csv(data: &[u8]) -> Result<Table, FileError> {
+    let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
+    let head = &data[..data.len().min(64 * 1024)];
+    let delimiter = detect_delimiter(&String::from_utf8_lossy(head));
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(data);
+    let mut table = Table::default();
+    let mut record = csv::StringRecord::new();
+    let mut first = true;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let what = match e.kind() {
+                    csv::ErrorKind::Utf8 { .. } => {
+                        "is not UTF-8 text. Save the file as \"CSV UTF-8\" and upload it again"
+                            .to_string()
+                    }
+                    _ => format!("cannot be read: {e}"),
+                };
+                return Err(FileError(format!("Line {line} of the CSV file {what}.")));
+            }
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let cells: Vec<String> = record.iter().map(|c| unneutralise(c).to_string()).collect();
+        if first {
+            table.headers = cells;
+            first = false;
+        } else if cells.iter().any(|c| !c.trim().is_empty()) {
+            table.rows.push((line, cells));
+        }
+    }
+    if first {
+        return Err(FileError("The file is empty.".into()));
+    }
+    Ok(table)
+}
+
+/// Refuses a zip whose parts would inflate past [`MAX_XLSX_INFLATED`] or by an
+/// implausible ratio, reading only the central directory.
+fn check_zip(data: &[u8]) -> Result<(), FileError> {
+    let not_xlsx = || {
+        FileError(
+            "The file is not a valid XLSX workbook (save it from Excel or LibreOffice as .xlsx)."
+                .into(),
+        )
+    };
+    let mut archive = zip::ZipArchive::new(Cursor::new(data)).map_err(|_| not_xlsx())?;
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|_| not_xlsx())?;
+        let size = entry.size();
+        total = total.saturating_add(size);
+        if size > 10 * 1024 * 1024 && size / entry.compressed_size().max(1) > MAX_RATIO {
+            return Err(FileError(format!(
+                "The XLSX file's part {} would inflate {} times (to {} MB); a real workbook does not. It was not read.",
+                entry.name().unwrap_or_default(),
+                size / entry.compressed_size().max(1),
+                size / (1024 * 1024)
+            )));
+        }
+    }
+    if total > MAX_XLSX_INFLATED {
+        return Err(FileError(format!(
+            "The XLSX file would inflate to {} MB, more than the {} MB allowed. Split it or upload CSV.",
+            total / (1024 * 1024),
+            MAX_XLSX_INFLATED / (1024 * 1024)
+        )));
+    }
+    Ok(())
+}
+
+fn read_xlsx(data: &[u8]) -> Result<Table, FileError> {
+    check_zip(data)?;
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
+        .map_err(|e| FileError(format!("The XLSX file cannot be opened: {e}.")))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| FileError("The XLSX file has no worksheet.".into()))?
+        .map_err(|e| FileError(format!("The first worksheet cannot be read: {e}.")))?;
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let mut table = Table::default();
+    let mut first = true;
+    for (i, row) in range.rows().enumerate() {
+        let line = u64::from(row0) + i as u64 + 1;
+        // Cells left of the used range are empty.
+        let mut cells = vec![String::new(); col0 as usize];
+        cells.extend(row.iter().map(cell_text));
+        if first {
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            table.headers = cells;
+            first = false;
+        } else if cells.iter().any(|c| !c.trim().is_empty()) {
+            table.rows.push((line, cells));
+        }
+    }
+    if first {
+        return Err(FileError("The first worksheet is empty.".into()));
+    }
+    Ok(table)
+}
+
+/// A typed XLSX cell as the text the cell parsers read.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        // Integral numbers (a phone typed as a number, an id) lose no digits.
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+        Data::DateTime(d) => d
+            .as_datetime()
+            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_else(|| d.as_f64().to_string()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Reads at most `limit` bytes from `reader`, or says the file is too large.
+pub fn read_limited(mut reader: impl Read, limit: u64) -> Result<Vec<u8>, FileError> {
+    let mut data = Vec::new();
+    reader
+        .by_ref()
+        .take(limit + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| FileError(format!("The file cannot be read: {e}.")))?;
+    if data.len() as u64 > limit {
+        return Err(too_large(limit));
+    }
+    Ok(data)
+}
+
+/// The message for an upload over the size limit.
+pub fn too_large(limit: u64) -> FileError {
+    FileError(format!(
+        "The file is larger than {} MB, the most an upload may be. Split it into smaller files.",
+        limit / (1024 * 1024)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_with_bom_semicolons_quotes_and_blank_lines() {
+        let text =
+            "\u{feff}Email;First Name\r\n\"a@x.io\";\"Smith; Jr\"\r\n\r\n;\r\nb@x.io;'=1+1\r\n";
+        let t = read(text.as_bytes(), FileFormat::Csv).expect("reads");
+        assert_eq!(t.headers, vec!["Email", "First Name"]);
+        assert_eq!(
+            t.rows,
+            vec![
+                (2, vec!["a@x.io".to_string(), "Smith; Jr".to_string()]),
+                (5, vec!["b@x.io".to_string(), "=1+1".to_string()]),
+            ],
+            "blank rows are skipped, line numbers kept, neutralisation undone"
+        );
+    }
+
+    #[test]
+    fn csv_that_is_not_utf8_names_the_line() {
+        let mut data = b"email,first_name\na@x.io,Ren".to_vec();
+        data.extend([0xe9, b'\n']);
+        let err = read(&data, FileFormat::Csv).unwrap_err();
+        assert!(err.0.contains("Line 2") && err.0.contains("UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn empty_files_are_refused() {
+        assert!(read(b"", FileFormat::Csv).unwrap_err().0.contains("empty"));
+        assert!(read(b"not a zip", FileFormat::Xlsx)
+            .unwrap_err()
+            .0
+            .contains("not a valid XLSX"));
+    }
+
+    #[test]
+    fn xlsx_cells_become_text_and_a_zip_bomb_is_refused() {
+        use rust_xlsxwriter::Workbook;
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "email").unwrap();
+        ws.write_string(0, 1, "phone").unwrap();
+        ws.write_string(0, 2, "email_opt_in").unwrap();
+        ws.write_string(0, 3, "balance").unwrap();
+        ws.write_string(1, 0, "a@x.io").unwrap();
+        ws.write_number(1, 1, 46701234567.0).unwrap();
+        ws.write_boolean(1, 2, true).unwrap();
+        ws.write_number(1, 3, 12.5).unwrap();
+        let data = wb.save_to_buffer().unwrap();
+        let t = read(&data, FileFormat::Xlsx).expect("reads");
+        assert_eq!(t.headers, vec!["email", "phone", "email_opt_in", "balance"]);
+        assert_eq!(
+            t.rows,
+            vec![(
+                2,
+                vec![
+                    "a@x.io".into(),
+                    "46701234567".into(),
+                    "yes".into(),
+                    "12.5".into()
+                ]
+            )]
+        );
+
+        let mut bomb = Vec::new();
+        {
+            use std::io::Write;
+            let mut z = zip::ZipWriter::new(Cursor::new(&mut bomb));
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+            let zeros = vec![b'0'; 1024 * 1024];
+            for _ in 0..64 {
+                z.write_all(&zeros).unwrap();
+            }
+            z.finish().unwrap();
+        }
+        assert!(
+            bomb.len() < 1024 * 1024,
+            "the bomb is small: {}",
+            bomb.len()
+        );
+        let err = read(&bomb, FileFormat::Xlsx).unwrap_err();
+        assert!(err.0.contains("inflate"), "{err}");
+    }
+
+    #[test]
+    fn uploads_over_the_limit_are_refused() {
+        assert_eq!(read_limited(&b"12345"[..], 5).unwrap(), b"12345");
+        assert!(read_limited(&b"123456"[..], 5).is_err());
+    }
+}

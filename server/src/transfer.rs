@@ -1,0 +1,364 @@
+//! The file endpoints: exports (CSV streamed as it is written, XLSX built in constant
+//! memory then sent), the import templates, the upload that starts an import, and the
+//! rejected rows of an import. Each checks the admin's session and permission.
+
+use app::backend::transfer::{export, jobs, read, Reporter};
+use app::backend::{auth, prefs, ServiceError};
+use app::domain::permissions::{USERS_EXPORT, USERS_IMPORT};
+use app::domain::transfer::{FileColumn, FileFormat};
+use app::domain::{AdminInfo, Column, UserQuery};
+use axum::body::Body;
+use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::ServerState;
+
+pub fn routes(max_upload_bytes: u64) -> Router<ServerState> {
+    Router::new()
+        .route("/users/export.csv", get(export_csv))
+        .route("/users/export.xlsx", get(export_xlsx))
+        .route("/imports/template.csv", get(template_csv))
+        .route("/imports/template.xlsx", get(template_xlsx))
+        .route("/imports/{id}/rejected", get(rejected_rows))
+        .route(
+            "/imports/upload",
+            post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                // Room for the multipart framing around the file.
+                (max_upload_bytes + 64 * 1024) as usize,
+            )),
+        )
+}
+
+/// The signed-in admin holding `permission`, or the response refusing the request.
+pub async fn admin_for(
+    state: &ServerState,
+    headers: &HeaderMap,
+    permission: &str,
+) -> Result<AdminInfo, Response> {
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == auth::SESSION_COOKIE)
+        .map(|(_, value)| value.to_string());
+    let result = async {
+        let token = token.ok_or(ServiceError::Unauthorized)?;
+        let admin = auth::admin_for_token(&state.app.db, &state.app.config, &token).await?;
+        auth::require(&admin, permission)?;
+        Ok(admin)
+    }
+    .await;
+    result.map_err(error_response)
+}
+
+pub fn error_response(err: ServiceError) -> Response {
+    match err {
+        ServiceError::Unauthorized => (StatusCode::UNAUTHORIZED, "Please sign in.").into_response(),
+        ServiceError::Forbidden(p) => (
+            StatusCode::FORBIDDEN,
+            format!("Your role does not allow this ({p})."),
+        )
+            .into_response(),
+        ServiceError::NotFound(what) => {
+            (StatusCode::NOT_FOUND, format!("{what} was not found.")).into_response()
+        }
+        ServiceError::Validation(fields) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            fields.into_values().flatten().collect::<Vec<_>>().join(" "),
+        )
+            .into_response(),
+        ServiceError::Conflict(m) => (StatusCode::CONFLICT, m).into_response(),
+        other => {
+            tracing::error!(error = ?other, "file endpoint failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on the server.",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn attachment(content_type: &str, name: &str) -> [(header::HeaderName, String); 3] {
+    [
+        (header::CONTENT_TYPE, content_type.to_string()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ),
+        (header::CACHE_CONTROL, "no-store".to_string()),
+    ]
+}
+
+const CSV: &str = "text/csv; charset=utf-8";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// What an export request asks for: `all=1` exports every user and column; otherwise
+/// the query string is the table's view (its filters, sort and hidden columns; without
+/// `hide`, the admin's saved choice). `bom=1` adds a BOM (CSV), `token` names the
+/// progress entry the page polls.
+async fn export_spec(
+    state: &ServerState,
+    admin: &AdminInfo,
+    raw: &str,
+) -> Result<(export::ExportSpec, Option<String>), ServiceError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect();
+    let flag = |name: &str| {
+        pairs
+            .iter()
+            .any(|(k, v)| k == name && (v == "1" || v == "true"))
+    };
+    let token = pairs
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| {
+            v.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(40)
+                .collect::<String>()
+        })
+        .filter(|t| !t.is_empty());
+    let spec = if flag("all") {
+        export::ExportSpec {
+            query: UserQuery {
+                sort: app::domain::SortKey::Id,
+                dir: app::domain::SortDir::Asc,
+                ..UserQuery::default()
+            },
+            columns: FileColumn::EXPORTED.to_vec(),
+            bom: flag("bom"),
+        }
+    } else {
+        let query = UserQuery::from_query_string(raw);
+        let hidden = match &query.hidden {
+            Some(h) => h.clone(),
+            None => prefs::hidden_columns(&state.app.db, admin.id).await?,
+        };
+        let visible: Vec<Column> = Column::ALL
+            .into_iter()
+            .filter(|c| !hidden.contains(c))
+            .collect();
+        export::ExportSpec {
+            query,
+            columns: FileColumn::for_table(&visible),
+            bom: flag("bom"),
+        }
+    };
+    Ok((spec, token))
+}
+
+async fn export_csv(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let admin = match admin_for(&state, &headers, USERS_EXPORT).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (spec, token) = match export_spec(&state, &admin, raw.as_deref().unwrap_or("")).await {
+        Ok(s) => s,
+        Err(e) => return error_response(e),
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let app = state.app.clone();
+    tokio::spawn(async move {
+        let key = token.map(|t| format!("export:{t}"));
+        let reporter = match &key {
+            Some(k) => Reporter::new(&app.jobs, k.clone()),
+            None => Reporter::silent(),
+        };
+        let sender = tx.clone();
+        let result = export::csv(&app.db, &spec, &reporter, |chunk| {
+            let sender = sender.clone();
+            async move { sender.send(Ok(chunk)).await.is_ok() }
+        })
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = ?e, "CSV export failed");
+            let _ = tx
+                .send(Err(std::io::Error::other(
+                    "the export failed on the server",
+                )))
+                .await;
+        }
+        reporter.report("Done", 1, 1);
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let name = export::file_name(FileFormat::Csv, app::backend::now());
+    (attachment(CSV, &name), Body::from_stream(stream)).into_response()
+}
+
+async fn export_xlsx(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let admin = match admin_for(&state, &headers, USERS_EXPORT).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let (spec, token) = match export_spec(&state, &admin, raw.as_deref().unwrap_or("")).await {
+        Ok(s) => s,
+        Err(e) => return error_response(e),
+    };
+    let result = async {
+        let dir = tempfile::tempdir().map_err(anyhow::Error::from)?;
+        let path = dir.path().join("export.xlsx");
+        let reporter = match &token {
+            Some(t) => Reporter::new(&state.app.jobs, format!("export:{t}")),
+            None => Reporter::silent(),
+        };
+        export::xlsx(&state.app.db, &spec, &reporter, &path).await?;
+        reporter.report("Done", 1, 1);
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(anyhow::Error::from)?;
+        Ok::<_, ServiceError>((dir, file))
+    }
+    .await;
+    match result {
+        Ok((dir, file)) => {
+            // The directory (and the file) go when the body has been sent.
+            let stream = tokio_util::io::ReaderStream::new(file);
+            let stream = futures_util::StreamExt::map(stream, move |chunk| {
+                let _keep = &dir;
+                chunk
+            });
+            let name = export::file_name(FileFormat::Xlsx, app::backend::now());
+            (attachment(XLSX, &name), Body::from_stream(stream)).into_response()
+        }
+        Err(e) => error_response(e),
+    }
+}
+
+async fn template_csv(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    if let Err(r) = admin_for(&state, &headers, USERS_IMPORT).await {
+        return r;
+    }
+    (
+        attachment(CSV, "roster-import-template.csv"),
+        export::template_csv(),
+    )
+        .into_response()
+}
+
+async fn template_xlsx(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    if let Err(r) = admin_for(&state, &headers, USERS_IMPORT).await {
+        return r;
+    }
+    match export::template_xlsx() {
+        Ok(bytes) => (attachment(XLSX, "roster-import-template.xlsx"), bytes).into_response(),
+        Err(e) => error_response(e),
+    }
+}
+
+async fn rejected_rows(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Response {
+    if let Err(r) = admin_for(&state, &headers, USERS_IMPORT).await {
+        return r;
+    }
+    match jobs::error_file(&state.app.db, &state.app.jobs, id).await {
+        Ok((bytes, name, format)) => {
+            let ct = match format {
+                FileFormat::Csv => CSV,
+                FileFormat::Xlsx => XLSX,
+            };
+            (attachment(ct, &name), bytes).into_response()
+        }
+        Err(e) => error_response(e),
+    }
+}
+
+fn back_to_imports(message: &str) -> Response {
+    let q: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", message)
+        .finish();
+    Redirect::to(&format!("/imports?{q}")).into_response()
+}
+
+/// `POST /imports/upload` (multipart, field `file`): stores the file, starts its
+/// preview and sends the browser to the job's page. Problems go back to the Imports
+/// page as `?error=`.
+async fn upload(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let admin = match admin_for(&state, &headers, USERS_IMPORT).await {
+        Ok(a) => a,
+        Err(r) if r.status() == StatusCode::UNAUTHORIZED => {
+            return Redirect::to("/login").into_response()
+        }
+        Err(r) => return r,
+    };
+    let limit = state.app.config.max_upload_bytes;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(mut field)) if field.name() == Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_string();
+                let mut data = Vec::new();
+                loop {
+                    match field.chunk().await {
+                        Ok(Some(chunk)) => {
+                            data.extend_from_slice(&chunk);
+                            if data.len() as u64 > limit {
+                                return back_to_imports(&read::too_large(limit).0);
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                            return back_to_imports(&read::too_large(limit).0)
+                        }
+                        Err(e) => {
+                            return back_to_imports(&format!(
+                                "The upload failed: {}",
+                                e.body_text()
+                            ))
+                        }
+                    }
+                }
+                file = Some((name, data));
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return back_to_imports(&read::too_large(limit).0)
+            }
+            Err(e) => return back_to_imports(&format!("The upload failed: {}", e.body_text())),
+        }
+    }
+    let Some((name, data)) = file.filter(|(name, _)| !name.is_empty()) else {
+        return back_to_imports("Choose a CSV or XLSX file to import.");
+    };
+    match jobs::create(&state.app, &admin, &name, data).await {
+        Ok(id) => {
+            if headers.get("x-roster-fetch").is_some() {
+                (
+                    StatusCode::CREATED,
+                    axum::Json(serde_json::json!({ "id": id })),
+                )
+                    .into_response()
+            } else {
+                Redirect::to(&format!("/imports/{id}")).into_response()
+            }
+        }
+        Err(ServiceError::Validation(fields)) => {
+            back_to_imports(&fields.into_values().flatten().collect::<Vec<_>>().join(" "))
+        }
+        Err(e) => error_response(e),
+    }
+}
