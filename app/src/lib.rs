@@ -15,6 +15,7 @@ use leptos_router::{path, SsrMode};
 
 use components::user_drawer::UserDrawer;
 use pages::groups::GroupsPage;
+use pages::imports::{ImportJobPage, ImportsPage};
 use pages::login::LoginPage;
 use pages::reminders::RemindersPage;
 use pages::settings::SettingsPage;
@@ -61,6 +62,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=UsersIndex ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
+                <Route path=path!("/imports") view=ImportsPage ssr=SsrMode::Async/>
+                <Route path=path!("/imports/:id") view=ImportJobPage ssr=SsrMode::Async/>
                 <Route path=path!("/reminders") view=RemindersPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/users"/> }/>

@@ -191,9 +191,8 @@ async fn export_csv(
         }
         reporter.report("Done", 1, 1);
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
+    let mut rx = rx;
+    let stream = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
     let name = export::file_name(FileFormat::Csv, app::backend::now());
     (attachment(CSV, &name), Body::from_stream(stream)).into_response()
 }

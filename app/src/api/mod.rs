@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod auth;
 pub mod lifecycle;
+pub mod transfer;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -1051,7 +1051,7 @@ mod tests {
         );
         assert_eq!(
             FileColumn::for_table(&Column::ALL).len(),
-            14,
+            13,
             "every table column has file columns"
         );
     }

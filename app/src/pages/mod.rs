@@ -1,6 +1,7 @@
 //! One file per page.
 
 pub mod groups;
+pub mod imports;
 pub mod login;
 pub mod reminders;
 pub mod settings;

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_location;
 use crate::api::auth::{current_admin, sign_out};
 use crate::api::users::get_hidden_columns;
 use crate::components::column_chooser::ColumnChooser;
+use crate::components::export_menu::ExportMenu;
 use crate::components::keyboard::{use_users_keys, KeyboardHelp};
 use crate::components::new_user::NewUserDialog;
 use crate::components::notices::Notices;
@@ -14,7 +15,7 @@ use crate::components::row_menu::ConfirmDelete;
 use crate::components::user_filters::UserFilters;
 use crate::components::users_table::UsersTable;
 use crate::components::{use_user_query, UsersCtx};
-use crate::domain::permissions::USERS_WRITE;
+use crate::domain::permissions::{USERS_EXPORT, USERS_IMPORT, USERS_WRITE};
 use crate::domain::{AdminInfo, AppError, Column};
 
 /// Columns hidden in the current view: the URL's choice, else the admin's saved one.
@@ -84,6 +85,7 @@ fn UsersWorkspace(me: AdminInfo, drawer_open: Signal<bool>) -> impl IntoView {
                         <button type="button" class="ghost" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)"
                             on:click=move |_| ctx.help.set(true)>"?"</button>
                         <ColumnChooser/>
+                        {ctx.can(USERS_EXPORT).then(|| view! { <ExportMenu/> })}
                         {can_write.then(|| view! {
                             <button type="button" class="primary" on:click=move |_| ctx.creating.set(true)>"New user"</button>
                         })}
@@ -117,6 +119,7 @@ pub fn TopBar(
     let link = move |href: &'static str, key: &'static str, label: &'static str| {
         view! { <a href=href aria-current=(current == key).then_some("page")>{label}</a> }
     };
+    let can_import = me.permissions.iter().any(|p| p == USERS_IMPORT);
     let can_keys = me
         .permissions
         .iter()
@@ -150,6 +153,7 @@ pub fn TopBar(
             <nav aria-label="Main">
                 {link("/users", "users", "Users")}
                 {link("/groups", "groups", "Groups")}
+                {can_import.then(|| link("/imports", "imports", "Imports"))}
                 <a href="/reminders" aria-current=(current == "reminders").then_some("page")
                     aria-label=move || match due_count() { 0 => "Reminders".to_string(), n => format!("Reminders, {n} due") }>
                     "Reminders"

@@ -46,6 +46,9 @@ fn read_csv(data: &[u8]) -> Result<Table, FileError> {
     let mut table = Table::default();
     let mut record = csv::StringRecord::new();
     let mut first = true;
+    // Line numbers counted by hand: a record's line is one more than the line breaks
+    // before its first byte (a quoted cell may span lines).
+    let (mut counted_to, mut line) = (0usize, 1u64);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -62,7 +65,19 @@ fn read_csv(data: &[u8]) -> Result<Table, FileError> {
                 return Err(FileError(format!("Line {line} of the CSV file {what}.")));
             }
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        // The reported start may sit before the previous record's terminator (and any
+        // blank lines the reader skipped).
+        let mut start = record.position().map_or(counted_to, |p| p.byte() as usize);
+        while matches!(data.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > counted_to {
+            line += data[counted_to..start.min(data.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            counted_to = start;
+        }
         let cells: Vec<String> = record.iter().map(|c| unneutralise(c).to_string()).collect();
         if first {
             table.headers = cells;
