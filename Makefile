@@ -14,7 +14,7 @@ PG_ADMIN_URL  ?= postgres://postgres@127.0.0.1:5432/postgres
 E2E_PORT      ?= 3210
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: run build tools front front-release server test unit lint integration integration-sqlite \
+.PHONY: run build tools front front-release server test unit lint integration integration-sqlite office-tools \
         integration-postgres e2e e2e-tools bench clean-db
 
 ## run: build, migrate roster.db, seed a demo if empty, serve http://127.0.0.1:3000
@@ -64,7 +64,13 @@ lint: tools
 	$(CARGO) clippy -p server --all-targets -- -D warnings
 	$(CARGO) clippy -p frontend --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET) -- -D warnings
 
-integration: integration-sqlite integration-postgres
+integration: office-tools integration-sqlite integration-postgres
+
+## office-tools: LibreOffice Calc (headless), which the export tests open files with
+office-tools:
+	@command -v soffice >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
 
 integration-sqlite:
 	$(CARGO) test -p server --test api

@@ -285,6 +285,8 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     }
 
+    transfer_figures(&path, &mut figures).await?;
+
     // Release WASM + JS, raw and brotli.
     let pkg = "target/site/pkg";
     let mut raw = Vec::new();
@@ -333,5 +335,197 @@ async fn main() -> anyhow::Result<()> {
         )?;
     }
     println!("\nWrote {} figures to {out}", figures.len());
+    Ok(())
+}
+
+/// Runs `server` with `args` against the bench database; returns (wall s, peak
+/// memory MB as the command reports it from its own `VmHWM`).
+fn run_server(db_path: &str, args: &[&str]) -> anyhow::Result<(f64, f64)> {
+    let started = Instant::now();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", format!("sqlite://{db_path}?mode=rwc"))
+        .env("RUST_LOG", "warn")
+        .output()?;
+    let secs = started.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "server {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let peak = stdout
+        .split("(peak memory ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("no peak memory in {stdout:?}"))?;
+    Ok((secs, peak))
+}
+
+/// Import of 100,000 new users (preview, then apply) from CSV and XLSX into an empty
+/// database, and export of every user of the bench database to CSV and XLSX, each in
+/// its own `server` process so that its peak memory is its own.
+async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    use app::backend::transfer::{import, read, Reporter};
+    use app::domain::transfer::FileFormat;
+    const ROWS: u64 = 100_000;
+    let total = seed::user_count(&db::connect(&format!("sqlite://{db_path}?mode=rwc"), 1).await?)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let admin = app::domain::AdminInfo {
+        id: 0,
+        email: "bench@roster.test".into(),
+        name: "Bench".into(),
+        role: "owner".into(),
+        permissions: app::domain::permissions::ALL
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
+    };
+    println!();
+    println!(
+        "{:<28} {:>10} {:>10} {:>10}",
+        "files", "wall s", "peak MB", "rows"
+    );
+
+    // The files: 100,000 rows with every importable column.
+    let header = [
+        "email",
+        "username",
+        "first_name",
+        "last_name",
+        "phone",
+        "status",
+        "role",
+        "balance",
+        "tags",
+        "groups",
+        "company",
+        "language",
+        "email_opt_in",
+    ];
+    let row = |i: u64, prefix: &str| -> Vec<String> {
+        vec![
+            format!("{prefix}.{i}@import.bench"),
+            format!("{prefix}{i}"),
+            format!("First{i}"),
+            format!("Last{}", i % 977),
+            format!("+4471{:08}", i),
+            if i % 10 == 0 {
+                "banned".into()
+            } else {
+                "active".into()
+            },
+            "member".into(),
+            format!("{}.{:02}", i % 5000, i % 100),
+            format!("t{}, bench", i % 20),
+            format!("g{}", i % 7),
+            format!("Company {}", i % 300),
+            "en".into(),
+            if i % 2 == 0 {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+        ]
+    };
+    let dir = tempfile::tempdir()?;
+    let csv_path = dir.path().join("import.csv");
+    {
+        let mut out = Vec::new();
+        app::backend::transfer::export::csv_line(&mut out, header);
+        for i in 0..ROWS {
+            app::backend::transfer::export::csv_line(&mut out, row(i, "csv"));
+        }
+        std::fs::write(&csv_path, out)?;
+    }
+    let xlsx_path = dir.path().join("import.xlsx");
+    {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet_with_constant_memory()?;
+        for (c, h) in header.iter().enumerate() {
+            ws.write_string(0, c as u16, *h)?;
+        }
+        for i in 0..ROWS {
+            for (c, v) in row(i, "xlsx").iter().enumerate() {
+                ws.write_string(i as u32 + 1, c as u16, v)?;
+            }
+        }
+        wb.save(&xlsx_path)?;
+    }
+
+    for (format, path) in [(FileFormat::Csv, &csv_path), (FileFormat::Xlsx, &xlsx_path)] {
+        let import_db = dir.path().join(format!("import-{}.db", format.as_str()));
+        let conn = db::connect(&format!("sqlite://{}?mode=rwc", import_db.display()), 4).await?;
+        server::prepare_database(&conn).await?;
+        let started = Instant::now();
+        let data = std::fs::read(path)?;
+        let table = read::read(&data, format).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let config = app::backend::Config::default();
+        let preview = import::run(
+            &conn,
+            &config,
+            &admin,
+            &table,
+            import::Options::default(),
+            &Reporter::silent(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let applied = import::run(
+            &conn,
+            &config,
+            &admin,
+            &table,
+            import::Options {
+                apply: true,
+                skip_invalid: false,
+            },
+            &Reporter::silent(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let secs = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            preview.report == applied.report && applied.report.created == ROWS,
+            "the {format:?} import did not create {ROWS} users as previewed"
+        );
+        println!(
+            "{:<28} {secs:>10.2} {:>10} {ROWS:>10}",
+            format!("import {} (preview+apply)", format.as_str()),
+            ""
+        );
+        figures.push(Figure {
+            name: format!("import.{}_100k.wall_s", format.as_str()),
+            value: secs,
+            unit: "s",
+            n: ROWS,
+        });
+        conn.close().await?;
+    }
+
+    for format in ["csv", "xlsx"] {
+        let out = dir.path().join(format!("export.{format}"));
+        let out_arg = out.display().to_string();
+        let (secs, peak) = run_server(db_path, &["export", "--format", format, &out_arg])?;
+        let size_mb = std::fs::metadata(&out)?.len() as f64 / (1024.0 * 1024.0);
+        println!(
+            "{:<28} {secs:>10.2} {peak:>10.1} {total:>10}  ({size_mb:.0} MB file)",
+            format!("export {format} (all users)")
+        );
+        figures.push(Figure {
+            name: format!("export.{format}_1m.wall_s"),
+            value: secs,
+            unit: "s",
+            n: total,
+        });
+        figures.push(Figure {
+            name: format!("export.{format}_1m.peak_mb"),
+            value: peak,
+            unit: "MB",
+            n: total,
+        });
+    }
     Ok(())
 }

@@ -188,10 +188,21 @@ pub async fn export(
             .map_err(|e| anyhow::anyhow!("{}", crate::describe(e)))?,
     };
     bar.finish_and_clear();
+    let peak = peak_memory_mb()
+        .map(|mb| format!(" (peak memory {mb:.0} MB)"))
+        .unwrap_or_default();
     println!(
-        "Wrote {rows} users to {} in {:.1} s.",
+        "Wrote {rows} users to {} in {:.1} s{peak}.",
         out.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// This process's peak resident memory (Linux `VmHWM`), in MB.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }

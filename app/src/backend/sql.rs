@@ -65,6 +65,15 @@ impl Sql {
         self.text.is_empty()
     }
 
+    /// [`Sql::statement`] without copying the values (for statements with thousands).
+    pub fn into_statement(self, backend: DbBackend) -> Statement {
+        let text = match backend {
+            DbBackend::Sqlite => rewrite_placeholders(&self.text, |_| "?".to_string()),
+            _ => self.text,
+        };
+        Statement::from_sql_and_values(backend, text, self.values)
+    }
+
     /// The statement for `backend`. SQLite gets anonymous `?` placeholders (text order
     /// and bind order agree by construction): sqlx asks SQLite for every parameter's
     /// name, and SQLite finds a named or numbered parameter's name by a linear scan,

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::read::Table;
 use super::Reporter;
-use crate::backend::audit::json_value;
+use crate::backend::audit::{self, json_value};
 use crate::backend::auth::hash_password;
 use crate::backend::lifecycle::{ensure_named, Link};
 use crate::backend::sql::Sql;
@@ -352,7 +352,6 @@ pub async fn run(
     let current_tags = current_links(&txn, Link::Tags, &ids_with(|r| r.tags.is_some())).await?;
     let current_groups =
         current_links(&txn, Link::Groups, &ids_with(|r| r.groups.is_some())).await?;
-
     // What each row changes.
     let role_name = |id: i64| {
         roles
@@ -429,22 +428,6 @@ pub async fn run(
             None => {
                 w.set_tags = r.tags.as_ref().is_some_and(|t| !t.is_empty());
                 w.set_groups = r.groups.as_ref().is_some_and(|g| !g.is_empty());
-                w.after = BTreeMap::from([
-                    ("email", json!(email)),
-                    ("first_name", json!(w.values.first_name)),
-                    ("last_name", json!(w.values.last_name)),
-                    ("username", json!(w.values.username)),
-                    ("phone", json!(w.values.phone)),
-                    ("status", json!(w.values.status)),
-                    ("role", json!(role_name(w.values.role_id))),
-                    ("source", json!("import")),
-                ]);
-                if let Some(t) = r.tags.as_ref().filter(|_| w.set_tags) {
-                    w.after.insert("tags", json!(t));
-                }
-                if let Some(g) = r.groups.as_ref().filter(|_| w.set_groups) {
-                    w.after.insert("groups", json!(g));
-                }
             }
             Some(o) => {
                 let v = w.values.clone();
@@ -543,7 +526,6 @@ pub async fn run(
             ));
         }
     }
-
     write_all(&txn, actor, &mut writes, options.apply, progress).await?;
     if backend == DbBackend::Sqlite {
         txn.execute_unprepared("DROP TABLE IF EXISTS temp.import_updates")
@@ -876,7 +858,6 @@ async fn write_all(
         done += chunk.len() as u64;
         progress.report("Writing users", done, total);
     }
-
     // Updated users: final values into a temporary table, then one UPDATE ... FROM.
     let updated: Vec<usize> = (0..writes.len())
         .filter(|i| {
@@ -938,7 +919,7 @@ async fn write_all(
                     .bind(hashes.get(&w.row.line).cloned())
                     .push(")");
             }
-            txn.execute_raw(s.statement(backend)).await?;
+            txn.execute_raw(s.into_statement(backend)).await?;
         }
         let mut u = Sql::new(
             "UPDATE users SET username = u.username, phone = u.phone, first_name = u.first_name, \
@@ -1026,40 +1007,50 @@ async fn write_all(
                     .push(")");
             }
             s.push(" ON CONFLICT DO NOTHING");
-            txn.execute_raw(s.statement(backend)).await?;
+            txn.execute_raw(s.into_statement(backend)).await?;
         }
     }
-
-    // One audit entry per created or updated user.
-    for chunk in writes.chunks(BATCH) {
+    // One audit entry per created user, built by the database from the rows as
+    // written (with their tags and groups), and one per updated user with the
+    // fields before and after.
+    let new_ids: Vec<i64> = writes
+        .iter()
+        .filter(|w| w.changed.is_empty())
+        .filter_map(|w| w.id)
+        .collect();
+    for chunk in new_ids.chunks(LOOKUP) {
+        let mut s = audit::insert_head(actor, "user.create");
+        s.push(&format!(
+            "users.id, users.email, NULL, {} FROM users JOIN roles ON roles.id = users.role_id WHERE users.id IN (",
+            created_snapshot(backend)
+        ))
+        .bind_list(chunk.iter().copied())
+        .push(")");
+        txn.execute_raw(s.into_statement(backend)).await?;
+    }
+    let updates: Vec<&Write> = writes.iter().filter(|w| !w.changed.is_empty()).collect();
+    for chunk in updates.chunks(BATCH) {
         let mut s = Sql::new(
             "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) VALUES ",
         );
         for (n, w) in chunk.iter().enumerate() {
-            let (action, before) = if w.changed.is_empty() {
-                ("user.create", None)
-            } else {
-                ("user.import", Some(json!(w.before)))
-            };
             s.push(if n == 0 { "(" } else { ", (" })
                 .bind(at)
                 .push(", ")
                 .bind(actor.id)
                 .push(", ")
                 .bind(actor.email.clone())
-                .push(", ")
-                .bind(action)
-                .push(", ")
+                .push(", 'user.import', ")
                 .bind(w.id)
                 .push(", ")
                 .bind(w.email.clone())
                 .push(", ")
-                .append(&json_value(backend, before))
+                .append(&json_value(backend, Some(json!(w.before))))
                 .push(", ")
                 .append(&json_value(backend, Some(json!(w.after))))
                 .push(")");
         }
-        txn.execute_raw(s.statement(backend)).await?;
+        txn.execute_raw(s.into_statement(backend)).await?;
     }
     Ok(())
 }
@@ -1072,4 +1063,24 @@ fn names_in_lists<'a>(lists: impl Iterator<Item = &'a Vec<String>>) -> BTreeMap<
         }
     }
     out
+}
+
+/// The audit snapshot of a user created by an import: SQL over `users` and `roles`.
+fn created_snapshot(backend: DbBackend) -> String {
+    let pg = backend == DbBackend::Postgres;
+    let names = |join: &str, table: &str, key: &str| {
+        if pg {
+            format!("(SELECT coalesce(jsonb_agg(t.name ORDER BY lower(t.name)), '[]'::jsonb) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
+        } else {
+            format!("json((SELECT json_group_array(t.name) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id))")
+        }
+    };
+    format!(
+        "{}('email', users.email, 'first_name', users.first_name, 'last_name', users.last_name, \
+         'username', users.username, 'phone', users.phone, 'status', users.status, 'role', roles.name, \
+         'tags', {}, 'groups', {}, 'source', 'import')",
+        audit::json_object_fn(backend),
+        names("user_tags", "tags", "tag_id"),
+        names("user_groups", "groups", "group_id"),
+    )
 }
