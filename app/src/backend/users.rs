@@ -374,8 +374,7 @@ pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> 
     s
 }
 
-/// `SELECT id ... ORDER BY ...` of every matching user in the table's order: what an
-/// export of the current view walks.
+/// `SELECT id ... ORDER BY ...` of every matching user in the table's order.
 pub fn ordered_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
     // Sorting by anything but id needs the users row.
     let (plan, joined) = plan(backend, query, tags, |p| {
@@ -384,6 +383,27 @@ pub fn ordered_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) 
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     let mut s = Sql::new(&format!("SELECT {id} AS id"));
     s.append(&from_where(&plan, joined));
+    s.push(&order_by(backend, query, id));
+    s
+}
+
+/// `SELECT <columns> ... ORDER BY ...`: `columns` (SQL over `users`) of every matching
+/// user in the table's order, in one statement, for an export to stream.
+pub fn ordered_rows_sql(
+    backend: DbBackend,
+    query: &UserQuery,
+    tags: &TagFilter,
+    columns: &str,
+) -> Sql {
+    let (plan, joined) = plan(backend, query, tags, |_| true);
+    let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
+    let mut s = Sql::new(&format!("SELECT {columns}"));
+    s.append(&from_where(&plan, joined));
+    s.push(&order_by(backend, query, id));
+    s
+}
+
+fn order_by(backend: DbBackend, query: &UserQuery, id: &str) -> String {
     let dir = match query.dir {
         SortDir::Asc => "ASC",
         SortDir::Desc => "DESC",
@@ -399,14 +419,13 @@ pub fn ordered_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) 
         _ => "",
     };
     if query.sort == SortKey::Id {
-        s.push(&format!(" ORDER BY {id} {dir}"));
+        format!(" ORDER BY {id} {dir}")
     } else {
-        s.push(&format!(
+        format!(
             " ORDER BY {} {dir}{nulls}, users.id {dir}",
             sort_expr(backend, query.sort)
-        ));
+        )
     }
-    s
 }
 
 /// `SELECT id ...` of every user the query's filters match (no order, no paging):

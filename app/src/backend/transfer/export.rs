@@ -5,26 +5,20 @@
 //! size: CSV goes out chunk by chunk as it is written, XLSX is written in
 //! rust_xlsxwriter's constant-memory mode to a temporary file.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, StreamTrait};
 
 use super::Reporter;
-use crate::backend::sql::Sql;
-use crate::backend::users::{ordered_ids_sql, resolve_tags};
+use crate::backend::users::{count_sql, ordered_rows_sql, read_count, resolve_tags, TagFilter};
 use crate::backend::ServiceError;
 use crate::domain::account::amount_text;
-use crate::domain::transfer::{
-    bool_text, join_names, neutralise, CellKind, FileColumn, FileFormat,
-};
+use crate::domain::transfer::{bool_text, neutralise, CellKind, FileColumn, FileFormat};
 use crate::domain::UserQuery;
-
-/// Users read per query.
-const CHUNK: usize = 2000;
 
 /// One user as a file row.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -38,8 +32,9 @@ pub struct Record {
     pub status: String,
     pub role: String,
     pub balance: i64,
-    pub tags: Vec<String>,
-    pub groups: Vec<String>,
+    /// Names joined with ", " (as the file holds them).
+    pub tags: String,
+    pub groups: String,
     pub job_title: String,
     pub company: String,
     pub address: String,
@@ -68,8 +63,8 @@ impl Record {
             FileColumn::Status => self.status.clone(),
             FileColumn::Role => self.role.clone(),
             FileColumn::Balance => amount_text(self.balance),
-            FileColumn::Tags => join_names(&self.tags),
-            FileColumn::Groups => join_names(&self.groups),
+            FileColumn::Tags => self.tags.clone(),
+            FileColumn::Groups => self.groups.clone(),
             FileColumn::JobTitle => self.job_title.clone(),
             FileColumn::Company => self.company.clone(),
             FileColumn::Address => self.address.clone(),
@@ -84,84 +79,142 @@ impl Record {
     }
 }
 
-/// The ids of the users `query` matches, in its order.
-pub async fn ordered_ids<C: ConnectionTrait>(
-    db: &C,
-    query: &UserQuery,
-) -> Result<Vec<i64>, ServiceError> {
-    let backend = db.get_database_backend();
-    let tags = resolve_tags(db, query.tag_mode, &query.tags).await?;
-    Ok(db
-        .query_all_raw(ordered_ids_sql(backend, query, &tags).statement(backend))
-        .await?
-        .iter()
-        .map(|r| r.try_get::<i64>("", "id"))
-        .collect::<Result<_, _>>()?)
+/// One JSON array per user, in [`Record`]'s field order, as SQL over `users`. A
+/// single text column per row keeps the driver's per-value work (and allocations)
+/// out of a million-row export.
+fn record_json(backend: DbBackend) -> String {
+    let pg = backend == DbBackend::Postgres;
+    let names = |join: &str, table: &str, key: &str| {
+        if pg {
+            format!("(SELECT string_agg(t.name, ', ' ORDER BY lower(t.name)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
+        } else {
+            format!("(SELECT group_concat(t.name, ', ' ORDER BY lower(t.name)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
+        }
+    };
+    let (array, opt_in, suffix) = if pg {
+        ("json_build_array", "users.email_opt_in", "::text")
+    } else {
+        (
+            "json_array",
+            "json(CASE WHEN users.email_opt_in THEN 'true' ELSE 'false' END)",
+            "",
+        )
+    };
+    format!(
+        "{array}(users.id, users.email, users.username, users.first_name, users.last_name, users.phone, users.status, \
+         (SELECT name FROM roles WHERE roles.id = users.role_id), users.balance, {}, {}, \
+         users.job_title, users.company, users.address, users.language, {opt_in}, users.note, \
+         (SELECT count(*) FROM devices WHERE devices.user_id = users.id), users.created_at, users.last_access_at){suffix} AS r",
+        names("user_tags", "tags", "tag_id"),
+        names("user_groups", "groups", "group_id"),
+    )
 }
 
-/// The records of `ids`, in the order given.
-pub async fn records<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<Vec<Record>, ServiceError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let backend = db.get_database_backend();
-    let mut q = Sql::new(
-        "SELECT users.id, users.email, users.username, users.first_name, users.last_name, users.phone, \
-         users.status, roles.name AS role, users.balance, users.job_title, users.company, users.address, \
-         users.language, users.email_opt_in, users.note, users.created_at, users.last_access_at, \
-         (SELECT count(*) FROM devices WHERE devices.user_id = users.id) AS devices \
-         FROM users JOIN roles ON roles.id = users.role_id WHERE users.id IN (",
-    );
-    q.bind_list(ids.iter().copied()).push(")");
-    let mut by_id: HashMap<i64, Record> = HashMap::with_capacity(ids.len());
-    for r in db.query_all_raw(q.statement(backend)).await? {
-        let rec = Record {
-            id: r.try_get("", "id")?,
-            email: r.try_get("", "email")?,
-            username: r.try_get("", "username")?,
-            first_name: r.try_get("", "first_name")?,
-            last_name: r.try_get("", "last_name")?,
-            phone: r.try_get("", "phone")?,
-            status: r.try_get("", "status")?,
-            role: r.try_get("", "role")?,
-            balance: r.try_get("", "balance")?,
-            tags: Vec::new(),
-            groups: Vec::new(),
-            job_title: r.try_get("", "job_title")?,
-            company: r.try_get("", "company")?,
-            address: r.try_get("", "address")?,
-            language: r.try_get("", "language")?,
-            email_opt_in: r.try_get("", "email_opt_in")?,
-            note: r.try_get("", "note")?,
-            devices: r.try_get("", "devices")?,
-            created_at: r.try_get("", "created_at")?,
-            last_access_at: r.try_get("", "last_access_at")?,
-        };
-        by_id.insert(rec.id, rec);
-    }
-    for (table, join, key, tags) in [
-        ("tags", "user_tags", "tag_id", true),
-        ("groups", "user_groups", "group_id", false),
-    ] {
-        let mut q = Sql::new(&format!(
-            "SELECT j.user_id, t.name FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id IN ("
-        ));
-        q.bind_list(ids.iter().copied())
-            .push(") ORDER BY j.user_id, lower(t.name)");
-        for r in db.query_all_raw(q.statement(backend)).await? {
-            let user: i64 = r.try_get("", "user_id")?;
-            let name: String = r.try_get("", "name")?;
-            if let Some(rec) = by_id.get_mut(&user) {
-                if tags {
-                    rec.tags.push(name);
-                } else {
-                    rec.groups.push(name);
-                }
-            }
-        }
-    }
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+/// [`Record`] as the JSON array [`record_json`] builds.
+#[derive(serde::Deserialize)]
+struct RawRecord(
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    String,
+    bool,
+    String,
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+fn record(r: &QueryResult) -> Result<Record, ServiceError> {
+    let text: String = r.try_get_by_index(0)?;
+    let RawRecord(
+        id,
+        email,
+        username,
+        first_name,
+        last_name,
+        phone,
+        status,
+        role,
+        balance,
+        tags,
+        groups,
+        job_title,
+        company,
+        address,
+        language,
+        email_opt_in,
+        note,
+        devices,
+        created_at,
+        last_access_at,
+    ) = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("export row {text}: {e}"))?;
+    Ok(Record {
+        id,
+        email,
+        username,
+        first_name,
+        last_name,
+        phone,
+        status,
+        role,
+        balance,
+        tags: tags.unwrap_or_default(),
+        groups: groups.unwrap_or_default(),
+        job_title,
+        company,
+        address,
+        language,
+        email_opt_in,
+        note,
+        devices,
+        created_at,
+        last_access_at,
+    })
 }
+
+/// How many users `query` matches (for progress).
+async fn count(
+    db: &DatabaseConnection,
+    query: &UserQuery,
+    tags: &TagFilter,
+) -> Result<u64, ServiceError> {
+    let backend = db.get_database_backend();
+    match db
+        .query_one_raw(count_sql(backend, query, tags).statement(backend))
+        .await?
+    {
+        Some(row) => read_count(&row),
+        None => Ok(0),
+    }
+}
+
+/// The records `query` matches, in its order, as one streamed statement (memory
+/// stays flat), with how many there are.
+async fn open_records(
+    db: &DatabaseConnection,
+    query: &UserQuery,
+) -> Result<(u64, sea_orm::QueryStream), ServiceError> {
+    let backend = db.get_database_backend();
+    let tags = resolve_tags(db, query.tag_mode, &query.tags).await?;
+    let total = count(db, query, &tags).await?;
+    let stmt =
+        ordered_rows_sql(backend, query, &tags, &record_json(backend)).into_statement(backend);
+    Ok((total, db.stream_raw(stmt).await?))
+}
+
+/// Rows between progress reports.
+const REPORT_EVERY: u64 = 5000;
 
 /// One CSV line (RFC 4180, CRLF) of `cells`, each neutralised against formulas.
 pub fn csv_line<S: AsRef<str>>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = S>) {
@@ -192,39 +245,38 @@ pub struct ExportSpec {
 
 /// Writes the CSV export of `spec`, handing each chunk of bytes to `emit`; stops
 /// early when `emit` returns false (the download was cancelled). Returns the rows written.
-pub async fn csv<C, F, Fut>(
-    db: &C,
+pub async fn csv<F, Fut>(
+    db: &DatabaseConnection,
     spec: &ExportSpec,
     progress: &Reporter<'_>,
     mut emit: F,
 ) -> Result<u64, ServiceError>
 where
-    C: ConnectionTrait,
     F: FnMut(Vec<u8>) -> Fut,
     Fut: Future<Output = bool>,
 {
-    let mut head = Vec::new();
+    const FLUSH: usize = 256 * 1024;
+    let mut out = Vec::with_capacity(FLUSH + 4096);
     if spec.bom {
-        head.extend_from_slice("\u{feff}".as_bytes());
+        out.extend_from_slice("\u{feff}".as_bytes());
     }
-    csv_line(&mut head, spec.columns.iter().map(|c| c.key()));
-    if !emit(head).await {
-        return Ok(0);
-    }
-    let ids = ordered_ids(db, &spec.query).await?;
-    let total = ids.len() as u64;
-    let mut written = 0u64;
+    csv_line(&mut out, spec.columns.iter().map(|c| c.key()));
+    let (total, mut rows) = open_records(db, &spec.query).await?;
     progress.report("Writing rows", 0, total);
-    for chunk in ids.chunks(CHUNK) {
-        let mut out = Vec::with_capacity(chunk.len() * 160);
-        for rec in records(db, chunk).await? {
-            csv_line(&mut out, spec.columns.iter().map(|c| rec.text(*c)));
-            written += 1;
+    let mut written = 0u64;
+    while let Some(row) = rows.next().await {
+        let rec = record(&row?)?;
+        csv_line(&mut out, spec.columns.iter().map(|c| rec.text(*c)));
+        written += 1;
+        if out.len() >= FLUSH && !emit(std::mem::take(&mut out)).await {
+            return Ok(written);
         }
-        if !emit(out).await {
-            break;
+        if written % REPORT_EVERY == 0 {
+            progress.report("Writing rows", written, total);
         }
-        progress.report("Writing rows", written, total);
+    }
+    if !out.is_empty() {
+        emit(out).await;
     }
     Ok(written)
 }
@@ -309,14 +361,12 @@ impl Formats {
 }
 
 /// Writes the XLSX export of `spec` to `path`. Returns the rows written.
-pub async fn xlsx<C: ConnectionTrait>(
-    db: &C,
+pub async fn xlsx(
+    db: &DatabaseConnection,
     spec: &ExportSpec,
     progress: &Reporter<'_>,
     path: &Path,
 ) -> Result<u64, ServiceError> {
-    let ids = ordered_ids(db, &spec.query).await?;
-    let total = ids.len() as u64;
     let mut workbook = Workbook::new();
     let tmp = path.parent().unwrap_or_else(|| Path::new("."));
     workbook.set_tempdir(tmp).map_err(xlsx_error)?;
@@ -329,18 +379,18 @@ pub async fn xlsx<C: ConnectionTrait>(
             .set_name("Users")
             .map_err(xlsx_error)?;
         write_header(ws, &spec.columns).map_err(xlsx_error)?;
+        let (total, mut rows) = open_records(db, &spec.query).await?;
         progress.report("Writing rows", 0, total);
-        for chunk in ids.chunks(CHUNK) {
-            let recs = records(db, chunk).await?;
-            for rec in &recs {
-                written += 1;
-                write_record(ws, written as u32, rec, &spec.columns, &formats)
-                    .map_err(xlsx_error)?;
+        while let Some(row) = rows.next().await {
+            let rec = record(&row?)?;
+            written += 1;
+            write_record(ws, written as u32, &rec, &spec.columns, &formats).map_err(xlsx_error)?;
+            if written % REPORT_EVERY == 0 {
+                progress.report("Writing rows", written, total);
             }
-            progress.report("Writing rows", written, total);
         }
     }
-    progress.report("Compressing", written, total);
+    progress.report("Compressing", written, written);
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || workbook.save(&path))
         .await

@@ -142,6 +142,19 @@ async fn execute(state: &AppState, actor: &AdminInfo, id: i64, options: Options)
     }
     .await;
     let (job_state, stored) = match result {
+        // Rows that were fine at preview time can be rejected now (someone took an
+        // email or a username meanwhile): all-or-nothing then writes nothing.
+        Ok(outcome) if options.apply && !outcome.written => (
+            JobState::Failed,
+            Stored {
+                error: Some(format!(
+                    "{} rows are rejected now, so nothing was written. Upload the file again to see why, or apply skipping them.",
+                    outcome.report.rejected
+                )),
+                report: Some(outcome.report),
+                skip_invalid: options.skip_invalid,
+            },
+        ),
         Ok(outcome) => (
             if options.apply {
                 JobState::Applied
