@@ -150,16 +150,7 @@ async fn main() -> anyhow::Result<()> {
 
     // Bulk commands on "all matching": one transaction each, audited per user. Each
     // is undone afterwards, so the database stays as seeded.
-    let bench_admin = app::domain::AdminInfo {
-        id: 0,
-        email: "bench@roster.test".into(),
-        name: "Bench".into(),
-        role: "owner".into(),
-        permissions: app::domain::permissions::ALL
-            .iter()
-            .map(|p| p.to_string())
-            .collect(),
-    };
+    let bench_admin = bench_admin();
     let config = app::backend::Config::default();
     println!();
     println!(
@@ -373,16 +364,7 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
     let total = seed::user_count(&db::connect(&format!("sqlite://{db_path}?mode=rwc"), 1).await?)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let admin = app::domain::AdminInfo {
-        id: 0,
-        email: "bench@roster.test".into(),
-        name: "Bench".into(),
-        role: "owner".into(),
-        permissions: app::domain::permissions::ALL
-            .iter()
-            .map(|p| p.to_string())
-            .collect(),
-    };
+    let admin = bench_admin();
     println!();
     println!(
         "{:<28} {:>10} {:>10} {:>10}",
@@ -412,7 +394,7 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
             format!("First{i}"),
             format!("Last{}", i % 977),
             format!("+4471{:08}", i),
-            if i % 10 == 0 {
+            if i.is_multiple_of(10) {
                 "banned".into()
             } else {
                 "active".into()
@@ -423,7 +405,7 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
             format!("g{}", i % 7),
             format!("Company {}", i % 300),
             "en".into(),
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 "yes".into()
             } else {
                 "no".into()
@@ -528,4 +510,18 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
         });
     }
     Ok(())
+}
+
+/// The owner the bench's commands run as (audit entries name bench@roster.test).
+fn bench_admin() -> app::domain::AdminInfo {
+    app::domain::AdminInfo {
+        id: 0,
+        email: "bench@roster.test".into(),
+        name: "Bench".into(),
+        role: "owner".into(),
+        permissions: app::domain::permissions::ALL
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
+    }
 }

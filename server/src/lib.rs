@@ -248,24 +248,11 @@ async fn activity_csv(
     axum::extract::Path(id): axum::extract::Path<i64>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    use app::backend::{auth, timeline, ServiceError};
     use app::domain::permissions::USERS_READ;
-    let token = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == auth::SESSION_COOKIE)
-        .map(|(_, value)| value.to_string());
-    let result = async {
-        let token = token.ok_or(ServiceError::Unauthorized)?;
-        let admin = auth::admin_for_token(&state.app.db, &state.app.config, &token).await?;
-        auth::require(&admin, USERS_READ)?;
-        timeline::all(&state.app.db, id).await
+    if let Err(refused) = transfer::admin_for(&state, &headers, USERS_READ).await {
+        return refused;
     }
-    .await;
-    match result {
+    match app::backend::timeline::all(&state.app.db, id).await {
         Ok(entries) => {
             let body = format!("\u{feff}{}", app::domain::activity::timeline_csv(&entries));
             (
@@ -280,15 +267,7 @@ async fn activity_csv(
             )
                 .into_response()
         }
-        Err(ServiceError::Unauthorized) => StatusCode::UNAUTHORIZED.into_response(),
-        Err(ServiceError::Forbidden(_)) => StatusCode::FORBIDDEN.into_response(),
-        Err(ServiceError::NotFound(what)) => {
-            (StatusCode::NOT_FOUND, format!("{what} was not found.")).into_response()
-        }
-        Err(other) => {
-            tracing::error!(error = ?other, "activity CSV failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => transfer::error_response(e),
     }
 }
 

@@ -154,18 +154,26 @@ async fn export_spec(
     Ok((spec, token))
 }
 
+/// The export an admin with `users.export` asks for, or the response refusing it.
+async fn export_request(
+    state: &ServerState,
+    headers: &HeaderMap,
+    raw: Option<&str>,
+) -> Result<(export::ExportSpec, Option<String>), Response> {
+    let admin = admin_for(state, headers, USERS_EXPORT).await?;
+    export_spec(state, &admin, raw.unwrap_or(""))
+        .await
+        .map_err(error_response)
+}
+
 async fn export_csv(
     State(state): State<ServerState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let admin = match admin_for(&state, &headers, USERS_EXPORT).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let (spec, token) = match export_spec(&state, &admin, raw.as_deref().unwrap_or("")).await {
-        Ok(s) => s,
-        Err(e) => return error_response(e),
+    let (spec, token) = match export_request(&state, &headers, raw.as_deref()).await {
+        Ok(request) => request,
+        Err(refused) => return refused,
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
     let app = state.app.clone();
@@ -202,13 +210,9 @@ async fn export_xlsx(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let admin = match admin_for(&state, &headers, USERS_EXPORT).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let (spec, token) = match export_spec(&state, &admin, raw.as_deref().unwrap_or("")).await {
-        Ok(s) => s,
-        Err(e) => return error_response(e),
+    let (spec, token) = match export_request(&state, &headers, raw.as_deref()).await {
+        Ok(request) => request,
+        Err(refused) => return refused,
     };
     let result = async {
         let dir = tempfile::tempdir().map_err(anyhow::Error::from)?;

@@ -55,7 +55,7 @@ async fn hash_off_runtime(password: String) -> Result<String, ServiceError> {
 }
 
 /// How many users exist (from the per-status counters).
-async fn user_total<C: ConnectionTrait>(db: &C) -> Result<i64, ServiceError> {
+pub(crate) async fn user_total<C: ConnectionTrait>(db: &C) -> Result<i64, ServiceError> {
     let row = db
         .query_one_raw(
             Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts")

@@ -271,7 +271,7 @@ where
         if out.len() >= FLUSH && !emit(std::mem::take(&mut out)).await {
             return Ok(written);
         }
-        if written % REPORT_EVERY == 0 {
+        if written.is_multiple_of(REPORT_EVERY) {
             progress.report("Writing rows", written, total);
         }
     }
@@ -385,7 +385,7 @@ pub async fn xlsx(
             let rec = record(&row?)?;
             written += 1;
             write_record(ws, written as u32, &rec, &spec.columns, &formats).map_err(xlsx_error)?;
-            if written % REPORT_EVERY == 0 {
+            if written.is_multiple_of(REPORT_EVERY) {
                 progress.report("Writing rows", written, total);
             }
         }

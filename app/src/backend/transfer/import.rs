@@ -19,7 +19,7 @@ use super::read::Table;
 use super::Reporter;
 use crate::backend::audit::{self, json_value};
 use crate::backend::auth::hash_password;
-use crate::backend::lifecycle::{ensure_named, Link};
+use crate::backend::lifecycle::{ensure_named, user_total, Link};
 use crate::backend::sql::Sql;
 use crate::backend::{now, Config, ServiceError};
 use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE};
@@ -93,6 +93,37 @@ struct Values {
     balance: i64,
     email_opt_in: bool,
     note: String,
+}
+
+impl Values {
+    /// Binds username through email_opt_in, each followed by ", " (the run of
+    /// columns the users INSERT and the update table share).
+    fn bind_fields(&self, s: &mut Sql) {
+        s.bind(self.username.clone())
+            .push(", ")
+            .bind(self.phone.clone())
+            .push(", ")
+            .bind(self.first_name.clone())
+            .push(", ")
+            .bind(self.last_name.clone())
+            .push(", ")
+            .bind(self.job_title.clone())
+            .push(", ")
+            .bind(self.company.clone())
+            .push(", ")
+            .bind(self.address.clone())
+            .push(", ")
+            .bind(self.language.clone())
+            .push(", ")
+            .bind(self.status.clone())
+            .push(", ")
+            .bind(self.role_id)
+            .push(", ")
+            .bind(self.balance)
+            .push(", ")
+            .bind(self.email_opt_in)
+            .push(", ");
+    }
 }
 
 struct Write<'a> {
@@ -514,7 +545,7 @@ pub async fn run(
         });
     }
     if let Some(max) = config.max_users {
-        let total_users = user_total(&txn).await?;
+        let total_users = user_total(&txn).await? as u64;
         if total_users + report.created > max {
             txn.rollback().await?;
             return Err(ServiceError::field(
@@ -541,17 +572,6 @@ pub async fn run(
         report,
         written: options.apply,
     })
-}
-
-async fn user_total<C: ConnectionTrait>(db: &C) -> Result<u64, ServiceError> {
-    let row = db
-        .query_one_raw(
-            Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts")
-                .statement(db.get_database_backend()),
-        )
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no count row"))?;
-    crate::backend::users::read_count(&row)
 }
 
 /// Every distinct (ignoring case) name the rows use, lower-cased -> as first written.
@@ -804,32 +824,9 @@ async fn write_all(
             let v = &w.values;
             s.push(if n == 0 { "(" } else { ", (" })
                 .bind(w.email.clone())
-                .push(", ")
-                .bind(v.username.clone())
-                .push(", ")
-                .bind(v.phone.clone())
-                .push(", ")
-                .bind(v.first_name.clone())
-                .push(", ")
-                .bind(v.last_name.clone())
-                .push(", ")
-                .bind(v.job_title.clone())
-                .push(", ")
-                .bind(v.company.clone())
-                .push(", ")
-                .bind(v.address.clone())
-                .push(", ")
-                .bind(v.language.clone())
-                .push(", ")
-                .bind(v.status.clone())
-                .push(", ")
-                .bind(v.role_id)
-                .push(", ")
-                .bind(v.balance)
-                .push(", ")
-                .bind(v.email_opt_in)
-                .push(", ")
-                .bind(at)
+                .push(", ");
+            v.bind_fields(&mut s);
+            s.bind(at)
                 .push(", ")
                 .bind(v.note.clone())
                 .push(", ")
@@ -889,32 +886,9 @@ async fn write_all(
                 let v = &w.values;
                 s.push(if n == 0 { "(" } else { ", (" })
                     .bind(w.id.unwrap_or_default())
-                    .push(", ")
-                    .bind(v.username.clone())
-                    .push(", ")
-                    .bind(v.phone.clone())
-                    .push(", ")
-                    .bind(v.first_name.clone())
-                    .push(", ")
-                    .bind(v.last_name.clone())
-                    .push(", ")
-                    .bind(v.job_title.clone())
-                    .push(", ")
-                    .bind(v.company.clone())
-                    .push(", ")
-                    .bind(v.address.clone())
-                    .push(", ")
-                    .bind(v.language.clone())
-                    .push(", ")
-                    .bind(v.status.clone())
-                    .push(", ")
-                    .bind(v.role_id)
-                    .push(", ")
-                    .bind(v.balance)
-                    .push(", ")
-                    .bind(v.email_opt_in)
-                    .push(", ")
-                    .bind(v.note.clone())
+                    .push(", ");
+                v.bind_fields(&mut s);
+                s.bind(v.note.clone())
                     .push(", ")
                     .bind(hashes.get(&w.row.line).cloned())
                     .push(")");
