@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_schema;
 mod m20261122_000002_add_trash;
 mod m20261122_000003_activity_custom_kind;
+mod m20261122_000004_profile_field_kinds;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_schema::Migration),
             Box::new(m20261122_000002_add_trash::Migration),
             Box::new(m20261122_000003_activity_custom_kind::Migration),
+            Box::new(m20261122_000004_profile_field_kinds::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod fields;
 pub mod lifecycle;
 pub mod transfer;
 pub mod users;

@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod fields;
 pub mod groups;
 pub mod ingest;
 pub mod lifecycle;

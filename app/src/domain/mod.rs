@@ -5,6 +5,7 @@ pub mod activity;
 pub mod columns;
 pub mod dates;
 pub mod error;
+pub mod fields;
 pub mod lifecycle;
 pub mod permissions;
 pub mod query;

@@ -12,8 +12,10 @@ pub const ROLES_MANAGE: &str = "roles.manage";
 pub const AUDIT_READ: &str = "audit.read";
 /// Create and revoke the API keys the admins' own apps report activity with.
 pub const API_KEYS_MANAGE: &str = "api_keys.manage";
+/// Define, change, reorder and archive custom profile fields.
+pub const FIELDS_MANAGE: &str = "fields.manage";
 
-pub const ALL: [&str; 10] = [
+pub const ALL: [&str; 11] = [
     ADMIN_ACCESS,
     USERS_READ,
     USERS_WRITE,
@@ -24,6 +26,7 @@ pub const ALL: [&str; 10] = [
     ROLES_MANAGE,
     AUDIT_READ,
     API_KEYS_MANAGE,
+    FIELDS_MANAGE,
 ];
 
 /// (name, description, permissions) of the roles every installation has.
@@ -42,6 +45,7 @@ pub const BUILT_IN_ROLES: [(&str, &str, &[&str]); 5] = [
             USERS_SESSIONS,
             AUDIT_READ,
             API_KEYS_MANAGE,
+            FIELDS_MANAGE,
         ],
     ),
     (

@@ -4,6 +4,7 @@
 
 mod auth;
 mod commands;
+mod fields;
 mod files;
 mod helpers;
 mod ingest;

@@ -1,0 +1,406 @@
+//! Defining custom profile fields: list, create, change (label, type, choices,
+//! required, searchable), reorder and archive. A type or choices change is refused
+//! while any user's value would not convert, naming how many; otherwise the values
+//! are converted in the same transaction. Every change is audited.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, TransactionTrait};
+use serde_json::json;
+
+use super::audit::{self, json_value};
+use super::sql::Sql;
+use super::{now, ServiceError};
+use crate::domain::fields::{
+    parse_choices, parse_key, parse_label, FieldDef, FieldForm, FieldKind, MAX_FIELDS,
+};
+use crate::domain::AdminInfo;
+
+const COLUMNS: &str =
+    "id, key, label, kind, CAST(choices AS TEXT) AS choices, required, searchable, position, archived";
+
+fn field_from(r: &QueryResult) -> Result<FieldDef, ServiceError> {
+    let kind: String = r.try_get("", "kind")?;
+    let choices: String = r.try_get("", "choices")?;
+    Ok(FieldDef {
+        id: r.try_get("", "id")?,
+        key: r.try_get("", "key")?,
+        label: r.try_get("", "label")?,
+        kind: FieldKind::parse(&kind)
+            .ok_or_else(|| anyhow::anyhow!("unknown field kind {kind}"))?,
+        choices: serde_json::from_str(&choices).map_err(anyhow::Error::from)?,
+        required: r.try_get("", "required")?,
+        searchable: r.try_get("", "searchable")?,
+        position: i64::from(r.try_get::<i32>("", "position")?),
+        archived: r.try_get("", "archived")?,
+    })
+}
+
+/// Every field in order; archived ones only when asked for.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    archived: bool,
+) -> Result<Vec<FieldDef>, ServiceError> {
+    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM profile_fields"));
+    if !archived {
+        q.push(" WHERE archived = ").bind(false);
+    }
+    q.push(" ORDER BY position, id");
+    db.query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(field_from)
+        .collect()
+}
+
+async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<FieldDef, ServiceError> {
+    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM profile_fields WHERE id = "));
+    q.bind(id);
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("Field {id}")))?;
+    field_from(&row)
+}
+
+/// The form's label, kind and choices, every error at once.
+fn parse_form(form: &FieldForm) -> Result<(String, FieldKind, Vec<String>), ServiceError> {
+    let mut errors = crate::domain::FieldErrors::new();
+    let label = parse_label(&form.label)
+        .map_err(|e| errors.insert("label".into(), vec![e]))
+        .ok();
+    let kind = FieldKind::parse(&form.kind);
+    if kind.is_none() {
+        errors.insert("kind".into(), vec!["Choose a type.".into()]);
+    }
+    let choices = kind
+        .map(|k| parse_choices(k, &form.choices))
+        .transpose()
+        .map_err(|e| errors.insert("choices".into(), vec![e]))
+        .ok()
+        .flatten();
+    match (label, kind, choices) {
+        (Some(l), Some(k), Some(c)) if errors.is_empty() => Ok((l, k, c)),
+        _ => Err(ServiceError::Validation(errors)),
+    }
+}
+
+fn snapshot(f: &FieldDef) -> serde_json::Value {
+    json!({
+        "key": f.key, "label": f.label, "kind": f.kind.as_str(), "choices": f.choices,
+        "required": f.required, "searchable": f.searchable, "archived": f.archived,
+    })
+}
+
+/// Defines a new field at the end of the list.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    form: &FieldForm,
+) -> Result<FieldDef, ServiceError> {
+    let key = parse_key(&form.key);
+    let parsed = parse_form(form);
+    let (key, (label, kind, choices)) = match (key, parsed) {
+        (Ok(k), Ok(p)) => (k, p),
+        (key, parsed) => {
+            let mut errors = match parsed {
+                Err(ServiceError::Validation(e)) => e,
+                _ => Default::default(),
+            };
+            if let Err(e) = key {
+                errors.insert("key".into(), vec![e]);
+            }
+            return Err(ServiceError::Validation(errors));
+        }
+    };
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let existing = list(&txn, true).await?;
+    if existing.iter().any(|f| f.key == key) {
+        return Err(ServiceError::field(
+            "key",
+            format!("A field with the key {key} exists (perhaps archived)."),
+        ));
+    }
+    if existing.len() >= MAX_FIELDS {
+        return Err(ServiceError::field(
+            "key",
+            format!("There can be at most {MAX_FIELDS} fields."),
+        ));
+    }
+    let position = existing
+        .iter()
+        .map(|f| f.position)
+        .max()
+        .map_or(0, |p| p + 1);
+    let mut s = Sql::new("INSERT INTO profile_fields (key, label, kind, choices, required, searchable, position, created_at) VALUES (");
+    s.bind(key.clone())
+        .push(", ")
+        .bind(label)
+        .push(", ")
+        .bind(kind.as_str())
+        .push(", ")
+        .append(&json_value(backend, Some(json!(choices))))
+        .push(", ")
+        .bind(form.required)
+        .push(", ")
+        .bind(form.searchable)
+        .push(", ")
+        .bind(position as i32)
+        .push(", ")
+        .bind(now())
+        .push(") RETURNING id");
+    let id: i64 = txn
+        .query_one_raw(s.statement(backend))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
+        .try_get("", "id")?;
+    let field = get(&txn, id).await?;
+    audit::record(
+        &txn,
+        actor,
+        "field.create",
+        None,
+        None,
+        Some(snapshot(&field)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(field)
+}
+
+/// Every user's value of field `key`, as (user id, JSON value).
+async fn values<C: ConnectionTrait>(
+    db: &C,
+    key: &str,
+) -> Result<Vec<(i64, serde_json::Value)>, ServiceError> {
+    let backend = db.get_database_backend();
+    let mut q = Sql::default();
+    match backend {
+        DbBackend::Postgres => {
+            q.push("SELECT id, CAST(attributes -> ")
+                .bind(key)
+                .push(" AS TEXT) AS v FROM users WHERE attributes ? ")
+                .bind(key);
+        }
+        _ => {
+            q.push("SELECT id, attributes -> ('$.' || ")
+                .bind(key)
+                .push(") AS v FROM users WHERE json_type(attributes, '$.' || ")
+                .bind(key)
+                .push(") IS NOT NULL");
+        }
+    }
+    db.query_all_raw(q.statement(backend))
+        .await?
+        .iter()
+        .map(|r| {
+            let id: i64 = r.try_get("", "id")?;
+            let text: Option<String> = r.try_get("", "v")?;
+            let value = text
+                .map(|t| serde_json::from_str(&t).map_err(anyhow::Error::from))
+                .transpose()?
+                .unwrap_or(serde_json::Value::Null);
+            Ok((id, value))
+        })
+        .collect()
+}
+
+/// Writes user `id`'s value of field `key` (JSON null removes it).
+async fn set_value<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    key: &str,
+    value: &serde_json::Value,
+) -> Result<(), ServiceError> {
+    let backend = db.get_database_backend();
+    let mut s = Sql::default();
+    match backend {
+        DbBackend::Postgres => {
+            s.push("UPDATE users SET attributes = jsonb_set(attributes, ARRAY[")
+                .bind(key)
+                .push("], ")
+                .bind(value.to_string())
+                .push("::jsonb) WHERE id = ")
+                .bind(id);
+        }
+        _ => {
+            s.push("UPDATE users SET attributes = json_set(attributes, '$.' || ")
+                .bind(key)
+                .push(", json(")
+                .bind(value.to_string())
+                .push(")) WHERE id = ")
+                .bind(id);
+        }
+    }
+    db.execute_raw(s.statement(backend)).await?;
+    Ok(())
+}
+
+/// Changes a field's label, type, choices, required and searchable (its key is
+/// fixed). A new type or a shorter choice list is refused while any user's value
+/// would not convert; otherwise the values are converted with it.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+    form: &FieldForm,
+) -> Result<FieldDef, ServiceError> {
+    let (label, kind, choices) = parse_form(form)?;
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let before = get(&txn, id).await?;
+    if !form.key.trim().is_empty() && form.key.trim() != before.key {
+        return Err(ServiceError::field(
+            "key",
+            "A field's key is fixed: files and integrations use it.",
+        ));
+    }
+    if kind != before.kind || choices != before.choices {
+        let current = values(&txn, &before.key).await?;
+        let bad: Vec<String> = current
+            .iter()
+            .filter(|(_, v)| !before.converts(v, kind, &choices))
+            .map(|(_, v)| before.value_text(v))
+            .collect();
+        if !bad.is_empty() {
+            let mut examples: Vec<String> =
+                bad.iter().take(3).map(|v| format!("\"{v}\"")).collect();
+            examples.dedup();
+            let what = if kind.has_choices() && kind == before.kind {
+                "are not among the new choices".to_string()
+            } else {
+                format!("do not convert to {}", kind.label().to_lowercase())
+            };
+            return Err(ServiceError::field(
+                "kind",
+                format!(
+                    "{} user{} {what} (for example {}). Change or clear those values first.",
+                    bad.len(),
+                    if bad.len() == 1 {
+                        " has a value that"
+                    } else {
+                        "s have values that"
+                    },
+                    examples.join(", ")
+                )
+                .replace("value that do", "value that does")
+                .replace("value that are", "value that is"),
+            ));
+        }
+        let target = FieldDef {
+            kind,
+            choices: choices.clone(),
+            ..before.clone()
+        };
+        for (user, v) in &current {
+            if let Some(converted) = target.parse_value(&before.value_text(v)).ok().flatten() {
+                if &converted != v {
+                    set_value(&txn, *user, &before.key, &converted).await?;
+                }
+            }
+        }
+    }
+    let mut s = Sql::new("UPDATE profile_fields SET label = ");
+    s.bind(label)
+        .push(", kind = ")
+        .bind(kind.as_str())
+        .push(", choices = ")
+        .append(&json_value(backend, Some(json!(choices))))
+        .push(", required = ")
+        .bind(form.required)
+        .push(", searchable = ")
+        .bind(form.searchable)
+        .push(" WHERE id = ")
+        .bind(id);
+    txn.execute_raw(s.statement(backend)).await?;
+    let after = get(&txn, id).await?;
+    if after != before {
+        audit::record(
+            &txn,
+            actor,
+            "field.update",
+            None,
+            Some(snapshot(&before)),
+            Some(snapshot(&after)),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Archives (hides, keeping the data) or restores a field.
+pub async fn set_archived(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+    archived: bool,
+) -> Result<FieldDef, ServiceError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let before = get(&txn, id).await?;
+    let mut s = Sql::new("UPDATE profile_fields SET archived = ");
+    s.bind(archived).push(" WHERE id = ").bind(id);
+    txn.execute_raw(s.statement(backend)).await?;
+    let after = get(&txn, id).await?;
+    if after != before {
+        let action = if archived {
+            "field.archive"
+        } else {
+            "field.restore"
+        };
+        audit::record(
+            &txn,
+            actor,
+            action,
+            None,
+            Some(snapshot(&before)),
+            Some(snapshot(&after)),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Puts the fields in the order of `ids` (fields not named keep their place after).
+pub async fn reorder(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    ids: &[i64],
+) -> Result<Vec<FieldDef>, ServiceError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let before = list(&txn, true).await?;
+    let mut order: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| before.iter().any(|f| f.id == *id))
+        .collect();
+    let rest: Vec<i64> = before
+        .iter()
+        .map(|f| f.id)
+        .filter(|id| !order.contains(id))
+        .collect();
+    order.extend(rest);
+    for (position, id) in order.iter().enumerate() {
+        let mut s = Sql::new("UPDATE profile_fields SET position = ");
+        s.bind(position as i32).push(" WHERE id = ").bind(*id);
+        txn.execute_raw(s.statement(backend)).await?;
+    }
+    let after = list(&txn, true).await?;
+    let keys =
+        |v: &[FieldDef]| json!({ "order": v.iter().map(|f| f.key.clone()).collect::<Vec<_>>() });
+    if keys(&before) != keys(&after) {
+        audit::record(
+            &txn,
+            actor,
+            "field.reorder",
+            None,
+            Some(keys(&before)),
+            Some(keys(&after)),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(after)
+}

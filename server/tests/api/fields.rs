@@ -1,0 +1,269 @@
+//! Defining custom profile fields: create, validation, order, archive, type changes
+//! (refused while values would not convert, converting otherwise), permissions.
+
+use app::domain::fields::{FieldDef, FieldKind};
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, TestApp, TestUser};
+
+impl TestApp {
+    async fn field_call(&self, endpoint: &str, body: serde_json::Value) -> reqwest::Response {
+        self.call(&self.client, endpoint, body).await
+    }
+
+    async fn define(&self, key: &str, label: &str, kind: &str, choices: &str) -> FieldDef {
+        let response = self
+            .field_call(
+                "create_field",
+                json!({ "form": { "key": key, "label": label, "kind": kind, "choices": choices, "required": false, "searchable": true } }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "define {key}");
+        response.json().await.expect("field")
+    }
+
+    async fn fields(&self, archived: bool) -> Vec<FieldDef> {
+        self.field_call("list_fields", json!({ "archived": archived }))
+            .await
+            .json()
+            .await
+            .expect("fields")
+    }
+
+    /// Sets a user's raw attribute value (JSON) directly.
+    async fn set_attribute(&self, user: i64, key: &str, value: serde_json::Value) {
+        let sql = match self.backend() {
+            sea_orm::DbBackend::Postgres => {
+                "UPDATE users SET attributes = jsonb_set(attributes, ARRAY[$1], $2::jsonb) WHERE id = $3"
+            }
+            _ => "UPDATE users SET attributes = json_set(attributes, '$.' || $1, json($2)) WHERE id = $3",
+        };
+        self.exec(sql, vec![key.into(), value.to_string().into(), user.into()])
+            .await;
+    }
+
+    async fn attribute(&self, user: i64, key: &str) -> serde_json::Value {
+        let sql = match self.backend() {
+            sea_orm::DbBackend::Postgres => {
+                "SELECT CAST(attributes -> $1 AS TEXT) AS v FROM users WHERE id = $2"
+            }
+            _ => "SELECT attributes -> ('$.' || $1) AS v FROM users WHERE id = $2",
+        };
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                self.backend(),
+                sql,
+                vec![key.into(), user.into()],
+            ))
+            .await
+            .expect("query")
+            .expect("row");
+        let text: Option<String> = row.try_get("", "v").expect("v");
+        text.map(|t| serde_json::from_str::<serde_json::Value>(&t).expect("json"))
+            .unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn fields_are_defined_listed_in_order_and_archived() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let plan = app
+        .define("plan", "Plan", "choice", "Free\nPro\nTeam")
+        .await;
+    assert_eq!(plan.kind, FieldKind::Choice);
+    assert_eq!(plan.choices, vec!["Free", "Pro", "Team"]);
+    let birthday = app.define("Birth day", "Birthday", "date", "").await;
+    assert_eq!(birthday.key, "birth_day");
+    let keys = |v: Vec<FieldDef>| v.into_iter().map(|f| f.key).collect::<Vec<_>>();
+    assert_eq!(keys(app.fields(false).await), vec!["plan", "birth_day"]);
+
+    let reordered: Vec<FieldDef> = app
+        .field_call("reorder_fields", json!({ "ids": [birthday.id, plan.id] }))
+        .await
+        .json()
+        .await
+        .expect("fields");
+    assert_eq!(keys(reordered), vec!["birth_day", "plan"]);
+
+    let archived: FieldDef = app
+        .field_call(
+            "archive_field",
+            json!({ "id": birthday.id, "archived": true }),
+        )
+        .await
+        .json()
+        .await
+        .expect("field");
+    assert!(archived.archived);
+    assert_eq!(
+        keys(app.fields(false).await),
+        vec!["plan"],
+        "archived fields are hidden"
+    );
+    assert_eq!(
+        keys(app.fields(true).await),
+        vec!["birth_day", "plan"],
+        "but kept"
+    );
+    assert_eq!(app.audit("field.create").await.len(), 2);
+    assert_eq!(app.audit("field.reorder").await.len(), 1);
+    assert_eq!(app.audit("field.archive").await.len(), 1);
+}
+
+#[tokio::test]
+async fn bad_definitions_are_refused_field_by_field() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let response = app
+        .field_call(
+            "create_field",
+            json!({ "form": { "key": "Email", "label": "", "kind": "choice", "choices": " ", "required": false, "searchable": true } }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = response.json().await.expect("json");
+    let errors = &body["Validation"];
+    assert!(
+        errors["key"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("built-in")),
+        "{body}"
+    );
+    assert!(
+        errors["label"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("Enter a label")),
+        "{body}"
+    );
+    assert!(
+        errors["choices"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("at least one choice")),
+        "{body}"
+    );
+
+    app.define("plan", "Plan", "text", "").await;
+    let twice = app
+        .field_call(
+            "create_field",
+            json!({ "form": { "key": "plan", "label": "Plan again", "kind": "text", "choices": "", "required": false, "searchable": true } }),
+        )
+        .await;
+    assert_eq!(twice.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.text().await.expect("body").contains("exists"));
+}
+
+#[tokio::test]
+async fn a_type_change_is_refused_while_values_do_not_convert_and_converts_them_otherwise() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let field = app
+        .define("customer_no", "Customer number", "text", "")
+        .await;
+    let a = app.insert_user(TestUser::new("Ann", "One")).await;
+    let b = app.insert_user(TestUser::new("Bob", "Two")).await;
+    let c = app.insert_user(TestUser::new("Cid", "Three")).await;
+    app.set_attribute(a, "customer_no", json!("1,200")).await;
+    app.set_attribute(b, "customer_no", json!("77")).await;
+    app.set_attribute(c, "customer_no", json!("n/a")).await;
+
+    let to_number = json!({ "id": field.id, "form": { "key": "customer_no", "label": "Customer number", "kind": "number", "choices": "", "required": false, "searchable": true } });
+    let refused = app.field_call("update_field", to_number.clone()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let message = refused.text().await.expect("body");
+    assert!(
+        message.contains("1 user has a value that does not convert to number"),
+        "{message}"
+    );
+    assert!(message.contains("\\\"n/a\\\""), "{message}");
+    assert_eq!(
+        app.fields(false).await[0].kind,
+        FieldKind::Text,
+        "nothing changed"
+    );
+    assert_eq!(app.attribute(a, "customer_no").await, json!("1,200"));
+
+    app.set_attribute(c, "customer_no", json!("3")).await;
+    let changed = app.field_call("update_field", to_number).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(app.fields(false).await[0].kind, FieldKind::Number);
+    assert_eq!(app.attribute(a, "customer_no").await, json!(1200.0));
+    assert_eq!(app.attribute(b, "customer_no").await, json!(77.0));
+    let updates = app.audit("field.update").await;
+    assert_eq!(updates.len(), 1);
+    assert_eq!(
+        updates[0].before.as_ref().map(|b| b["kind"].clone()),
+        Some(json!("text"))
+    );
+    assert_eq!(
+        updates[0].after.as_ref().map(|a| a["kind"].clone()),
+        Some(json!("number"))
+    );
+}
+
+#[tokio::test]
+async fn removing_a_choice_in_use_is_refused_and_the_key_is_fixed() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let field = app.define("plan", "Plan", "choice", "Free, Pro").await;
+    let a = app.insert_user(TestUser::new("Ann", "One")).await;
+    app.set_attribute(a, "plan", json!("Pro")).await;
+    let form = |key: &str, choices: &str| json!({ "id": field.id, "form": { "key": key, "label": "Plan", "kind": "choice", "choices": choices, "required": false, "searchable": true } });
+    let refused = app.field_call("update_field", form("plan", "Free")).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused
+        .text()
+        .await
+        .expect("body")
+        .contains("not among the new choices"));
+    let renamed = app
+        .field_call("update_field", form("tier", "Free, Pro, Team"))
+        .await;
+    assert_eq!(renamed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(renamed.text().await.expect("body").contains("key is fixed"));
+    let ok = app
+        .field_call("update_field", form("plan", "Free, Pro, Team"))
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(
+        app.fields(false).await[0].choices,
+        vec!["Free", "Pro", "Team"]
+    );
+}
+
+#[tokio::test]
+async fn only_admins_who_manage_fields_may_change_them() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let field = app.define("plan", "Plan", "text", "").await;
+    for role in ["support", "viewer"] {
+        let client = app.sign_in_as(&format!("{role}@example.com"), role).await;
+        let listed = app
+            .call(&client, "list_fields", json!({ "archived": false }))
+            .await;
+        assert_eq!(listed.status(), StatusCode::OK, "{role} reads the fields");
+        for (endpoint, body) in [
+            (
+                "create_field",
+                json!({ "form": { "key": "x_y", "label": "X", "kind": "text", "choices": "", "required": false, "searchable": true } }),
+            ),
+            (
+                "update_field",
+                json!({ "id": field.id, "form": { "key": "plan", "label": "P", "kind": "text", "choices": "", "required": false, "searchable": true } }),
+            ),
+            ("archive_field", json!({ "id": field.id, "archived": true })),
+            ("reorder_fields", json!({ "ids": [field.id] })),
+        ] {
+            assert_eq!(
+                app.call(&client, endpoint, body).await.status(),
+                StatusCode::FORBIDDEN,
+                "{role}: {endpoint}"
+            );
+        }
+    }
+    assert_eq!(app.fields(false).await[0].label, "Plan");
+}
