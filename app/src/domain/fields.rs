@@ -285,7 +285,8 @@ mod tests {
 
     #[test]
     fn each_type_parses_its_values_and_names_the_bad_ones() {
-        let cases: Vec<(FieldDef, &str, Result<Option<serde_json::Value>, &str>)> = vec![
+        type Want = Result<Option<serde_json::Value>, &'static str>;
+        let cases: Vec<(FieldDef, &str, Want)> = vec![
             (
                 field(FieldKind::Text, &[]),
                 "  Gold  ",
