@@ -14,6 +14,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::user_drawer::UserDrawer;
+use pages::fields::FieldsPage;
 use pages::groups::GroupsPage;
 use pages::imports::{ImportJobPage, ImportsPage};
 use pages::login::LoginPage;
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
                 <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
                 <Route path=path!("/imports") view=ImportsPage ssr=SsrMode::Async/>
+                <Route path=path!("/fields") view=FieldsPage ssr=SsrMode::Async/>
                 <Route path=path!("/imports/:id") view=ImportJobPage ssr=SsrMode::Async/>
                 <Route path=path!("/reminders") view=RemindersPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>

@@ -1,5 +1,6 @@
 //! One file per page.
 
+pub mod fields;
 pub mod groups;
 pub mod imports;
 pub mod login;

@@ -120,6 +120,10 @@ pub fn TopBar(
         view! { <a href=href aria-current=(current == key).then_some("page")>{label}</a> }
     };
     let can_import = me.permissions.iter().any(|p| p == USERS_IMPORT);
+    let can_fields = me
+        .permissions
+        .iter()
+        .any(|p| p == crate::domain::permissions::FIELDS_MANAGE);
     let can_keys = me
         .permissions
         .iter()
@@ -154,6 +158,7 @@ pub fn TopBar(
                 {link("/users", "users", "Users")}
                 {link("/groups", "groups", "Groups")}
                 {can_import.then(|| link("/imports", "imports", "Imports"))}
+                {can_fields.then(|| link("/fields", "fields", "Profile fields"))}
                 <a href="/reminders" aria-current=(current == "reminders").then_some("page")
                     aria-label=move || match due_count() { 0 => "Reminders".to_string(), n => format!("Reminders, {n} due") }>
                     "Reminders"

@@ -1,0 +1,56 @@
+import { expect, test } from "@playwright/test";
+import { act } from "./fixtures/users-page";
+import { unique } from "./fixtures/lifecycle";
+
+test("defines a choice field, changes its choices, moves it and archives it", async ({ page }) => {
+  await act.signIn(page);
+  await page.getByRole("link", { name: "Profile fields" }).click();
+  await expect(page.getByRole("heading", { name: "Profile fields" })).toBeVisible();
+  await act.open(page, "/fields");
+  const key = unique("plan").toLowerCase();
+  const label = `Plan ${key}`;
+
+  const form = page.getByRole("region", { name: "New field" });
+  // A bad key is named beside its field; nothing is created.
+  await form.getByLabel("Label").fill(label);
+  await form.getByLabel("Key").fill("email");
+  await form.getByLabel("Type").selectOption({ label: "One of a list" });
+  await form.getByLabel("Choices (one per line)").fill("Free\nPro");
+  await form.getByRole("button", { name: "Add field" }).click();
+  await expect(form.getByText('"email" is a built-in column; choose another key.')).toBeVisible();
+  await expect(form.getByLabel("Key")).toHaveAttribute("aria-invalid", "true");
+
+  await form.getByLabel("Key").fill(key);
+  await form.getByRole("button", { name: "Add field" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Field ${label} added.` })).toBeVisible();
+  const table = page.getByRole("table", { name: "Profile fields" });
+  const row = table.getByRole("row", { name: new RegExp(`^${label} ${key} One of a list Free, Pro`) });
+  await expect(row).toBeVisible();
+
+  await row.getByRole("button", { name: `Edit ${label}` }).click();
+  const editor = page.getByRole("region", { name: `Edit ${label}` });
+  await expect(editor.getByLabel("Key")).toHaveAttribute("readonly", "");
+  await editor.getByLabel("Choices (one per line)").fill("Free\nPro\nTeam");
+  await editor.getByRole("button", { name: "Save field" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Field ${label} saved.` })).toBeVisible();
+  await expect(table.getByRole("row", { name: new RegExp(`^${label} .*Free, Pro, Team`) })).toBeVisible();
+
+  // A second field goes last; moving it up puts it before the first.
+  const second = `Birthday ${key}`;
+  await form.getByLabel("Label").fill(second);
+  await form.getByLabel("Key").fill(`${key}_born`);
+  await form.getByLabel("Type").selectOption({ label: "Date" });
+  await form.getByRole("button", { name: "Add field" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Field ${second} added.` })).toBeVisible();
+  const labels = () => table.getByRole("rowheader").allInnerTexts();
+  await expect.poll(async () => (await labels()).indexOf(second)).toBe((await labels()).indexOf(label) + 1);
+  await page.getByRole("button", { name: `Move ${second} up` }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Moved ${second}.` })).toBeVisible();
+  await expect.poll(async () => (await labels()).indexOf(second)).toBe((await labels()).indexOf(label) - 1);
+
+  await table.getByRole("row", { name: new RegExp(`^${label} `) }).getByRole("button", { name: "Archive" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `${label} archived` })).toBeVisible();
+  await expect(table.getByRole("row", { name: new RegExp(`^${label} `) })).toHaveCount(0);
+  await page.getByLabel("Show archived fields").check();
+  await expect(page.getByRole("table", { name: "Profile fields" }).getByRole("row", { name: new RegExp(`^${label} \\(archived\\)`) })).toBeVisible();
+});
