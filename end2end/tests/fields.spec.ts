@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
-import { act } from "./fixtures/users-page";
-import { unique } from "./fixtures/lifecycle";
+import { act, check, find } from "./fixtures/users-page";
+import { arrange, lifecycle, newUser, unique } from "./fixtures/lifecycle";
 
 test("defines a choice field, changes its choices, moves it and archives it", async ({ page }) => {
   await act.signIn(page);
@@ -53,4 +53,35 @@ test("defines a choice field, changes its choices, moves it and archives it", as
   await expect(table.getByRole("row", { name: new RegExp(`^${label} `) })).toHaveCount(0);
   await page.getByLabel("Show archived fields").check();
   await expect(page.getByRole("table", { name: "Profile fields" }).getByRole("row", { name: new RegExp(`^${label} \\(archived\\)`) })).toBeVisible();
+});
+
+test("sets a choice field on a user in the drawer; the value survives a reload", async ({ page }) => {
+  await act.signIn(page);
+  const key = unique("tier").toLowerCase();
+  const label = `Tier ${key}`;
+  const created = await page.request.post("/api/create_field", {
+    data: { form: { key, label, kind: "choice", choices: "Bronze\nSilver\nGold", required: false, searchable: true } },
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  const field = await created.json();
+  const user = newUser("Field");
+  await arrange.users(page, [user]);
+
+  const dialog = await lifecycle.openDrawer(page, user);
+  await dialog.getByLabel(label).selectOption("Silver");
+  await dialog.getByRole("button", { name: "Save changes" }).click();
+  await expect(find.notices(page)).toContainText("Changes saved.");
+
+  await act.reload(page);
+  await check.drawerReady(page);
+  const again = page.getByRole("dialog", { name: `${user.first} ${user.last}` });
+  await expect(again.getByLabel(label)).toHaveValue("Silver");
+
+  // Archived, the field leaves the drawer (its value is kept).
+  const archived = await page.request.post("/api/archive_field", { data: { id: field.id, archived: true } });
+  expect(archived.status()).toBe(200);
+  await act.reload(page);
+  await check.drawerReady(page);
+  await expect(page.getByRole("dialog").getByLabel("First name")).toHaveValue(user.first);
+  await expect(page.getByRole("dialog").getByLabel(label)).toHaveCount(0);
 });

@@ -353,10 +353,12 @@ pub async fn update_user(
     id: i64,
     form: UserEditForm,
 ) -> Result<(), ServiceError> {
+    let raw_attributes = form.attributes.clone();
     let edit = UserEdit::try_from(form).map_err(ServiceError::Validation)?;
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
-    let mut q = Sql::new("SELECT * FROM users WHERE id = ");
+    let mut q =
+        Sql::new("SELECT *, CAST(attributes AS TEXT) AS attributes_json FROM users WHERE id = ");
     q.bind(id);
     let row = txn
         .query_one_raw(q.statement(backend))
@@ -373,10 +375,20 @@ pub async fn update_user(
         .into_iter()
         .filter(|k| before.get(k) != after.get(k))
         .collect();
-    if changed.is_empty() {
+    let old_attributes = super::users::attributes_of(&row)?;
+    let fields = super::fields::list(&txn, false).await?;
+    let mut errors = FieldErrors::new();
+    let new_attributes =
+        match crate::domain::fields::apply_values(&fields, &old_attributes, &raw_attributes) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.extend(e);
+                old_attributes.clone()
+            }
+        };
+    if changed.is_empty() && errors.is_empty() && new_attributes == old_attributes {
         return Ok(());
     }
-    let mut errors = FieldErrors::new();
     if changed.contains(&"role_id") {
         if id == actor.id {
             errors.insert(
@@ -457,6 +469,10 @@ pub async fn update_user(
         .bind(edit.note.as_str())
         .push(", email_opt_in = ")
         .bind(edit.email_opt_in);
+    if new_attributes != old_attributes {
+        u.push(", attributes = ")
+            .append(&audit::json_value(backend, Some(json!(new_attributes))));
+    }
     if changed.contains(&"email_opt_in") {
         u.push(", email_opt_in_changed_at = ").bind(at);
     }
@@ -473,21 +489,32 @@ pub async fn update_user(
     if result.rows_affected() == 0 {
         return Err(stale(&email));
     }
-    let pick = |m: &BTreeMap<&str, serde_json::Value>| {
-        serde_json::Value::Object(
-            changed
-                .iter()
-                .map(|k| (k.to_string(), m[k].clone()))
-                .collect(),
-        )
+    let pick = |m: &BTreeMap<&str, serde_json::Value>,
+                attributes: &BTreeMap<String, serde_json::Value>| {
+        let mut object: serde_json::Map<String, serde_json::Value> = changed
+            .iter()
+            .map(|k| (k.to_string(), m[k].clone()))
+            .collect();
+        let fields: serde_json::Map<String, serde_json::Value> = fields
+            .iter()
+            .filter(|f| old_attributes.get(&f.key) != new_attributes.get(&f.key))
+            .map(|f| {
+                let v = attributes.get(&f.key).cloned().unwrap_or_default();
+                (f.key.clone(), v)
+            })
+            .collect();
+        if !fields.is_empty() {
+            object.insert("fields".into(), serde_json::Value::Object(fields));
+        }
+        serde_json::Value::Object(object)
     };
     audit::record(
         &txn,
         actor,
         "user.update",
         Some((id, &email)),
-        Some(pick(&before)),
-        Some(pick(&after)),
+        Some(pick(&before, &old_attributes)),
+        Some(pick(&after, &new_attributes)),
     )
     .await?;
     txn.commit().await?;

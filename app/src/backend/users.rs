@@ -592,8 +592,8 @@ fn row_from(r: &QueryResult) -> Result<UserRow, ServiceError> {
 pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, ServiceError> {
     let backend = db.get_database_backend();
     let mut q = Sql::new(
-        "SELECT users.*, roles.name AS role_name FROM users JOIN roles ON roles.id = users.role_id \
-         WHERE users.id = ",
+        "SELECT users.*, CAST(users.attributes AS TEXT) AS attributes_json, roles.name AS role_name \
+         FROM users JOIN roles ON roles.id = users.role_id WHERE users.id = ",
     );
     q.bind(id);
     let r = db
@@ -665,7 +665,16 @@ pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, S
         tags,
         groups,
         devices,
+        attributes: attributes_of(&r)?,
     })
+}
+
+/// A users row's custom field values (selected as `attributes_json`).
+pub(crate) fn attributes_of(
+    r: &QueryResult,
+) -> Result<std::collections::BTreeMap<String, serde_json::Value>, ServiceError> {
+    let text: String = r.try_get("", "attributes_json")?;
+    Ok(serde_json::from_str(&text).unwrap_or_default())
 }
 
 /// `id, name` rows as [`NamedRef`]s.

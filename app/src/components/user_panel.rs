@@ -33,6 +33,11 @@ fn form_of(u: &UserDetail) -> UserEditForm {
         balance: amount_text(u.balance),
         email_opt_in: u.email_opt_in,
         note: u.note.clone(),
+        attributes: u
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), crate::domain::fields::value_text(v)))
+            .collect(),
     }
 }
 
@@ -173,6 +178,7 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
     // Data loaded inside the drawer is fetched in the browser only: resources created
     // in a resolved Suspend do not hydrate reliably, and the user data is already here.
     let roles = LocalResource::new(list_roles);
+    let custom_fields = LocalResource::new(|| crate::api::fields::list_fields(false));
     let save = Action::new(move |f: &UserEditForm| update_user(id, f.clone()));
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
@@ -307,6 +313,12 @@ fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl In
                 <span id="edit-note-hint" class="hint">"Only admins see this."</span>
                 <p id="edit-note-error" class="field-error">{err("note")}</p>
             </div>
+            {move || custom_fields.get().and_then(Result::ok).filter(|list| !list.is_empty()).map(|list| view! {
+                <fieldset class="custom-fields">
+                    <legend>"More fields"</legend>
+                    {list.into_iter().map(|f| view! { <CustomFieldInput field=f form errors can_write/> }).collect_view()}
+                </fieldset>
+            })}
             <p class="form-error" role="alert">{move || errors.read().get("form").map(|m| m.join(" "))}</p>
             <Show when=move || conflict.read().is_some()>
                 <div class="conflict" role="alert">
@@ -499,5 +511,131 @@ fn Comments(user_id: i64) -> impl IntoView {
                 }.into_any(),
             }}
         </section>
+    }
+}
+
+/// The input for one custom profile field, by its type.
+#[component]
+fn CustomFieldInput(
+    field: crate::domain::fields::FieldDef,
+    form: RwSignal<UserEditForm>,
+    errors: ReadSignal<FieldErrors>,
+    can_write: bool,
+) -> impl IntoView {
+    use crate::domain::fields::{error_key, FieldKind};
+    let key = field.key.clone();
+    let input_id = format!("edit-field-{key}");
+    let error_id = format!("{input_id}-error");
+    let error_key = error_key(&key);
+    let message = {
+        let k = error_key.clone();
+        move || errors.read().get(&k).map(|m| m.join(" "))
+    };
+    let invalid = {
+        let k = error_key.clone();
+        move || errors.read().contains_key(&k).to_string()
+    };
+    let value = {
+        let key = key.clone();
+        move || form.with(|f| f.attributes.get(&key).cloned().unwrap_or_default())
+    };
+    let set = {
+        let key = key.clone();
+        move |v: String| {
+            form.update(|f| {
+                f.attributes.insert(key.clone(), v);
+            })
+        }
+    };
+    let label = if field.required {
+        format!("{} (required)", field.label)
+    } else {
+        field.label.clone()
+    };
+    let control = match field.kind {
+        FieldKind::Text | FieldKind::Number | FieldKind::Date => {
+            let kind = if field.kind == FieldKind::Date {
+                "date"
+            } else {
+                "text"
+            };
+            let mode = if field.kind == FieldKind::Number {
+                "decimal"
+            } else {
+                "text"
+            };
+            let (value, set) = (value.clone(), set.clone());
+            view! {
+                <input id=input_id.clone() type=kind inputmode=mode autocomplete="off" readonly=!can_write
+                    prop:value=value on:input=move |ev| set(event_target_value(&ev))
+                    aria-invalid=invalid.clone() aria-describedby=error_id.clone()/>
+            }
+            .into_any()
+        }
+        FieldKind::Bool | FieldKind::Choice => {
+            let options: Vec<(String, String)> = if field.kind == FieldKind::Bool {
+                vec![("yes".into(), "Yes".into()), ("no".into(), "No".into())]
+            } else {
+                field
+                    .choices
+                    .iter()
+                    .map(|c| (c.clone(), c.clone()))
+                    .collect()
+            };
+            let (value, set) = (value.clone(), set.clone());
+            view! {
+                <select id=input_id.clone() disabled=!can_write aria-invalid=invalid.clone() aria-describedby=error_id.clone()
+                    on:change=move |ev| set(event_target_value(&ev))>
+                    <option value="" selected={ let value = value.clone(); move || value().is_empty() }>"—"</option>
+                    {options.into_iter().map(|(v, text)| {
+                        let (value, v2) = (value.clone(), v.clone());
+                        view! { <option value=v selected=move || value().eq_ignore_ascii_case(&v2)>{text}</option> }
+                    }).collect_view()}
+                </select>
+            }
+            .into_any()
+        }
+        FieldKind::MultiChoice => {
+            let choices = field.choices.clone();
+            view! {
+                <div id=input_id.clone() role="group" aria-labelledby=format!("{input_id}-label") aria-describedby=error_id.clone()>
+                    {choices.clone().into_iter().map(|c| {
+                        let (value, set, choices, c2, c3) = (value.clone(), set.clone(), choices.clone(), c.clone(), c.clone());
+                        let picked = {
+                            let value = value.clone();
+                            move || value().split(',').any(|p| p.trim().eq_ignore_ascii_case(&c2))
+                        };
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" disabled=!can_write prop:checked=picked.clone()
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        let current = value();
+                                        let mut now: Vec<String> = choices.iter().filter(|x| {
+                                            if x.eq_ignore_ascii_case(&c3) { on } else { current.split(',').any(|p| p.trim().eq_ignore_ascii_case(x)) }
+                                        }).cloned().collect();
+                                        now.dedup();
+                                        set(now.join(", "));
+                                    }/>
+                                {c}
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            }
+            .into_any()
+        }
+    };
+    let is_group = field.kind == FieldKind::MultiChoice;
+    view! {
+        <div class="field">
+            {if is_group {
+                view! { <span class="label" id=format!("{input_id}-label")>{label.clone()}</span> }.into_any()
+            } else {
+                view! { <label for=input_id.clone()>{label.clone()}</label> }.into_any()
+            }}
+            {control}
+            <p id=error_id.clone() class="field-error">{message}</p>
+        </div>
     }
 }

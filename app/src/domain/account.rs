@@ -451,6 +451,10 @@ pub struct UserEditForm {
     pub balance: String,
     pub email_opt_in: bool,
     pub note: String,
+    /// Custom profile field values as typed, by field key (a key absent is left as
+    /// it is; an empty value clears it).
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// A checked [`UserEditForm`].

@@ -184,21 +184,7 @@ impl FieldDef {
 
     /// A stored value as text, the way [`FieldDef::parse_value`] reads it back.
     pub fn value_text(&self, value: &serde_json::Value) -> String {
-        match value {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::Bool(b) => bool_text(*b).to_string(),
-            serde_json::Value::Number(n) => match n.as_f64() {
-                Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
-                _ => n.to_string(),
-            },
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Array(items) => items
-                .iter()
-                .filter_map(|i| i.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            other => other.to_string(),
-        }
+        value_text(value)
     }
 
     /// Whether a stored value converts to `kind` (with `choices`): a type change is
@@ -209,7 +195,70 @@ impl FieldDef {
             choices: choices.to_vec(),
             ..self.clone()
         };
-        target.parse_value(&self.value_text(value)).is_ok()
+        target.parse_value(&value_text(value)).is_ok()
+    }
+}
+
+/// The form key of field `key`'s errors.
+pub fn error_key(key: &str) -> String {
+    format!("field.{key}")
+}
+
+/// Applies a form's raw values to a user's `current` values for the active `fields`:
+/// a key the form holds sets the value (empty removes it), other keys stay. Every
+/// bad value and every required field left empty is an error under [`error_key`].
+pub fn apply_values(
+    fields: &[FieldDef],
+    current: &std::collections::BTreeMap<String, serde_json::Value>,
+    raw: &std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, serde_json::Value>, super::FieldErrors> {
+    let mut values = current.clone();
+    let mut errors = super::FieldErrors::new();
+    for field in fields.iter().filter(|f| !f.archived) {
+        let Some(text) = raw.get(&field.key) else {
+            continue;
+        };
+        match field.parse_value(text) {
+            Ok(Some(v)) => {
+                values.insert(field.key.clone(), v);
+            }
+            Ok(None) if field.required => {
+                errors.insert(
+                    error_key(&field.key),
+                    vec!["Enter a value: this field is required.".into()],
+                );
+            }
+            Ok(None) => {
+                values.remove(&field.key);
+            }
+            Err(e) => {
+                errors.insert(error_key(&field.key), vec![e]);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A stored value as text, the way [`FieldDef::parse_value`] reads it back.
+pub fn value_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => String::new(),
+        serde_json::Value::Bool(b) => bool_text(*b).to_string(),
+        serde_json::Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        },
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
     }
 }
 

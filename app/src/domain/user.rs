@@ -167,6 +167,9 @@ pub struct UserDetail {
     pub tags: Vec<NamedRef>,
     pub groups: Vec<NamedRef>,
     pub devices: Vec<DeviceInfo>,
+    /// Values of custom profile fields, by field key.
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl UserDetail {

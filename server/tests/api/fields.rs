@@ -267,3 +267,94 @@ async fn only_admins_who_manage_fields_may_change_them() {
     }
     assert_eq!(app.fields(false).await[0].label, "Plan");
 }
+
+fn edit_form(d: &app::domain::UserDetail, attributes: serde_json::Value) -> serde_json::Value {
+    json!({
+        "version": d.version, "first_name": d.first_name, "last_name": d.last_name,
+        "username": d.username.clone().unwrap_or_default(),
+        "phone": d.phone.clone().unwrap_or_default(), "job_title": d.job_title,
+        "company": d.company, "address": d.address, "language": d.language,
+        "role_id": d.role.id, "balance": app::domain::account::amount_text(d.balance),
+        "email_opt_in": d.email_opt_in, "note": d.note, "attributes": attributes
+    })
+}
+
+#[tokio::test]
+async fn values_are_set_in_the_drawer_checked_by_type_and_audited() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    app.define("plan", "Plan", "choice", "Free, Pro").await;
+    app.define("seats", "Seats", "number", "").await;
+    let required = app
+        .field_call(
+            "create_field",
+            json!({ "form": { "key": "region", "label": "Region", "kind": "text", "choices": "", "required": true, "searchable": true } }),
+        )
+        .await;
+    assert_eq!(required.status(), StatusCode::OK);
+    let id = app.insert_user(TestUser::new("Ann", "One")).await;
+    let detail = app.user_detail(id).await;
+    assert!(detail.attributes.is_empty());
+
+    let bad = app
+        .field_call(
+            "update_user",
+            json!({ "id": id, "form": edit_form(&detail, json!({ "plan": "Gold", "seats": "many", "region": "" })) }),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = bad.json().await.expect("json");
+    let errors = &body["Validation"];
+    assert!(
+        errors["field.plan"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("is not one of: Free, Pro")),
+        "{body}"
+    );
+    assert!(
+        errors["field.seats"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("is not a number")),
+        "{body}"
+    );
+    assert!(
+        errors["field.region"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("required")),
+        "{body}"
+    );
+    assert!(
+        app.user_detail(id).await.attributes.is_empty(),
+        "nothing saved"
+    );
+
+    let ok = app
+        .field_call(
+            "update_user",
+            json!({ "id": id, "form": edit_form(&detail, json!({ "plan": "pro", "seats": "12", "region": "EU" })) }),
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK, "{:?}", ok.text().await);
+    let saved = app.user_detail(id).await;
+    assert_eq!(saved.attributes.get("plan"), Some(&json!("Pro")));
+    assert_eq!(saved.attributes.get("seats"), Some(&json!(12.0)));
+    assert_eq!(saved.attributes.get("region"), Some(&json!("EU")));
+    let audit = app.audit("user.update").await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        audit[0].after.as_ref().map(|a| a["fields"]["plan"].clone()),
+        Some(json!("Pro"))
+    );
+
+    // A value is cleared by an empty entry; keys the form leaves out stay.
+    let cleared = app
+        .field_call(
+            "update_user",
+            json!({ "id": id, "form": edit_form(&saved, json!({ "seats": "" })) }),
+        )
+        .await;
+    assert_eq!(cleared.status(), StatusCode::OK);
+    let after = app.user_detail(id).await;
+    assert_eq!(after.attributes.get("seats"), None);
+    assert_eq!(after.attributes.get("plan"), Some(&json!("Pro")));
+}
