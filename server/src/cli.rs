@@ -149,9 +149,13 @@ pub async fn export(
             FileColumn::EXPORTED.to_vec(),
         ),
     };
+    let fields = app::backend::fields::list(db, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", crate::describe(e)))?;
     let spec = export::ExportSpec {
         query,
         columns,
+        fields,
         bom,
     };
     let started = Instant::now();

@@ -115,6 +115,7 @@ async fn export_spec(
             .iter()
             .any(|(k, v)| k == name && (v == "1" || v == "true"))
     };
+    let fields = app::backend::fields::list(&state.app.db, false).await?;
     let token = pairs
         .iter()
         .find(|(k, _)| k == "token")
@@ -133,6 +134,7 @@ async fn export_spec(
                 ..UserQuery::default()
             },
             columns: FileColumn::EXPORTED.to_vec(),
+            fields: fields.clone(),
             bom: flag("bom"),
         }
     } else {
@@ -148,6 +150,7 @@ async fn export_spec(
         export::ExportSpec {
             query,
             columns: FileColumn::for_table(&visible),
+            fields,
             bom: flag("bom"),
         }
     };
@@ -248,9 +251,13 @@ async fn template_csv(State(state): State<ServerState>, headers: HeaderMap) -> R
     if let Err(r) = admin_for(&state, &headers, USERS_IMPORT).await {
         return r;
     }
+    let fields = match app::backend::fields::list(&state.app.db, false).await {
+        Ok(f) => f,
+        Err(e) => return error_response(e),
+    };
     (
         attachment(CSV, "roster-import-template.csv"),
-        export::template_csv(),
+        export::template_csv(&fields),
     )
         .into_response()
 }
@@ -259,7 +266,11 @@ async fn template_xlsx(State(state): State<ServerState>, headers: HeaderMap) -> 
     if let Err(r) = admin_for(&state, &headers, USERS_IMPORT).await {
         return r;
     }
-    match export::template_xlsx() {
+    let fields = match app::backend::fields::list(&state.app.db, false).await {
+        Ok(f) => f,
+        Err(e) => return error_response(e),
+    };
+    match export::template_xlsx(&fields) {
         Ok(bytes) => (attachment(XLSX, "roster-import-template.xlsx"), bytes).into_response(),
         Err(e) => error_response(e),
     }

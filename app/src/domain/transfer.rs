@@ -298,17 +298,44 @@ pub struct Headers {
     pub unknown: Vec<String>,
     /// Known columns an import does not write (id, devices, dates).
     pub read_only: Vec<String>,
+    /// The custom profile field (its key) each position holds, if any.
+    pub fields: Vec<Option<String>>,
 }
 
 impl Headers {
     /// Maps a header row; refuses a file without an email column or with a column twice.
     pub fn parse(names: &[String]) -> Result<Headers, String> {
+        Headers::parse_with(names, &[])
+    }
+
+    /// [`Headers::parse`], also recognising the custom profile fields `keys` (matched
+    /// like built-in headers; a built-in column wins).
+    pub fn parse_with(names: &[String], keys: &[String]) -> Result<Headers, String> {
         let mut columns = Vec::new();
         let mut unknown = Vec::new();
         let mut read_only = Vec::new();
         let mut seen: BTreeMap<FileColumn, usize> = BTreeMap::new();
+        let mut fields = Vec::new();
+        let mut seen_fields: BTreeMap<String, usize> = BTreeMap::new();
         for (i, name) in names.iter().enumerate() {
             let column = FileColumn::from_header(name);
+            let field = column
+                .is_none()
+                .then(|| {
+                    keys.iter()
+                        .find(|k| normalize_header(k) == normalize_header(name))
+                })
+                .flatten()
+                .cloned();
+            if let Some(key) = &field {
+                if let Some(first) = seen_fields.insert(key.clone(), i) {
+                    return Err(format!(
+                        "The columns {} and {} both hold {key}; keep one.",
+                        column_letter(first),
+                        column_letter(i)
+                    ));
+                }
+            }
             if let Some(c) = column {
                 if let Some(first) = seen.insert(c, i) {
                     return Err(format!(
@@ -321,10 +348,11 @@ impl Headers {
                 if c.read_only() {
                     read_only.push(name.trim().to_string());
                 }
-            } else if !name.trim().is_empty() {
+            } else if field.is_none() && !name.trim().is_empty() {
                 unknown.push(name.trim().to_string());
             }
             columns.push(column.filter(|c| !c.read_only()));
+            fields.push(field);
         }
         if !seen.contains_key(&FileColumn::Email) {
             let found = if names.iter().all(|n| n.trim().is_empty()) {
@@ -341,6 +369,7 @@ impl Headers {
             names: names.iter().map(|n| n.trim().to_string()).collect(),
             unknown,
             read_only,
+            fields,
         })
     }
 }
@@ -470,6 +499,9 @@ pub struct ImportRow {
     pub groups: Option<Vec<String>>,
     pub password: Option<String>,
     pub send_invitation: bool,
+    /// Non-empty custom field cells as written, by field key (checked by type later,
+    /// against the field definitions).
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// Why a cell (or a whole row) was rejected.
@@ -502,6 +534,13 @@ impl ImportRow {
             ..ImportRow::default()
         };
         let mut errors = Vec::new();
+        for (i, key) in headers.fields.iter().enumerate() {
+            let Some(key) = key else { continue };
+            let raw = cells.get(i).map(String::as_str).unwrap_or("");
+            if !raw.trim().is_empty() {
+                row.attributes.insert(key.clone(), raw.to_string());
+            }
+        }
         for (i, column) in headers.columns.iter().enumerate() {
             let Some(column) = column else { continue };
             let raw = cells.get(i).map(String::as_str).unwrap_or("");
@@ -803,6 +842,38 @@ mod tests {
         );
         assert_eq!(h.unknown, vec!["Shoe size"]);
         assert_eq!(h.read_only, vec!["ID", "Devices"]);
+    }
+
+    #[test]
+    fn custom_field_headers_are_recognised_and_their_cells_kept() {
+        let names: Vec<String> = ["Email", "Customer No", "plan", "Shoe size"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let keys = vec!["customer_no".to_string(), "plan".to_string()];
+        let h = Headers::parse_with(&names, &keys).expect("headers");
+        assert_eq!(
+            h.fields,
+            vec![None, Some("customer_no".into()), Some("plan".into()), None]
+        );
+        assert_eq!(h.unknown, vec!["Shoe size"]);
+        let row = ImportRow::parse(
+            2,
+            &h,
+            &["a@x.io".into(), "C-12".into(), "".into(), "9".into()],
+        )
+        .expect("row");
+        assert_eq!(
+            row.attributes,
+            BTreeMap::from([("customer_no".to_string(), "C-12".to_string())])
+        );
+        let twice: Vec<String> = ["email", "plan", "Plan"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert!(Headers::parse_with(&twice, &keys)
+            .unwrap_err()
+            .contains("B and C"));
     }
 
     #[test]

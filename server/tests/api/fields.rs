@@ -358,3 +358,112 @@ async fn values_are_set_in_the_drawer_checked_by_type_and_audited() {
     assert_eq!(after.attributes.get("seats"), None);
     assert_eq!(after.attributes.get("plan"), Some(&json!("Pro")));
 }
+
+#[tokio::test]
+async fn fields_are_columns_of_imports_exports_and_templates() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    app.define("plan", "Plan", "choice", "Free, Pro").await;
+    app.define("seats", "Seats", "number", "").await;
+    app.define("renewal", "Renewal", "date", "").await;
+
+    let file = [
+        "email,first_name,Plan,seats,renewal",
+        "ann@example.com,Ann,pro,3,31.01.2027",
+        "bob@example.com,Bob,Gold,2,",
+        "cid@example.com,Cid,,x,",
+    ]
+    .join("\r\n")
+    .into_bytes();
+    let job = app.preview("fields.csv", file).await;
+    let r = job.report.clone().expect("report");
+    assert_eq!((r.created, r.rejected), (1, 2), "{:?}", r.rejected_rows);
+    assert_eq!(
+        r.rejected_rows[0].errors[0].column, "Plan",
+        "named as the file names it"
+    );
+    assert!(r.rejected_rows[0].errors[0]
+        .message
+        .contains("is not one of: Free, Pro"));
+    assert_eq!(r.rejected_rows[1].errors[0].column, "seats");
+    let (_, applied) = app.apply(job.id, true).await;
+    assert_eq!(applied.state, app::domain::transfer::JobState::Applied);
+    let ann = app.user_detail(app.user_id("ann@example.com").await).await;
+    assert_eq!(ann.attributes.get("plan"), Some(&json!("Pro")));
+    assert_eq!(ann.attributes.get("seats"), Some(&json!(3.0)));
+    assert_eq!(ann.attributes.get("renewal"), Some(&json!("2027-01-31")));
+
+    // Exports carry the fields; an unchanged export re-imports as no change.
+    let csv = app
+        .download("/users/export.csv?all=1")
+        .await
+        .text()
+        .await
+        .expect("csv");
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    let header = lines.next().expect("header");
+    assert!(header.ends_with(",plan,seats,renewal"), "{header}");
+    assert!(csv.contains(",Pro,3,2027-01-31"), "{csv}");
+    for format in ["csv", "xlsx"] {
+        let bytes = app
+            .download(&format!("/users/export.{format}?all=1"))
+            .await
+            .bytes()
+            .await
+            .expect("body")
+            .to_vec();
+        let job = app.preview(&format!("again.{format}"), bytes).await;
+        let r = job.report.expect("report");
+        assert_eq!(
+            (r.created, r.updated, r.rejected),
+            (0, 0, 0),
+            "{format}: {:?}",
+            r.rejected_rows
+        );
+    }
+
+    // An update changes only the field it names.
+    let job = app
+        .preview("update.csv", b"email,seats\r\nann@example.com,5".to_vec())
+        .await;
+    let r = job.report.clone().expect("report");
+    assert_eq!(r.updated_rows[0].fields, vec!["seats"]);
+    app.apply(job.id, false).await;
+    let ann = app.user_detail(app.user_id("ann@example.com").await).await;
+    assert_eq!(ann.attributes.get("seats"), Some(&json!(5.0)));
+    assert_eq!(ann.attributes.get("plan"), Some(&json!("Pro")));
+
+    // The templates have a column per field, the XLSX a line explaining it.
+    let template = app
+        .download("/imports/template.csv")
+        .await
+        .text()
+        .await
+        .expect("template");
+    assert!(
+        template
+            .lines()
+            .next()
+            .is_some_and(|h| h.ends_with(",plan,seats,renewal")),
+        "{template}"
+    );
+    let xlsx = app
+        .download("/imports/template.xlsx")
+        .await
+        .bytes()
+        .await
+        .expect("xlsx")
+        .to_vec();
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).expect("workbook");
+    use calamine::Reader;
+    let columns = workbook.worksheet_range("Columns").expect("Columns sheet");
+    let plan_row = columns
+        .rows()
+        .find(|row| row[0].to_string() == "plan")
+        .expect("a row explaining plan");
+    assert_eq!(
+        plan_row[2].to_string(),
+        "Custom field \"Plan\". One of: Free, Pro."
+    );
+}

@@ -5,6 +5,7 @@
 //! size: CSV goes out chunk by chunk as it is written, XLSX is written in
 //! rust_xlsxwriter's constant-memory mode to a temporary file.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
 
@@ -17,6 +18,7 @@ use super::Reporter;
 use crate::backend::users::{count_sql, ordered_rows_sql, read_count, resolve_tags, TagFilter};
 use crate::backend::ServiceError;
 use crate::domain::account::amount_text;
+use crate::domain::fields::{value_text, FieldDef, FieldKind};
 use crate::domain::transfer::{bool_text, neutralise, CellKind, FileColumn, FileFormat};
 use crate::domain::UserQuery;
 
@@ -44,6 +46,8 @@ pub struct Record {
     pub devices: i64,
     pub created_at: DateTime<Utc>,
     pub last_access_at: Option<DateTime<Utc>>,
+    /// Custom field values by key.
+    pub attributes: BTreeMap<String, serde_json::Value>,
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {
@@ -91,20 +95,26 @@ fn record_json(backend: DbBackend) -> String {
             format!("(SELECT group_concat(t.name, ', ' ORDER BY lower(t.name)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
         }
     };
-    let (array, opt_in, suffix) = if pg {
-        ("json_build_array", "users.email_opt_in", "::text")
+    let (array, opt_in, suffix, attributes) = if pg {
+        (
+            "json_build_array",
+            "users.email_opt_in",
+            "::text",
+            "users.attributes",
+        )
     } else {
         (
             "json_array",
             "json(CASE WHEN users.email_opt_in THEN 'true' ELSE 'false' END)",
             "",
+            "json(users.attributes)",
         )
     };
     format!(
         "{array}(users.id, users.email, users.username, users.first_name, users.last_name, users.phone, users.status, \
          (SELECT name FROM roles WHERE roles.id = users.role_id), users.balance, {}, {}, \
          users.job_title, users.company, users.address, users.language, {opt_in}, users.note, \
-         (SELECT count(*) FROM devices WHERE devices.user_id = users.id), users.created_at, users.last_access_at){suffix} AS r",
+         (SELECT count(*) FROM devices WHERE devices.user_id = users.id), users.created_at, users.last_access_at, {attributes}){suffix} AS r",
         names("user_tags", "tags", "tag_id"),
         names("user_groups", "groups", "group_id"),
     )
@@ -133,6 +143,7 @@ struct RawRecord(
     i64,
     DateTime<Utc>,
     Option<DateTime<Utc>>,
+    BTreeMap<String, serde_json::Value>,
 );
 
 fn record(r: &QueryResult) -> Result<Record, ServiceError> {
@@ -158,6 +169,7 @@ fn record(r: &QueryResult) -> Result<Record, ServiceError> {
         devices,
         created_at,
         last_access_at,
+        attributes,
     ) = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("export row {text}: {e}"))?;
     Ok(Record {
         id,
@@ -180,6 +192,7 @@ fn record(r: &QueryResult) -> Result<Record, ServiceError> {
         devices,
         created_at,
         last_access_at,
+        attributes,
     })
 }
 
@@ -239,6 +252,8 @@ pub fn csv_line<S: AsRef<str>>(out: &mut Vec<u8>, cells: impl IntoIterator<Item 
 pub struct ExportSpec {
     pub query: UserQuery,
     pub columns: Vec<FileColumn>,
+    /// Custom profile fields, after the built-in columns.
+    pub fields: Vec<FieldDef>,
     /// CSV only: start with a byte-order mark, for Excel.
     pub bom: bool,
 }
@@ -260,13 +275,30 @@ where
     if spec.bom {
         out.extend_from_slice("\u{feff}".as_bytes());
     }
-    csv_line(&mut out, spec.columns.iter().map(|c| c.key()));
+    csv_line(
+        &mut out,
+        spec.columns
+            .iter()
+            .map(|c| c.key().to_string())
+            .chain(spec.fields.iter().map(|f| f.key.clone())),
+    );
     let (total, mut rows) = open_records(db, &spec.query).await?;
     progress.report("Writing rows", 0, total);
     let mut written = 0u64;
     while let Some(row) = rows.next().await {
         let rec = record(&row?)?;
-        csv_line(&mut out, spec.columns.iter().map(|c| rec.text(*c)));
+        csv_line(
+            &mut out,
+            spec.columns
+                .iter()
+                .map(|c| rec.text(*c))
+                .chain(spec.fields.iter().map(|f| {
+                    rec.attributes
+                        .get(&f.key)
+                        .map(value_text)
+                        .unwrap_or_default()
+                })),
+        );
         written += 1;
         if out.len() >= FLUSH && !emit(std::mem::take(&mut out)).await {
             return Ok(written);
@@ -286,8 +318,17 @@ fn xlsx_error(e: XlsxError) -> ServiceError {
 }
 
 /// The header row: bold, frozen, with widths that fit the usual values.
-fn write_header(ws: &mut Worksheet, columns: &[FileColumn]) -> Result<(), XlsxError> {
+fn write_header(
+    ws: &mut Worksheet,
+    columns: &[FileColumn],
+    fields: &[FieldDef],
+) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
+    for (i, f) in fields.iter().enumerate() {
+        let col = (columns.len() + i) as u16;
+        ws.write_string_with_format(0, col, &f.key, &bold)?;
+        ws.set_column_width(col, 16)?;
+    }
     for (i, c) in columns.iter().enumerate() {
         let col = i as u16;
         ws.write_string_with_format(0, col, c.key(), &bold)?;
@@ -349,6 +390,7 @@ fn write_record(
 struct Formats {
     amount: Format,
     date: Format,
+    day: Format,
 }
 
 impl Formats {
@@ -356,8 +398,83 @@ impl Formats {
         Formats {
             amount: Format::new().set_num_format("0.00"),
             date: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
+            day: Format::new().set_num_format("yyyy-mm-dd"),
         }
     }
+}
+
+/// Writes a record's custom field values from column `first` on, typed by field.
+fn write_fields(
+    ws: &mut Worksheet,
+    row: u32,
+    first: usize,
+    rec: &Record,
+    fields: &[FieldDef],
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    for (i, f) in fields.iter().enumerate() {
+        let col = (first + i) as u16;
+        let Some(value) = rec.attributes.get(&f.key) else {
+            continue;
+        };
+        match (f.kind, value) {
+            (FieldKind::Number, serde_json::Value::Number(n)) => {
+                ws.write_number(row, col, n.as_f64().unwrap_or_default())?;
+            }
+            (FieldKind::Bool, serde_json::Value::Bool(b)) => {
+                ws.write_boolean(row, col, *b)?;
+            }
+            (FieldKind::Date, serde_json::Value::String(d)) => {
+                match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                    Ok(day) => ws.write_date_with_format(row, col, day, &formats.day)?,
+                    Err(_) => ws.write_string(row, col, d)?,
+                };
+            }
+            (_, v) => {
+                let text = value_text(v);
+                if !text.is_empty() {
+                    ws.write_string(row, col, text)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An example value of a custom field for the templates.
+fn field_example(f: &FieldDef) -> String {
+    match f.kind {
+        FieldKind::Text => "example".into(),
+        FieldKind::Number => "42".into(),
+        FieldKind::Date => "2026-01-31".into(),
+        FieldKind::Bool => "yes".into(),
+        FieldKind::Choice => f.choices.first().cloned().unwrap_or_default(),
+        FieldKind::MultiChoice => f
+            .choices
+            .iter()
+            .take(2)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// What a custom field holds, for the template's Columns sheet.
+fn field_description(f: &FieldDef) -> String {
+    let what = match f.kind {
+        FieldKind::Text => "Text, up to 500 characters.".to_string(),
+        FieldKind::Number => "A number, e.g. 42 or 3.5.".to_string(),
+        FieldKind::Date => "A date: 2026-01-31 (also 31.01.2026 or 01/31/2026).".to_string(),
+        FieldKind::Bool => "yes or no.".to_string(),
+        FieldKind::Choice => format!("One of: {}.", f.choices.join(", ")),
+        FieldKind::MultiChoice => format!("Comma-separated, any of: {}.", f.choices.join(", ")),
+    };
+    let required = if f.required {
+        " Required for new users."
+    } else {
+        ""
+    };
+    format!("Custom field \"{}\". {what}{required}", f.label)
 }
 
 /// Writes the XLSX export of `spec` to `path`. Returns the rows written.
@@ -378,13 +495,22 @@ pub async fn xlsx(
             .map_err(xlsx_error)?
             .set_name("Users")
             .map_err(xlsx_error)?;
-        write_header(ws, &spec.columns).map_err(xlsx_error)?;
+        write_header(ws, &spec.columns, &spec.fields).map_err(xlsx_error)?;
         let (total, mut rows) = open_records(db, &spec.query).await?;
         progress.report("Writing rows", 0, total);
         while let Some(row) = rows.next().await {
             let rec = record(&row?)?;
             written += 1;
             write_record(ws, written as u32, &rec, &spec.columns, &formats).map_err(xlsx_error)?;
+            write_fields(
+                ws,
+                written as u32,
+                spec.columns.len(),
+                &rec,
+                &spec.fields,
+                &formats,
+            )
+            .map_err(xlsx_error)?;
             if written.is_multiple_of(REPORT_EVERY) {
                 progress.report("Writing rows", written, total);
             }
@@ -399,17 +525,30 @@ pub async fn xlsx(
     Ok(written)
 }
 
-/// The CSV template: the header row and one example row.
-pub fn template_csv() -> Vec<u8> {
+/// The CSV template: the header row and one example row, with a column per active
+/// custom field.
+pub fn template_csv(fields: &[FieldDef]) -> Vec<u8> {
     let mut out = "\u{feff}".as_bytes().to_vec();
-    csv_line(&mut out, FileColumn::TEMPLATE.iter().map(|c| c.key()));
-    csv_line(&mut out, FileColumn::TEMPLATE.iter().map(|c| c.example()));
+    csv_line(
+        &mut out,
+        FileColumn::TEMPLATE
+            .iter()
+            .map(|c| c.key().to_string())
+            .chain(fields.iter().map(|f| f.key.clone())),
+    );
+    csv_line(
+        &mut out,
+        FileColumn::TEMPLATE
+            .iter()
+            .map(|c| c.example().to_string())
+            .chain(fields.iter().map(field_example)),
+    );
     out
 }
 
 /// The XLSX template: a Users sheet (header and example row) and a Columns sheet
 /// explaining every column and its allowed values.
-pub fn template_xlsx() -> Result<Vec<u8>, ServiceError> {
+pub fn template_xlsx(fields: &[FieldDef]) -> Result<Vec<u8>, ServiceError> {
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
@@ -418,7 +557,11 @@ pub fn template_xlsx() -> Result<Vec<u8>, ServiceError> {
             .add_worksheet()
             .set_name("Users")
             .map_err(xlsx_error)?;
-        write_header(ws, &FileColumn::TEMPLATE).map_err(xlsx_error)?;
+        write_header(ws, &FileColumn::TEMPLATE, fields).map_err(xlsx_error)?;
+        for (i, f) in fields.iter().enumerate() {
+            ws.write_string(1, (FileColumn::TEMPLATE.len() + i) as u16, field_example(f))
+                .map_err(xlsx_error)?;
+        }
         for (i, c) in FileColumn::TEMPLATE.iter().enumerate() {
             let col = i as u16;
             match c.kind() {
@@ -458,12 +601,21 @@ pub fn template_xlsx() -> Result<Vec<u8>, ServiceError> {
         let described = FileColumn::TEMPLATE
             .iter()
             .chain(FileColumn::EXPORTED.iter().filter(|c| c.read_only()));
-        for (i, c) in described.enumerate() {
+        let rows: Vec<(String, &str, String)> = described
+            .map(|c| {
+                let required = if *c == FileColumn::Email { "yes" } else { "no" };
+                (c.key().to_string(), required, c.description().to_string())
+            })
+            .chain(fields.iter().map(|f| {
+                let required = if f.required { "new users" } else { "no" };
+                (f.key.clone(), required, field_description(f))
+            }))
+            .collect();
+        for (i, (key, required, description)) in rows.iter().enumerate() {
             let row = i as u32 + 1;
-            ws.write_string(row, 0, c.key()).map_err(xlsx_error)?;
-            ws.write_string(row, 1, if *c == FileColumn::Email { "yes" } else { "no" })
-                .map_err(xlsx_error)?;
-            ws.write_string_with_format(row, 2, c.description(), &wrap)
+            ws.write_string(row, 0, key).map_err(xlsx_error)?;
+            ws.write_string(row, 1, *required).map_err(xlsx_error)?;
+            ws.write_string_with_format(row, 2, description, &wrap)
                 .map_err(xlsx_error)?;
         }
         ws.set_freeze_panes(1, 0).map_err(xlsx_error)?;
@@ -506,8 +658,8 @@ mod tests {
         use crate::backend::transfer::read::read;
         use crate::domain::transfer::{Headers, ImportRow};
         for (format, data) in [
-            (FileFormat::Csv, template_csv()),
-            (FileFormat::Xlsx, template_xlsx().expect("template")),
+            (FileFormat::Csv, template_csv(&[])),
+            (FileFormat::Xlsx, template_xlsx(&[]).expect("template")),
         ] {
             let table = read(&data, format).expect("template reads");
             let headers = Headers::parse(&table.headers).expect("headers");

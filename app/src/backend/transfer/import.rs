@@ -68,6 +68,7 @@ struct Existing {
     balance: i64,
     email_opt_in: bool,
     note: String,
+    attributes: BTreeMap<String, Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -93,6 +94,8 @@ struct Values {
     balance: i64,
     email_opt_in: bool,
     note: String,
+    /// Custom field values.
+    attributes: BTreeMap<String, Value>,
 }
 
 impl Values {
@@ -133,9 +136,9 @@ struct Write<'a> {
     id: Option<i64>,
     values: Values,
     /// Changed fields (empty for a new user).
-    changed: Vec<&'static str>,
-    before: BTreeMap<&'static str, Value>,
-    after: BTreeMap<&'static str, Value>,
+    changed: Vec<String>,
+    before: BTreeMap<String, Value>,
+    after: BTreeMap<String, Value>,
     /// Whether the row's tags / groups replace the user's.
     set_tags: bool,
     set_groups: bool,
@@ -182,7 +185,10 @@ pub async fn run(
     options: Options,
     progress: &Reporter<'_>,
 ) -> Result<Outcome, ServiceError> {
-    let headers = Headers::parse(&table.headers).map_err(|m| ServiceError::field("file", m))?;
+    let fields = crate::backend::fields::list(db, false).await?;
+    let keys: Vec<String> = fields.iter().map(|f| f.key.clone()).collect();
+    let headers =
+        Headers::parse_with(&table.headers, &keys).map_err(|m| ServiceError::field("file", m))?;
     let total = table.rows.len() as u64;
     let mut report = ImportReport {
         rows: total,
@@ -286,9 +292,46 @@ pub async fn run(
         .ok_or_else(|| anyhow::anyhow!("no role without admin access exists"))?;
 
     // Per-row checks that need the database.
+    let field_header = |key: &str| {
+        headers
+            .fields
+            .iter()
+            .position(|k| k.as_deref() == Some(key))
+            .map(|i| headers.names[i].clone())
+            .unwrap_or_else(|| key.to_string())
+    };
+    let mut attributes: HashMap<u64, BTreeMap<String, Value>> = HashMap::new();
     for r in &parsed {
         let email = email_of(r);
         let old = existing.get(&email);
+        let current = old.map(|o| o.attributes.clone()).unwrap_or_default();
+        match crate::domain::fields::apply_values(&fields, &current, &r.attributes) {
+            Ok(values) => {
+                if old.is_none() {
+                    for f in fields
+                        .iter()
+                        .filter(|f| f.required && !values.contains_key(&f.key))
+                    {
+                        reject(
+                            &mut rejected,
+                            r.line,
+                            &email,
+                            &field_header(&f.key),
+                            format!("{} is required for new users.", f.label),
+                        );
+                    }
+                }
+                attributes.insert(r.line, values);
+            }
+            Err(errors) => {
+                for (key, messages) in errors {
+                    let key = key.strip_prefix("field.").unwrap_or(&key).to_string();
+                    for m in messages {
+                        reject(&mut rejected, r.line, &email, &field_header(&key), m);
+                    }
+                }
+            }
+        }
         let mut bad = |column: FileColumn, message: String| {
             reject(&mut rejected, r.line, &email, &col(column), message)
         };
@@ -423,6 +466,7 @@ pub async fn run(
                 balance: r.balance.unwrap_or(o.balance),
                 email_opt_in: r.email_opt_in.unwrap_or(o.email_opt_in),
                 note: r.note.clone().unwrap_or_else(|| o.note.clone()),
+                attributes: attributes.remove(&r.line).unwrap_or_default(),
             },
             None => Values {
                 username: r.username.as_ref().map(|u| u.as_str().to_string()),
@@ -442,6 +486,7 @@ pub async fn run(
                 balance: r.balance.unwrap_or(0),
                 email_opt_in: r.email_opt_in.unwrap_or(false),
                 note: r.note.clone().unwrap_or_default(),
+                attributes: attributes.remove(&r.line).unwrap_or_default(),
             },
         };
         let mut w = Write {
@@ -462,11 +507,11 @@ pub async fn run(
             }
             Some(o) => {
                 let v = w.values.clone();
-                let mut diff = |field: &'static str, before: Value, after: Value| {
+                let mut diff = |field: &str, before: Value, after: Value| {
                     if before != after {
-                        w.changed.push(field);
-                        w.before.insert(field, before);
-                        w.after.insert(field, after);
+                        w.changed.push(field.to_string());
+                        w.before.insert(field.to_string(), before);
+                        w.after.insert(field.to_string(), after);
                     }
                 };
                 diff("username", json!(o.username), json!(v.username));
@@ -486,6 +531,13 @@ pub async fn run(
                 diff("balance", json!(o.balance), json!(v.balance));
                 diff("email_opt_in", json!(o.email_opt_in), json!(v.email_opt_in));
                 diff("note", json!(o.note), json!(v.note));
+                for f in &fields {
+                    diff(
+                        &f.key,
+                        json!(o.attributes.get(&f.key)),
+                        json!(v.attributes.get(&f.key)),
+                    );
+                }
                 for (link, names, current) in [
                     (Link::Tags, r.tags.as_ref(), &current_tags),
                     (Link::Groups, r.groups.as_ref(), &current_groups),
@@ -508,8 +560,8 @@ pub async fn run(
                     }
                 }
                 if r.password.is_some() {
-                    w.changed.push("password");
-                    w.after.insert("password", json!("set"));
+                    w.changed.push("password".into());
+                    w.after.insert("password".into(), json!("set"));
                 }
                 if w.changed.is_empty() {
                     report.unchanged += 1;
@@ -601,7 +653,8 @@ async fn existing_users(
     for chunk in emails.chunks(LOOKUP) {
         let mut q = Sql::new(
             "SELECT id, email, username, phone, first_name, last_name, job_title, company, address, language, \
-             status, role_id, balance, email_opt_in, note FROM users WHERE email IN (",
+             status, role_id, balance, email_opt_in, note, CAST(attributes AS TEXT) AS attributes_json \
+             FROM users WHERE email IN (",
         );
         q.bind_list(chunk.iter().cloned()).push(")");
         for r in txn.query_all_raw(q.statement(backend)).await? {
@@ -622,6 +675,8 @@ async fn existing_users(
                     balance: r.try_get("", "balance")?,
                     email_opt_in: r.try_get("", "email_opt_in")?,
                     note: r.try_get("", "note")?,
+                    attributes: serde_json::from_str(&r.try_get::<String>("", "attributes_json")?)
+                        .unwrap_or_default(),
                 },
             );
         }
@@ -816,8 +871,8 @@ async fn write_all(
     for chunk in new.chunks(BATCH) {
         let mut s = Sql::new(
             "INSERT INTO users (email, username, phone, first_name, last_name, job_title, company, address, \
-             language, status, role_id, balance, email_opt_in, email_opt_in_changed_at, note, password_hash, \
-             signup_source, created_at, updated_at) VALUES ",
+             language, status, role_id, balance, email_opt_in, email_opt_in_changed_at, note, attributes, \
+             password_hash, signup_source, created_at, updated_at) VALUES ",
         );
         for (n, i) in chunk.iter().enumerate() {
             let w = &writes[*i];
@@ -830,6 +885,12 @@ async fn write_all(
                 .push(", ")
                 .bind(v.note.clone())
                 .push(", ")
+                .bind(json!(v.attributes).to_string())
+                .push(if backend == DbBackend::Postgres {
+                    "::jsonb, "
+                } else {
+                    ", "
+                })
                 .bind(hashes.get(&w.row.line).cloned())
                 .push(", 'import', ")
                 .bind(at)
@@ -861,7 +922,7 @@ async fn write_all(
             writes[*i]
                 .changed
                 .iter()
-                .any(|f| !matches!(*f, "tags" | "groups"))
+                .any(|f| !matches!(f.as_str(), "tags" | "groups"))
         })
         .collect();
     if !updated.is_empty() {
@@ -873,13 +934,13 @@ async fn write_all(
             "CREATE TEMPORARY TABLE import_updates (id {int} PRIMARY KEY, username TEXT, phone TEXT, \
              first_name TEXT NOT NULL, last_name TEXT NOT NULL, job_title TEXT NOT NULL, company TEXT NOT NULL, \
              address TEXT NOT NULL, language TEXT NOT NULL, status TEXT NOT NULL, role_id {int} NOT NULL, \
-             balance BIGINT NOT NULL, email_opt_in BOOLEAN NOT NULL, note TEXT NOT NULL, password_hash TEXT){tail}"
+             balance BIGINT NOT NULL, email_opt_in BOOLEAN NOT NULL, note TEXT NOT NULL, password_hash TEXT, attributes TEXT){tail}"
         ))
         .await?;
         for chunk in updated.chunks(BATCH) {
             let mut s = Sql::new(
                 "INSERT INTO import_updates (id, username, phone, first_name, last_name, job_title, company, \
-                 address, language, status, role_id, balance, email_opt_in, note, password_hash) VALUES ",
+                 address, language, status, role_id, balance, email_opt_in, note, password_hash, attributes) VALUES ",
             );
             for (n, i) in chunk.iter().enumerate() {
                 let w = &writes[*i];
@@ -891,6 +952,8 @@ async fn write_all(
                 s.bind(v.note.clone())
                     .push(", ")
                     .bind(hashes.get(&w.row.line).cloned())
+                    .push(", ")
+                    .bind(json!(v.attributes).to_string())
                     .push(")");
             }
             txn.execute_raw(s.into_statement(backend)).await?;
@@ -901,13 +964,16 @@ async fn write_all(
              language = u.language, status = u.status, role_id = u.role_id, balance = u.balance, \
              email_opt_in_changed_at = CASE WHEN users.email_opt_in <> u.email_opt_in THEN ",
         );
-        u.bind(at)
-            .push(
-                " ELSE users.email_opt_in_changed_at END, email_opt_in = u.email_opt_in, note = u.note, \
-                 password_hash = coalesce(u.password_hash, users.password_hash), \
-                 must_change_password = CASE WHEN u.password_hash IS NULL THEN users.must_change_password ELSE ",
-            )
-            .bind(false)
+        let attributes = match backend {
+            DbBackend::Postgres => "coalesce(CAST(u.attributes AS jsonb), users.attributes)",
+            _ => "coalesce(u.attributes, users.attributes)",
+        };
+        u.bind(at).push(&format!(
+            " ELSE users.email_opt_in_changed_at END, email_opt_in = u.email_opt_in, note = u.note, \
+             password_hash = coalesce(u.password_hash, users.password_hash), attributes = {attributes}, \
+             must_change_password = CASE WHEN u.password_hash IS NULL THEN users.must_change_password ELSE "
+        ));
+        u.bind(false)
             .push(" END, updated_at = ")
             .bind(at)
             .push(", version = users.version + 1 FROM import_updates u WHERE users.id = u.id");
@@ -1052,9 +1118,10 @@ fn created_snapshot(backend: DbBackend) -> String {
     format!(
         "{}('email', users.email, 'first_name', users.first_name, 'last_name', users.last_name, \
          'username', users.username, 'phone', users.phone, 'status', users.status, 'role', roles.name, \
-         'tags', {}, 'groups', {}, 'source', 'import')",
+         'tags', {}, 'groups', {}, 'fields', {}, 'source', 'import')",
         audit::json_object_fn(backend),
         names("user_tags", "tags", "tag_id"),
         names("user_groups", "groups", "group_id"),
+        if pg { "users.attributes" } else { "json(users.attributes)" },
     )
 }
