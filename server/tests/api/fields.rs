@@ -460,7 +460,7 @@ async fn fields_are_columns_of_imports_exports_and_templates() {
     let columns = workbook.worksheet_range("Columns").expect("Columns sheet");
     let plan_row = columns
         .rows()
-        .find(|row| row[0].to_string() == "plan")
+        .find(|row| row[0] == "plan")
         .expect("a row explaining plan");
     assert_eq!(
         plan_row[2].to_string(),
