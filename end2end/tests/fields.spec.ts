@@ -85,3 +85,33 @@ test("sets a choice field on a user in the drawer; the value survives a reload",
   await expect(page.getByRole("dialog").getByLabel("First name")).toHaveValue(user.first);
   await expect(page.getByRole("dialog").getByLabel(label)).toHaveCount(0);
 });
+
+test("the New user form asks for a required field and names it when it is missing", async ({ page }) => {
+  await act.signIn(page);
+  const key = unique("region").toLowerCase();
+  const label = `Region ${key}`;
+  const created = await page.request.post("/api/create_field", {
+    data: { form: { key, label, kind: "choice", choices: "EU\nUS", required: true, searchable: true } },
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  const field = await created.json();
+  try {
+    const user = newUser("Req");
+    await page.getByRole("button", { name: "New user" }).click();
+    const dialog = page.getByRole("dialog", { name: "New users" });
+    const first = dialog.getByRole("group", { name: "User 1" });
+    await first.getByLabel("First name").fill(user.first);
+    await first.getByLabel("Last name").fill(user.last);
+    await first.getByLabel("Email", { exact: true }).fill(user.email);
+    await first.getByLabel("Username").fill(user.username);
+    await dialog.getByRole("button", { name: "Create user" }).click();
+    await expect(first.getByText("Enter a value: this field is required.")).toBeVisible();
+    await expect(first.getByLabel(`${label} (required)`)).toHaveAttribute("aria-invalid", "true");
+
+    await first.getByLabel(`${label} (required)`).selectOption("US");
+    await dialog.getByRole("button", { name: "Create user" }).click();
+    await expect(page.getByRole("dialog", { name: "1 user created" })).toBeVisible();
+  } finally {
+    await page.request.post("/api/archive_field", { data: { id: field.id, archived: true } });
+  }
+});

@@ -104,6 +104,31 @@ pub async fn create_users(
 ) -> Result<Vec<CreatedUser>, ServiceError> {
     let users = parse_new_users(forms).map_err(ServiceError::Validation)?;
     let mut errors = FieldErrors::new();
+    // Custom field values, checked by type; required fields must be given.
+    let fields = super::fields::list(db, false).await?;
+    let mut attributes = Vec::new();
+    for (i, form) in forms.iter().enumerate() {
+        let values = match crate::domain::fields::apply_values(
+            &fields,
+            &BTreeMap::new(),
+            &form.attributes,
+        ) {
+            Ok(values) => values,
+            Err(e) => {
+                errors.extend(e.into_iter().map(|(k, m)| (row_key(i, &k), m)));
+                BTreeMap::new()
+            }
+        };
+        for f in fields
+            .iter()
+            .filter(|f| f.required && !values.contains_key(&f.key))
+        {
+            errors
+                .entry(row_key(i, &crate::domain::fields::error_key(&f.key)))
+                .or_insert_with(|| vec!["Enter a value: this field is required.".into()]);
+        }
+        attributes.push(values);
+    }
     let mut role_names = Vec::new();
     for (i, u) in users.iter().enumerate() {
         match check_role_grant(db, actor, u.role_id, &row_key(i, "role")).await {
@@ -153,14 +178,16 @@ pub async fn create_users(
     let backend = txn.get_database_backend();
     let at = now();
     let mut created = Vec::new();
-    for ((u, (hash, shown)), role) in users.iter().zip(secrets).zip(role_names) {
+    for (((u, (hash, shown)), role), values) in
+        users.iter().zip(secrets).zip(role_names).zip(attributes)
+    {
         let status = match u.password_choice {
             PasswordChoice::Invite => Status::Invited,
             _ => Status::Active,
         };
         let mut s = Sql::new(
             "INSERT INTO users (email, username, phone, first_name, last_name, language, status, role_id, \
-             password_hash, must_change_password, signup_source, created_at, updated_at) VALUES (",
+             password_hash, must_change_password, signup_source, created_at, updated_at, attributes) VALUES (",
         );
         s.bind(u.email.as_str())
             .push(", ")
@@ -185,6 +212,8 @@ pub async fn create_users(
             .bind(at)
             .push(", ")
             .bind(at)
+            .push(", ")
+            .append(&audit::json_value(backend, Some(json!(values))))
             .push(") RETURNING id");
         let id: i64 = txn
             .query_one_raw(s.statement(backend))

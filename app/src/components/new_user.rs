@@ -41,6 +41,16 @@ fn NewUserForms() -> impl IntoView {
     let ctx = use_users_ctx();
     let roles = Resource::new(|| (), |_| list_roles());
     let groups = Resource::new(|| (), |_| list_groups());
+    let fields = Resource::new(|| (), |_| crate::api::fields::list_fields(false));
+    let required_fields = Signal::derive(move || {
+        fields
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f.required)
+            .collect::<Vec<_>>()
+    });
     let default_role = move || {
         roles
             .get()
@@ -163,7 +173,7 @@ fn NewUserForms() -> impl IntoView {
                 <h2 id="new-user-title">"New users"</h2>
                 <form novalidate on:submit=on_submit>
                     <For each=move || { (0..forms.read().len()).collect::<Vec<usize>>() } key=|i| *i let:index>
-                        <UserFieldset index forms errors roles=roles group_names
+                        <UserFieldset index forms errors roles=roles group_names required_fields
                             on_remove=Callback::new(move |i: usize| forms.update(|fs| { if fs.len() > 1 { fs.remove(i); } }))/>
                     </For>
                     <p class="form-error" role="alert">{form_error}</p>
@@ -210,6 +220,7 @@ fn UserFieldset(
     errors: ReadSignal<FieldErrors>,
     roles: Resource<Result<Vec<crate::domain::RoleInfo>, AppError>>,
     group_names: Signal<Vec<String>>,
+    required_fields: Signal<Vec<crate::domain::fields::FieldDef>>,
     on_remove: Callback<usize>,
 ) -> impl IntoView {
     let get = move |f: fn(&NewUserForm) -> String| {
@@ -319,6 +330,48 @@ fn UserFieldset(
                         on_change=Callback::new(move |names: Vec<String>| forms.update(|fs| if let Some(f) = fs.get_mut(index) { f.groups = names }))/>
                     <p class="field-error">{err("groups")}</p>
                 </div>
+                {move || required_fields.get().into_iter().map(|f| {
+                    use crate::domain::fields::{error_key, FieldKind};
+                    let key = f.key.clone();
+                    let input = id(&format!("field-{key}"));
+                    let error = row_key(index, &error_key(&key));
+                    let (e1, e2) = (error.clone(), error.clone());
+                    let message = move || errors.read().get(&e1).map(|m| m.join(" "));
+                    let bad = move || errors.read().contains_key(&e2).to_string();
+                    let (k1, k2) = (key.clone(), key.clone());
+                    let value = move || forms.read().get(index).and_then(|f| f.attributes.get(&k1).cloned()).unwrap_or_default();
+                    let set = move |v: String| forms.update(|fs| if let Some(f) = fs.get_mut(index) { f.attributes.insert(k2.clone(), v); });
+                    let options: Vec<String> = match f.kind {
+                        FieldKind::Bool => vec!["yes".into(), "no".into()],
+                        FieldKind::Choice => f.choices.clone(),
+                        _ => Vec::new(),
+                    };
+                    let control = if options.is_empty() {
+                        let kind = if f.kind == FieldKind::Date { "date" } else { "text" };
+                        view! {
+                            <input id=input.clone() type=kind autocomplete="off" prop:value=value
+                                on:input=move |ev| set(event_target_value(&ev))
+                                aria-invalid=bad aria-describedby=format!("{input}-error")/>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <select id=input.clone() aria-invalid=bad aria-describedby=format!("{input}-error")
+                                on:change=move |ev| set(event_target_value(&ev))>
+                                <option value="">"—"</option>
+                                {options.into_iter().map(|o| view! { <option value=o.clone()>{o.clone()}</option> }).collect_view()}
+                            </select>
+                        }.into_any()
+                    };
+                    let hint = (f.kind == FieldKind::MultiChoice).then(|| format!("Comma-separated: {}", f.choices.join(", ")));
+                    view! {
+                        <div class="field">
+                            <label for=input.clone()>{format!("{} (required)", f.label)}</label>
+                            {control}
+                            {hint.map(|h| view! { <span class="hint">{h}</span> })}
+                            <p id=format!("{input}-error") class="field-error">{message}</p>
+                        </div>
+                    }
+                }).collect_view()}
             </div>
             <fieldset class="password-choice">
                 <legend>"Password"</legend>

@@ -251,6 +251,9 @@ pub struct NewUserForm {
     pub language: String,
     pub password_choice: PasswordChoice,
     pub password: String,
+    /// Custom profile field values as typed, by field key.
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// A [`NewUserForm`] that passed every check that needs no database.

@@ -467,3 +467,70 @@ async fn fields_are_columns_of_imports_exports_and_templates() {
         "Custom field \"Plan\". One of: Free, Pro."
     );
 }
+
+#[tokio::test]
+async fn creating_users_asks_for_required_fields_and_checks_values() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let required = app
+        .field_call(
+            "create_field",
+            json!({ "form": { "key": "region", "label": "Region", "kind": "choice", "choices": "EU, US", "required": true, "searchable": true } }),
+        )
+        .await;
+    assert_eq!(required.status(), StatusCode::OK);
+    let member = app
+        .scalar_i64("SELECT id FROM roles WHERE name = 'member'", vec![])
+        .await;
+    let user = |email: &str, region: Option<&str>| {
+        let mut u = json!({
+            "first_name": "New", "last_name": "Person", "email": email, "username": "", "phone": "+46701234567",
+            "role_id": member, "groups": [], "language": "en", "password_choice": "Invite", "password": ""
+        });
+        if let Some(r) = region {
+            u["attributes"] = json!({ "region": r });
+        }
+        u
+    };
+    let missing = app
+        .field_call(
+            "create_users",
+            json!({ "users": [user("a@example.com", None)] }),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = missing.json().await.expect("json");
+    assert!(
+        body["Validation"]["0.field.region"][0]
+            .as_str()
+            .is_some_and(|m| m.contains("required")),
+        "{body}"
+    );
+    let bad = app
+        .field_call(
+            "create_users",
+            json!({ "users": [user("a@example.com", Some("Mars"))] }),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad
+        .text()
+        .await
+        .expect("body")
+        .contains("is not one of: EU, US"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM users WHERE email = 'a@example.com'")
+            .await,
+        0
+    );
+
+    let ok = app
+        .field_call(
+            "create_users",
+            json!({ "users": [user("a@example.com", Some("eu"))] }),
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK, "{:?}", ok.text().await);
+    let detail = app.user_detail(app.user_id("a@example.com").await).await;
+    assert_eq!(detail.attributes.get("region"), Some(&json!("EU")));
+}
