@@ -313,19 +313,31 @@ pub async fn update(
         .bind(id);
     txn.execute_raw(s.statement(backend)).await?;
     let after = get(&txn, id).await?;
+    record_change(&txn, actor, "field.update", &before, &after).await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Audits a field's change, when there is one.
+async fn record_change<C: ConnectionTrait>(
+    db: &C,
+    actor: &AdminInfo,
+    action: &str,
+    before: &FieldDef,
+    after: &FieldDef,
+) -> Result<(), ServiceError> {
     if after != before {
         audit::record(
-            &txn,
+            db,
             actor,
-            "field.update",
+            action,
             None,
-            Some(snapshot(&before)),
-            Some(snapshot(&after)),
+            Some(snapshot(before)),
+            Some(snapshot(after)),
         )
         .await?;
     }
-    txn.commit().await?;
-    Ok(after)
+    Ok(())
 }
 
 /// Archives (hides, keeping the data) or restores a field.
@@ -342,22 +354,12 @@ pub async fn set_archived(
     s.bind(archived).push(" WHERE id = ").bind(id);
     txn.execute_raw(s.statement(backend)).await?;
     let after = get(&txn, id).await?;
-    if after != before {
-        let action = if archived {
-            "field.archive"
-        } else {
-            "field.restore"
-        };
-        audit::record(
-            &txn,
-            actor,
-            action,
-            None,
-            Some(snapshot(&before)),
-            Some(snapshot(&after)),
-        )
-        .await?;
-    }
+    let action = if archived {
+        "field.archive"
+    } else {
+        "field.restore"
+    };
+    record_change(&txn, actor, action, &before, &after).await?;
     txn.commit().await?;
     Ok(after)
 }

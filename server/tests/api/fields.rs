@@ -268,15 +268,11 @@ async fn only_admins_who_manage_fields_may_change_them() {
     assert_eq!(app.fields(false).await[0].label, "Plan");
 }
 
+/// The drawer's form for `d` with these custom field entries.
 fn edit_form(d: &app::domain::UserDetail, attributes: serde_json::Value) -> serde_json::Value {
-    json!({
-        "version": d.version, "first_name": d.first_name, "last_name": d.last_name,
-        "username": d.username.clone().unwrap_or_default(),
-        "phone": d.phone.clone().unwrap_or_default(), "job_title": d.job_title,
-        "company": d.company, "address": d.address, "language": d.language,
-        "role_id": d.role.id, "balance": app::domain::account::amount_text(d.balance),
-        "email_opt_in": d.email_opt_in, "note": d.note, "attributes": attributes
-    })
+    let mut form = crate::helpers::edit_form(d);
+    form["attributes"] = attributes;
+    form
 }
 
 #[tokio::test]

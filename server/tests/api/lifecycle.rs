@@ -10,14 +10,16 @@ use app::backend::Config;
 use app::domain::activity::ReminderInfo;
 use app::domain::{
     AppError, BulkResult, CommentInfo, CreatedUser, FieldErrors, GroupInfo, NamedRef, RoleInfo,
-    UserDetail, UserQuery,
+    UserQuery,
 };
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use crate::helpers::{new_client, spawn_app, spawn_app_with, TestApp, TestUser, ADMIN_EMAIL};
+use crate::helpers::{
+    edit_form, new_client, spawn_app, spawn_app_with, TestApp, TestUser, ADMIN_EMAIL,
+};
 
 // ---- Arrange and act helpers -------------------------------------------------------
 
@@ -74,18 +76,6 @@ fn new_user(first: &str, last: &str, role_id: i64) -> Value {
 
 async fn create_users(app: &TestApp, users: &[Value]) -> reqwest::Response {
     post(app, "create_users", json!({ "users": users })).await
-}
-
-/// The drawer's form as loaded for `d`, unchanged.
-fn edit_form(d: &UserDetail) -> Value {
-    json!({
-        "version": d.version, "first_name": d.first_name, "last_name": d.last_name,
-        "username": d.username.clone().unwrap_or_default(),
-        "phone": d.phone.clone().unwrap_or_default(), "job_title": d.job_title,
-        "company": d.company, "address": d.address, "language": d.language,
-        "role_id": d.role.id, "balance": app::domain::account::amount_text(d.balance),
-        "email_opt_in": d.email_opt_in, "note": d.note
-    })
 }
 
 async fn update_user(app: &TestApp, id: i64, form: Value) -> reqwest::Response {
