@@ -14,6 +14,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::user_drawer::UserDrawer;
+use pages::audit::AuditPage;
 use pages::fields::FieldsPage;
 use pages::groups::GroupsPage;
 use pages::imports::{ImportJobPage, ImportsPage};
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/groups") view=GroupsPage ssr=SsrMode::Async/>
                 <Route path=path!("/imports") view=ImportsPage ssr=SsrMode::Async/>
                 <Route path=path!("/fields") view=FieldsPage ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/imports/:id") view=ImportJobPage ssr=SsrMode::Async/>
                 <Route path=path!("/reminders") view=RemindersPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>

@@ -23,6 +23,7 @@ pub fn routes(max_upload_bytes: u64) -> Router<ServerState> {
         .route("/imports/template.csv", get(template_csv))
         .route("/imports/template.xlsx", get(template_xlsx))
         .route("/imports/{id}/rejected", get(rejected_rows))
+        .route("/audit.csv", get(audit_csv))
         .route(
             "/imports/upload",
             post(upload).layer(axum::extract::DefaultBodyLimit::max(
@@ -372,6 +373,28 @@ async fn upload(
         }
         Err(ServiceError::Validation(fields)) => {
             back_to_imports(&fields.into_values().flatten().collect::<Vec<_>>().join(" "))
+        }
+        Err(e) => error_response(e),
+    }
+}
+
+/// Most entries one audit CSV holds.
+const AUDIT_CSV_ROWS: i64 = 1_000_000;
+
+/// `GET /audit.csv?<the audit page's query string>`: the filtered log as CSV.
+async fn audit_csv(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    if let Err(r) = admin_for(&state, &headers, app::domain::permissions::AUDIT_READ).await {
+        return r;
+    }
+    let query = app::domain::audit::AuditQuery::from_query_string(raw.as_deref().unwrap_or(""));
+    match app::backend::audit::all(&state.app.db, &query, AUDIT_CSV_ROWS).await {
+        Ok(entries) => {
+            let body = format!("\u{feff}{}", app::domain::audit::audit_csv(&entries));
+            (attachment(CSV, "audit-log.csv"), body).into_response()
         }
         Err(e) => error_response(e),
     }

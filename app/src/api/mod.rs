@@ -2,6 +2,7 @@
 //! backend service, map the result. Endpoints are stable (`/api/<name>`).
 
 pub mod activity;
+pub mod audit;
 pub mod auth;
 pub mod fields;
 pub mod lifecycle;

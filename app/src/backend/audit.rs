@@ -97,3 +97,108 @@ pub async fn record_each<C: ConnectionTrait>(
     .push(&format!(" FROM users WHERE users.id IN ({ids_sql})"));
     Ok(db.execute_raw(s.statement(backend)).await?.rows_affected())
 }
+
+/// `WHERE ...` for an audit filter (on `audit_log`).
+fn filter_sql(q: &crate::domain::audit::AuditQuery) -> Sql {
+    let mut s = Sql::new(" WHERE 1 = 1");
+    let like = |v: &str| {
+        let mut p = String::from("%");
+        for c in v.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                p.push('\\');
+            }
+            p.push(c);
+        }
+        p.push('%');
+        p
+    };
+    if !q.actor.is_empty() {
+        s.push(" AND lower(actor_email) LIKE ")
+            .bind(like(&q.actor))
+            .push(" ESCAPE '\\'");
+    }
+    if !q.target.is_empty() {
+        s.push(" AND lower(target_email) LIKE ")
+            .bind(like(&q.target))
+            .push(" ESCAPE '\\'");
+    }
+    if !q.action.is_empty() {
+        if q.action.ends_with('.') {
+            s.push(" AND action LIKE ").bind(format!("{}%", q.action));
+        } else {
+            s.push(" AND action = ").bind(q.action.clone());
+        }
+    }
+    if let Some(from) = q.from {
+        s.push(" AND at >= ")
+            .bind(from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    if let Some(to) = q.to {
+        let next = to.succ_opt().unwrap_or(to);
+        s.push(" AND at < ")
+            .bind(next.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    s
+}
+
+fn record_from(
+    r: &sea_orm::QueryResult,
+) -> Result<crate::domain::audit::AuditRecord, ServiceError> {
+    let json = |c: &str| -> Result<Option<serde_json::Value>, ServiceError> {
+        Ok(r.try_get::<Option<String>>("", c)?
+            .and_then(|t| serde_json::from_str(&t).ok()))
+    };
+    Ok(crate::domain::audit::AuditRecord {
+        id: r.try_get("", "id")?,
+        at: r.try_get("", "at")?,
+        actor_email: r.try_get("", "actor_email")?,
+        action: r.try_get("", "action")?,
+        target_user_id: r.try_get("", "target_user_id")?,
+        target_email: r.try_get("", "target_email")?,
+        before: json("before")?,
+        after: json("after")?,
+    })
+}
+
+const LIST_COLUMNS: &str = "SELECT id, at, actor_email, action, target_user_id, target_email, \
+    CAST(before AS TEXT) AS before, CAST(after AS TEXT) AS after FROM audit_log";
+
+/// One page of the log, newest first.
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    q: &crate::domain::audit::AuditQuery,
+) -> Result<crate::domain::audit::AuditPage, ServiceError> {
+    use crate::domain::audit::AUDIT_PAGE;
+    let mut s = Sql::new(LIST_COLUMNS);
+    s.append(&filter_sql(q))
+        .push(" ORDER BY at DESC, id DESC LIMIT ")
+        .bind(i64::from(AUDIT_PAGE) + 1)
+        .push(" OFFSET ")
+        .bind(i64::from(q.page.max(1) - 1) * i64::from(AUDIT_PAGE));
+    let mut entries = db
+        .query_all_raw(s.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(record_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let more = entries.len() > AUDIT_PAGE as usize;
+    entries.truncate(AUDIT_PAGE as usize);
+    Ok(crate::domain::audit::AuditPage { entries, more })
+}
+
+/// Every entry the filter matches, newest first (at most `limit`).
+pub async fn all<C: ConnectionTrait>(
+    db: &C,
+    q: &crate::domain::audit::AuditQuery,
+    limit: i64,
+) -> Result<Vec<crate::domain::audit::AuditRecord>, ServiceError> {
+    let mut s = Sql::new(LIST_COLUMNS);
+    s.append(&filter_sql(q))
+        .push(" ORDER BY at DESC, id DESC LIMIT ")
+        .bind(limit);
+    db.query_all_raw(s.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(record_from)
+        .collect()
+}

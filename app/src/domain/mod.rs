@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod activity;
+pub mod audit;
 pub mod columns;
 pub mod dates;
 pub mod error;

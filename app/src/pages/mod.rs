@@ -1,5 +1,6 @@
 //! One file per page.
 
+pub mod audit;
 pub mod fields;
 pub mod groups;
 pub mod imports;

@@ -120,6 +120,10 @@ pub fn TopBar(
         view! { <a href=href aria-current=(current == key).then_some("page")>{label}</a> }
     };
     let can_import = me.permissions.iter().any(|p| p == USERS_IMPORT);
+    let can_audit = me
+        .permissions
+        .iter()
+        .any(|p| p == crate::domain::permissions::AUDIT_READ);
     let can_fields = me
         .permissions
         .iter()
@@ -159,6 +163,7 @@ pub fn TopBar(
                 {link("/groups", "groups", "Groups")}
                 {can_import.then(|| link("/imports", "imports", "Imports"))}
                 {can_fields.then(|| link("/fields", "fields", "Profile fields"))}
+                {can_audit.then(|| link("/audit", "audit", "Audit log"))}
                 <a href="/reminders" aria-current=(current == "reminders").then_some("page")
                     aria-label=move || match due_count() { 0 => "Reminders".to_string(), n => format!("Reminders, {n} due") }>
                     "Reminders"

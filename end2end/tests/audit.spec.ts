@@ -1,0 +1,39 @@
+import { readFile } from "node:fs/promises";
+import { expect, test } from "@playwright/test";
+import { act, ADMIN } from "./fixtures/users-page";
+import { arrange, newUser } from "./fixtures/lifecycle";
+
+test("the audit log filters by target and action and downloads as CSV", async ({ page }) => {
+  await act.signIn(page);
+  const user = newUser("Audited");
+  await arrange.users(page, [user]);
+
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await expect(page.getByRole("heading", { name: "Audit log" })).toBeVisible();
+  await act.open(page, "/audit");
+  const filters = page.getByRole("search", { name: "Filter the audit log" });
+  await filters.getByLabel("Target").fill(user.email);
+  await filters.getByLabel("Action").fill("user.create");
+  await filters.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(/\/audit\?.*target=/);
+  await act.open(page, page.url());
+
+  const table = page.getByRole("table", { name: "Audit log" });
+  await expect(table.getByRole("row")).toHaveCount(2);
+  const row = table.getByRole("row").nth(1);
+  await expect(row).toContainText(ADMIN.email);
+  await expect(row).toContainText("user.create");
+  await expect(row.getByRole("link", { name: user.email })).toBeVisible();
+  await expect(page.getByLabel("Target")).toHaveValue(user.email);
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download CSV" }).click()]);
+  expect(download.suggestedFilename()).toBe("audit-log.csv");
+  const lines = (await readFile(await download.path())).toString("utf8").replace(/^\uFEFF/, "").trim().split("\r\n");
+  expect(lines[0]).toBe("at,actor,action,target_id,target,before,after");
+  expect(lines).toHaveLength(2);
+  expect(lines[1]).toContain(`user.create`);
+  expect(lines[1]).toContain(user.email);
+
+  await act.open(page, "/audit?actor=nobody-at-all");
+  await expect(page.getByText("No entries match.")).toBeVisible();
+});
