@@ -306,3 +306,39 @@ async fn repeated_wrong_passwords_lock_the_account_for_a_while() {
         "other accounts are not locked"
     );
 }
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_their_script_nonce() {
+    let app = crate::helpers::spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("login page");
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .expect("a CSP header")
+        .to_string();
+    let body = response.text().await.expect("body");
+    let nonce = body
+        .split("nonce=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("an inline script with a nonce");
+    assert!(csp.contains(&format!("'nonce-{nonce}'")), "{csp}");
+    for directive in [
+        "default-src 'self'",
+        "'wasm-unsafe-eval'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(
+        !csp.split([' ', ';']).any(|t| t == "'unsafe-eval'"),
+        "scripts may not eval: {csp}"
+    );
+}
