@@ -207,7 +207,7 @@ impl FileColumn {
             FileColumn::Groups => "Comma-separated group names. When the cell is not empty it replaces the user's groups; missing groups are created.",
             FileColumn::JobTitle => "Up to 200 characters.",
             FileColumn::Company => "Up to 200 characters.",
-            FileColumn::Address => "Up to 200 characters.",
+            FileColumn::Address => "Up to 400 characters.",
             FileColumn::Language => "Language of the user's emails, as a BCP 47 tag: en, de, fr, es, sv, nl, pt-BR ...",
             FileColumn::EmailOptIn => "Whether the user agreed to emails: yes or no (also true/false, 1/0).",
             FileColumn::Note => "Private note for admins, up to 10,000 characters.",
@@ -589,8 +589,16 @@ impl ImportRow {
             FileColumn::LastName => self.last_name = Some(text(raw, MAX_NAME_CHARS)?),
             FileColumn::JobTitle => self.job_title = Some(text(raw, MAX_TEXT_CHARS)?),
             FileColumn::Company => self.company = Some(text(raw, MAX_TEXT_CHARS)?),
-            FileColumn::Address => self.address = Some(text(raw, MAX_TEXT_CHARS)?),
-            FileColumn::Note => self.note = Some(text(raw, MAX_NOTE_CHARS)?),
+            // The user form's limit (an address is longer than a job title).
+            FileColumn::Address => self.address = Some(text(raw, MAX_TEXT_CHARS * 2)?),
+            // As the user form keeps it: indentation kept, trailing space dropped.
+            FileColumn::Note => {
+                let note = raw.trim_end();
+                if note.chars().count() > MAX_NOTE_CHARS {
+                    return Err(format!("Use at most {MAX_NOTE_CHARS} characters."));
+                }
+                self.note = Some(note.to_string())
+            }
             FileColumn::Language => self.language = Some(parse_language(raw)?),
             FileColumn::Status => {
                 let s = raw.trim().to_lowercase();
@@ -1101,6 +1109,18 @@ mod tests {
             errors[0].column, "Email",
             "a short row lacks the email cell"
         );
+    }
+
+    #[test]
+    fn notes_and_addresses_read_back_as_the_user_form_stores_them() {
+        let h = headers(&["email", "note", "address"]);
+        let address = "a".repeat(MAX_TEXT_CHARS * 2);
+        let r = row(&h, &["a@x.io", "  indented\n- item  \n", &address]).expect("valid row");
+        assert_eq!(r.note.as_deref(), Some("  indented\n- item"));
+        assert_eq!(r.address.as_deref(), Some(address.as_str()));
+        let too_long = format!("{address}a");
+        let errors = row(&h, &["a@x.io", "", &too_long]).unwrap_err();
+        assert_eq!(errors[0].column, "address");
     }
 
     #[test]

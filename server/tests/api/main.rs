@@ -12,4 +12,5 @@ mod ingest;
 mod lifecycle;
 mod seed;
 mod timeline;
+mod transfer;
 mod users;

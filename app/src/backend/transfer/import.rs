@@ -1112,7 +1112,7 @@ fn created_snapshot(backend: DbBackend) -> String {
         if pg {
             format!("(SELECT coalesce(jsonb_agg(t.name ORDER BY lower(t.name)), '[]'::jsonb) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
         } else {
-            format!("json((SELECT json_group_array(t.name) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id))")
+            format!("json((SELECT json_group_array(t.name ORDER BY lower(t.name)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id))")
         }
     };
     format!(
