@@ -682,3 +682,41 @@ async fn libreoffice_opens_the_exports_with_every_cell_as_written() {
         );
     }
 }
+
+#[tokio::test]
+async fn plaintext_passwords_are_never_handed_back_and_not_kept_after_applying() {
+    let app = seeded().await;
+    let job = app
+        .preview(
+            "secrets.csv",
+            csv(&[
+                "email,first_name,password",
+                "pat@example.com,Pat,correct-horse-battery",
+                "not-an-email,Bad,another-secret-pass",
+            ]),
+        )
+        .await;
+    let rejected = app.download(&format!("/imports/{}/rejected", job.id)).await;
+    assert_eq!(rejected.status(), StatusCode::OK);
+    let text = rejected.text().await.expect("body");
+    assert!(!text.contains("another-secret-pass"), "{text}");
+    let rows = parse_csv(text.as_bytes());
+    assert_eq!(rows[1][..3], ["not-an-email", "Bad", ""]);
+
+    let (_, applied) = app.apply(job.id, true).await;
+    assert_eq!(applied.state, JobState::Applied);
+    assert!(
+        app.user_detail(app.user_id("pat@example.com").await)
+            .await
+            .has_password
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM import_jobs WHERE data IS NOT NULL")
+            .await,
+        0,
+        "the file with passwords is gone"
+    );
+    let after = app.download(&format!("/imports/{}/rejected", job.id)).await;
+    assert_eq!(after.status(), StatusCode::CONFLICT);
+    assert!(after.text().await.expect("body").contains("held passwords"));
+}

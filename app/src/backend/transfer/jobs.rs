@@ -134,9 +134,11 @@ pub async fn apply(
 
 /// Runs a preview or an apply and records how it ended.
 async fn execute(state: &AppState, actor: &AdminInfo, id: i64, options: Options) {
+    let mut holds_passwords = false;
     let result = async {
         let (format, data) = file(&state.db, id).await?;
         let table = read_off_runtime(data, format).await?;
+        holds_passwords = password_columns(&table.headers).next().is_some();
         let reporter = Reporter::new(&state.jobs, key(id));
         import::run(&state.db, &state.config, actor, &table, options, &reporter).await
     }
@@ -190,6 +192,18 @@ async fn execute(state: &AppState, actor: &AdminInfo, id: i64, options: Options)
     };
     if let Err(e) = finish(&state.db, id, job_state, &stored, options.apply).await {
         tracing::error!(error = ?e, job = id, "recording the import's result failed");
+    }
+    // Plaintext passwords are kept no longer than the import needs them.
+    if options.apply && holds_passwords {
+        let mut s = Sql::new("UPDATE import_jobs SET data = NULL WHERE id = ");
+        s.bind(id);
+        if let Err(e) = state
+            .db
+            .execute_raw(s.statement(state.db.get_database_backend()))
+            .await
+        {
+            tracing::error!(error = ?e, job = id, "dropping an import's passwords failed");
+        }
     }
     state.jobs.remove(&key(id));
 }
@@ -362,7 +376,13 @@ pub async fn error_file(
         .report
         .ok_or_else(|| ServiceError::Conflict("This import has no report yet.".into()))?;
     let (format, data) = file(db, id).await?;
+    if data.is_empty() {
+        return Err(ServiceError::Conflict(
+            "The uploaded file was deleted after the import because it held passwords; its rejected rows are listed on the page.".into(),
+        ));
+    }
     let table = read_off_runtime(data, format).await?;
+    let blank: Vec<usize> = password_columns(&table.headers).collect();
     let reasons: std::collections::HashMap<u64, String> = report
         .rejected_rows
         .iter()
@@ -391,6 +411,10 @@ pub async fn error_file(
             let reason = reasons.get(line)?;
             let mut cells = cells.clone();
             cells.resize(table.headers.len(), String::new());
+            // Never hand a plaintext password back.
+            for i in &blank {
+                cells[*i] = String::new();
+            }
             cells.push(reason.clone());
             Some(cells)
         })
@@ -433,4 +457,13 @@ pub async fn error_file(
         }
     };
     Ok((bytes, name, format))
+}
+
+/// The positions of a file's `password` columns.
+fn password_columns(headers: &[String]) -> impl Iterator<Item = usize> + '_ {
+    headers.iter().enumerate().filter_map(|(i, h)| {
+        (crate::domain::transfer::FileColumn::from_header(h)
+            == Some(crate::domain::transfer::FileColumn::Password))
+        .then_some(i)
+    })
 }
