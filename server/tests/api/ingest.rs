@@ -408,7 +408,9 @@ async fn activity_older_than_the_retention_is_purged() {
     assert_eq!(names, vec!["/10"]);
 }
 
-#[tokio::test]
+// Server rendering awaits every resource of the page; on a single-threaded runtime
+// shared with the client it stalled once under the full suite's load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_signed_in_page_renders_on_the_server_past_its_loading_state() {
     let app = spawn_app().await;
     app.sign_in_owner().await;
