@@ -115,3 +115,76 @@ test("the New user form asks for a required field and names it when it is missin
     await page.request.post("/api/archive_field", { data: { id: field.id, archived: true } });
   }
 });
+
+test("a choice field set in the drawer becomes a column, a filter, a sort and a template column", async ({ page }) => {
+  await act.signIn(page);
+  const key = unique("level").toLowerCase();
+  const label = `Level ${key}`;
+  const created = await page.request.post("/api/create_field", {
+    data: { form: { key, label, kind: "choice", choices: "Bronze\nSilver\nGold", required: false, searchable: true } },
+  });
+  expect(created.status(), await created.text()).toBe(200);
+  const field = await created.json();
+  try {
+    const gold = newUser("Goldie");
+    const bronze = { ...newUser("Bronzie"), last: gold.last + "b" };
+    bronze.email = `b.${gold.email}`;
+    bronze.username = `${gold.username}b`;
+    await arrange.users(page, [gold, bronze]);
+    for (const [user, value] of [[gold, "Gold"], [bronze, "Bronze"]] as const) {
+      const dialog = await lifecycle.openDrawer(page, user);
+      await dialog.getByLabel(label).selectOption(value);
+      await dialog.getByRole("button", { name: "Save changes" }).click();
+      await expect(find.notices(page)).toContainText("Changes saved.");
+    }
+
+    // Both users, with the field shown as a column.
+    await act.open(page, `/users?q=${encodeURIComponent(gold.last)}`);
+    await check.settled(page);
+    await check.totalIs(page, 2);
+    await page.getByRole("button", { name: "Columns" }).click();
+    await page.getByRole("group", { name: "Profile fields" }).getByRole("checkbox", { name: label }).check();
+    await page.getByRole("button", { name: "Columns" }).click();
+    const goldRow = find.row(page, `${gold.first} ${gold.last}`);
+    await expect(await find.cell(page, goldRow, label)).toHaveText("Gold");
+
+    // Sorted by the field, ascending: Bronze before Gold; again: descending.
+    await find.header(page, label).getByRole("button", { name: label }).click();
+    await check.settled(page);
+    await expect(find.header(page, label)).toHaveAttribute("aria-sort", "ascending");
+    await expect(find.bodyRows(page).first()).toContainText(bronze.first);
+    await find.header(page, label).getByRole("button", { name: label }).click();
+    await check.settled(page);
+    await expect(find.header(page, label)).toHaveAttribute("aria-sort", "descending");
+    await expect(find.bodyRows(page).first()).toContainText(gold.first);
+
+    // Filtered to Gold: one user, named on a chip that removes the filter.
+    await page.getByRole("button", { name: "Profile fields" }).click();
+    await page.getByLabel(`${label} value`).selectOption("Gold");
+    await check.settled(page);
+    await check.totalIs(page, 1);
+    await expect(goldRow).toBeVisible();
+    await check.urlHas(page, { [`f.${key}`]: "is:Gold" });
+    await page.getByLabel(`${label} match`).selectOption("is not");
+    await check.settled(page);
+    await check.totalIs(page, 1);
+    await expect(find.row(page, `${bronze.first} ${bronze.last}`)).toBeVisible();
+    await page.keyboard.press("Escape");
+    const chip = page.getByRole("list", { name: "Profile field filters" }).getByRole("listitem");
+    await expect(chip).toHaveText(new RegExp(`^${label} is not Gold`));
+    await chip.getByRole("button", { name: `Remove filter ${label} is not Gold` }).click();
+    await check.settled(page);
+    await check.totalIs(page, 2);
+
+    // The import template gains the field's column.
+    await act.open(page, "/imports");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("link", { name: "CSV template" }).click(),
+    ]);
+    const text = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
+    expect(text.split(/\r?\n/)[0].replace(/^\uFEFF/, "").split(",")).toContain(key);
+  } finally {
+    await page.request.post("/api/archive_field", { data: { id: field.id, archived: true } });
+  }
+});

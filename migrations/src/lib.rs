@@ -7,6 +7,7 @@ mod m20261122_000001_create_schema;
 mod m20261122_000002_add_trash;
 mod m20261122_000003_activity_custom_kind;
 mod m20261122_000004_profile_field_kinds;
+mod m20261201_000005_field_search;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_add_trash::Migration),
             Box::new(m20261122_000003_activity_custom_kind::Migration),
             Box::new(m20261122_000004_profile_field_kinds::Migration),
+            Box::new(m20261201_000005_field_search::Migration),
         ]
     }
 }

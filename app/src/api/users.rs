@@ -45,6 +45,26 @@ pub async fn get_hidden_columns() -> Result<Vec<Column>, AppError> {
         .map_err(super::guard::fail)
 }
 
+/// The custom field columns the signed-in admin shows, in order.
+#[server(endpoint = "get_field_columns", input = Json)]
+pub async fn get_field_columns() -> Result<Vec<String>, AppError> {
+    use crate::domain::permissions::ADMIN_ACCESS;
+    let (state, admin) = super::guard::authorize(ADMIN_ACCESS).await?;
+    crate::backend::prefs::field_columns(&state.db, admin.id)
+        .await
+        .map_err(super::guard::fail)
+}
+
+/// Remembers which custom field columns the signed-in admin shows.
+#[server(endpoint = "save_field_columns", input = Json)]
+pub async fn save_field_columns(keys: Vec<String>) -> Result<Vec<String>, AppError> {
+    use crate::domain::permissions::ADMIN_ACCESS;
+    let (state, admin) = super::guard::authorize(ADMIN_ACCESS).await?;
+    crate::backend::prefs::save_field_columns(&state.db, admin.id, &keys)
+        .await
+        .map_err(super::guard::fail)
+}
+
 /// Remembers which columns the signed-in admin hides; returns the saved set.
 #[server(endpoint = "save_hidden_columns", input = Json)]
 pub async fn save_hidden_columns(hidden: Vec<Column>) -> Result<Vec<Column>, AppError> {

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::audit;
 use super::lifecycle::{check_role_grant, ensure_named, unique_conflict, user_snapshot_expr, Link};
 use super::sql::Sql;
-use super::users::{matching_ids_sql, resolve_tags};
+use super::users::{matching_ids_sql, resolve};
 use super::{now, Config, ServiceError};
 use crate::domain::account::clean_names;
 use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE, USERS_DELETE, USERS_WRITE};
@@ -75,8 +75,8 @@ async fn select(
                 .push(")");
         }
         Selection::Matching(query) => {
-            let tags = resolve_tags(txn, query.tag_mode, &query.tags).await?;
-            fill.append(&matching_ids_sql(backend, query, &tags));
+            let filters = resolve(txn, query).await?;
+            fill.append(&matching_ids_sql(backend, query, &filters));
         }
     }
     let mut selected = txn

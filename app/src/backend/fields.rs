@@ -7,6 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Trans
 use serde_json::json;
 
 use super::audit::{self, json_value};
+use super::field_sql;
 use super::sql::Sql;
 use super::{now, ServiceError};
 use crate::domain::fields::{
@@ -154,6 +155,7 @@ pub async fn create(
         .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
         .try_get("", "id")?;
     let field = get(&txn, id).await?;
+    field_sql::ensure_index(&txn, &field).await?;
     audit::record(
         &txn,
         actor,
@@ -164,6 +166,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
+    field_sql::refresh_connections(db).await;
     Ok(field)
 }
 
@@ -291,6 +294,8 @@ pub async fn update(
             choices: choices.clone(),
             ..before.clone()
         };
+        // The index expression depends on the type (numbers compare as numbers).
+        field_sql::drop_index(&txn, &before).await?;
         for (user, v) in &current {
             if let Some(converted) = target.parse_value(&before.value_text(v)).ok().flatten() {
                 if &converted != v {
@@ -313,8 +318,15 @@ pub async fn update(
         .bind(id);
     txn.execute_raw(s.statement(backend)).await?;
     let after = get(&txn, id).await?;
+    field_sql::ensure_index(&txn, &after).await?;
+    if field_sql::in_search(&before) != field_sql::in_search(&after) {
+        field_sql::reindex_search(&txn, &after).await?;
+    }
     record_change(&txn, actor, "field.update", &before, &after).await?;
     txn.commit().await?;
+    if after.kind != before.kind {
+        field_sql::refresh_connections(db).await;
+    }
     Ok(after)
 }
 
@@ -354,6 +366,9 @@ pub async fn set_archived(
     s.bind(archived).push(" WHERE id = ").bind(id);
     txn.execute_raw(s.statement(backend)).await?;
     let after = get(&txn, id).await?;
+    if field_sql::in_search(&before) != field_sql::in_search(&after) {
+        field_sql::reindex_search(&txn, &after).await?;
+    }
     let action = if archived {
         "field.archive"
     } else {

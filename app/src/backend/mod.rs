@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod db;
 pub mod entities;
 pub mod error;
+pub mod field_sql;
 pub mod fields;
 pub mod groups;
 pub mod ingest;

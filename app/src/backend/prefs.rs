@@ -1,21 +1,25 @@
-//! Per-admin preferences; for now the users table's hidden columns.
+//! Per-admin preferences: the users table's hidden columns and its custom field
+//! columns.
 
 use sea_orm::ConnectionTrait;
 
 use super::sql::Sql;
 use super::{now, ServiceError};
 use crate::domain::columns::normalize_hidden;
+use crate::domain::field_query::parse_columns;
 use crate::domain::Column;
 
 const HIDDEN_COLUMNS: &str = "users.hidden_columns";
+const FIELD_COLUMNS: &str = "users.field_columns";
 
-/// The columns this admin hid, or none.
-pub async fn hidden_columns<C: ConnectionTrait>(
+/// A list of strings saved under `key` for this admin, or none.
+async fn string_list<C: ConnectionTrait>(
     db: &C,
     admin_id: i64,
-) -> Result<Vec<Column>, ServiceError> {
+    key: &str,
+) -> Result<Vec<String>, ServiceError> {
     let mut q = Sql::new("SELECT value FROM preferences WHERE user_id = ");
-    q.bind(admin_id).push(" AND key = ").bind(HIDDEN_COLUMNS);
+    q.bind(admin_id).push(" AND key = ").bind(key);
     let Some(row) = db
         .query_one_raw(q.statement(db.get_database_backend()))
         .await?
@@ -23,10 +27,38 @@ pub async fn hidden_columns<C: ConnectionTrait>(
         return Ok(Vec::new());
     };
     let value: serde_json::Value = row.try_get("", "value")?;
-    let keys: Vec<String> = serde_json::from_value(value).unwrap_or_default();
+    Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
+/// The columns this admin hid, or none.
+pub async fn hidden_columns<C: ConnectionTrait>(
+    db: &C,
+    admin_id: i64,
+) -> Result<Vec<Column>, ServiceError> {
+    let keys = string_list(db, admin_id, HIDDEN_COLUMNS).await?;
     Ok(normalize_hidden(
         keys.iter().filter_map(|k| Column::parse(k)),
     ))
+}
+
+/// The custom field columns this admin shows, in order.
+pub async fn field_columns<C: ConnectionTrait>(
+    db: &C,
+    admin_id: i64,
+) -> Result<Vec<String>, ServiceError> {
+    let keys = string_list(db, admin_id, FIELD_COLUMNS).await?;
+    Ok(parse_columns(&keys.join(",")))
+}
+
+/// Remembers the custom field columns shown (replacing the previous choice).
+pub async fn save_field_columns<C: ConnectionTrait>(
+    db: &C,
+    admin_id: i64,
+    keys: &[String],
+) -> Result<Vec<String>, ServiceError> {
+    let keys = parse_columns(&keys.join(","));
+    save(db, admin_id, FIELD_COLUMNS, serde_json::json!(keys)).await?;
+    Ok(keys)
 }
 
 /// Remembers the hidden columns for this admin (replacing the previous choice).
@@ -37,16 +69,26 @@ pub async fn save_hidden_columns<C: ConnectionTrait>(
 ) -> Result<Vec<Column>, ServiceError> {
     let hidden = normalize_hidden(hidden.iter().copied());
     let keys: Vec<&str> = hidden.iter().map(|c| c.key()).collect();
+    save(db, admin_id, HIDDEN_COLUMNS, serde_json::json!(keys)).await?;
+    Ok(hidden)
+}
+
+async fn save<C: ConnectionTrait>(
+    db: &C,
+    admin_id: i64,
+    key: &str,
+    value: serde_json::Value,
+) -> Result<(), ServiceError> {
     let mut q = Sql::new("INSERT INTO preferences (user_id, key, value, updated_at) VALUES (");
     q.bind(admin_id)
         .push(", ")
-        .bind(HIDDEN_COLUMNS)
+        .bind(key)
         .push(", ")
-        .bind(serde_json::json!(keys))
+        .bind(value)
         .push(", ")
         .bind(now())
         .push(") ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
     db.execute_raw(q.statement(db.get_database_backend()))
         .await?;
-    Ok(hidden)
+    Ok(())
 }

@@ -10,8 +10,11 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
 
+use super::field_sql;
 use super::sql::Sql;
 use super::ServiceError;
+use crate::domain::field_query::FieldCondition;
+use crate::domain::fields::FieldDef;
 use crate::domain::{
     DeviceInfo, NamedRef, SortDir, SortKey, Status, StatusFilter, TagMode, UserDetail, UserPage,
     UserQuery, UserRow,
@@ -59,6 +62,47 @@ fn tag_filter(mode: TagMode, wanted: usize, ids: Vec<i64>) -> TagFilter {
         TagMode::None if ids.is_empty() => TagFilter::Off,
         TagMode::None => TagFilter::None(ids),
     }
+}
+
+/// A query's filters resolved against the database: tag names to ids, custom field
+/// filters and sort to their definitions (unknown or archived fields are dropped).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filters {
+    pub tags: TagFilter,
+    pub fields: Vec<(FieldDef, FieldCondition)>,
+    pub sort_field: Option<FieldDef>,
+}
+
+impl From<TagFilter> for Filters {
+    fn from(tags: TagFilter) -> Self {
+        Filters {
+            tags,
+            fields: Vec::new(),
+            sort_field: None,
+        }
+    }
+}
+
+/// Resolves everything in `query` that names database objects.
+pub async fn resolve<C: ConnectionTrait>(
+    db: &C,
+    query: &UserQuery,
+) -> Result<Filters, ServiceError> {
+    let tags = resolve_tags(db, query.tag_mode, &query.tags).await?;
+    if query.fields.is_empty() && query.sort_field.is_none() {
+        return Ok(tags.into());
+    }
+    let defs = super::fields::list(db, false).await?;
+    let find = |key: &str| defs.iter().find(|d| d.key == key).cloned();
+    Ok(Filters {
+        tags,
+        fields: query
+            .fields
+            .iter()
+            .filter_map(|f| Some((find(&f.key)?, f.condition.clone())))
+            .collect(),
+        sort_field: query.sort_field.as_deref().and_then(find),
+    })
 }
 
 /// How a search text is matched.
@@ -118,7 +162,7 @@ const USERS_ID: &str = "users.id";
 fn plan(
     backend: DbBackend,
     query: &UserQuery,
-    tags: &TagFilter,
+    filters: &Filters,
     join_users: impl Fn(&Plan) -> bool,
 ) -> (Plan, bool) {
     let terms = search_terms(&query.q);
@@ -140,6 +184,12 @@ fn plan(
         s.bind(start_of_day(to.succ_opt().unwrap_or(to)));
         row.push(s);
     }
+    row.extend(
+        filters
+            .fields
+            .iter()
+            .filter_map(|(def, c)| field_sql::condition(backend, def, c)),
+    );
     let mut plan = Plan {
         fts,
         row,
@@ -149,7 +199,7 @@ fn plan(
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     // Tags first: they are usually the more selective probe, and SQLite evaluates
     // these terms in order.
-    plan.by_id.extend(tag_conditions(tags, id));
+    plan.by_id.extend(tag_conditions(&filters.tags, id));
     if let StatusFilter::Only(status) = query.status {
         let mut s = Sql::default();
         if joined {
@@ -223,11 +273,12 @@ fn from_where(plan: &Plan, joined: bool) -> Sql {
 }
 
 /// Whether any filter beyond a status is set.
-fn filters_beyond_status(query: &UserQuery, tags: &TagFilter) -> bool {
+fn filters_beyond_status(query: &UserQuery, filters: &Filters) -> bool {
     search_terms(&query.q).is_some()
         || query.signup_from.is_some()
         || query.signup_to.is_some()
-        || *tags != TagFilter::Off
+        || filters.tags != TagFilter::Off
+        || !filters.fields.is_empty()
 }
 
 fn search_conditions(backend: DbBackend, terms: &SearchTerms) -> Vec<Sql> {
@@ -253,7 +304,7 @@ fn search_conditions(backend: DbBackend, terms: &SearchTerms) -> Vec<Sql> {
 }
 
 /// `%word%` with LIKE wildcards in the word escaped (`\` is the escape character).
-fn like_pattern(word: &str) -> String {
+pub(crate) fn like_pattern(word: &str) -> String {
     let mut p = String::from("%");
     for c in word.chars() {
         if matches!(c, '%' | '_' | '\\') {
@@ -365,8 +416,8 @@ fn sort_expr(backend: DbBackend, key: SortKey) -> &'static str {
 }
 
 /// `SELECT id ... ORDER BY ... LIMIT ... OFFSET ...` for the page's ids.
-pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
-    let mut s = ordered_ids_sql(backend, query, tags);
+pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sql {
+    let mut s = ordered_ids_sql(backend, query, filters);
     s.push(" LIMIT ")
         .bind(i64::from(query.per_page))
         .push(" OFFSET ")
@@ -375,15 +426,15 @@ pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> 
 }
 
 /// `SELECT id ... ORDER BY ...` of every matching user in the table's order.
-pub fn ordered_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
+pub fn ordered_ids_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sql {
     // Sorting by anything but id needs the users row.
-    let (plan, joined) = plan(backend, query, tags, |p| {
-        !p.row.is_empty() || query.sort != SortKey::Id
+    let (plan, joined) = plan(backend, query, filters, |p| {
+        !p.row.is_empty() || query.sort != SortKey::Id || filters.sort_field.is_some()
     });
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     let mut s = Sql::new(&format!("SELECT {id} AS id"));
     s.append(&from_where(&plan, joined));
-    s.push(&order_by(backend, query, id));
+    s.push(&order_by(backend, query, filters, id));
     s
 }
 
@@ -392,22 +443,25 @@ pub fn ordered_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) 
 pub fn ordered_rows_sql(
     backend: DbBackend,
     query: &UserQuery,
-    tags: &TagFilter,
+    filters: &Filters,
     columns: &str,
 ) -> Sql {
-    let (plan, joined) = plan(backend, query, tags, |_| true);
+    let (plan, joined) = plan(backend, query, filters, |_| true);
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     let mut s = Sql::new(&format!("SELECT {columns}"));
     s.append(&from_where(&plan, joined));
-    s.push(&order_by(backend, query, id));
+    s.push(&order_by(backend, query, filters, id));
     s
 }
 
-fn order_by(backend: DbBackend, query: &UserQuery, id: &str) -> String {
+fn order_by(backend: DbBackend, query: &UserQuery, filters: &Filters, id: &str) -> String {
     let dir = match query.dir {
         SortDir::Asc => "ASC",
         SortDir::Desc => "DESC",
     };
+    if let Some(def) = &filters.sort_field {
+        return field_sql::order_by(backend, def, dir);
+    }
     // NULL last access comes first ascending on both backends (SQLite's rule).
     let nulls = match (backend, query.sort, query.dir) {
         (DbBackend::Postgres, SortKey::LastAccess | SortKey::Username, SortDir::Asc) => {
@@ -430,8 +484,8 @@ fn order_by(backend: DbBackend, query: &UserQuery, id: &str) -> String {
 
 /// `SELECT id ...` of every user the query's filters match (no order, no paging):
 /// what a bulk command on "all matching" applies to.
-pub fn matching_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
-    let (plan, joined) = plan(backend, query, tags, |p| !p.row.is_empty());
+pub fn matching_ids_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sql {
+    let (plan, joined) = plan(backend, query, filters, |p| !p.row.is_empty());
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     let mut s = Sql::new(&format!("SELECT {id} AS id"));
     s.append(&from_where(&plan, joined));
@@ -439,8 +493,8 @@ pub fn matching_ids_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter)
 }
 
 /// How to count the matching users.
-pub fn count_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql {
-    if !filters_beyond_status(query, tags) {
+pub fn count_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sql {
+    if !filters_beyond_status(query, filters) {
         // Kept by triggers; never scans the users table.
         let mut s = Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts");
         if let StatusFilter::Only(status) = query.status {
@@ -452,12 +506,13 @@ pub fn count_sql(backend: DbBackend, query: &UserQuery, tags: &TagFilter) -> Sql
         && search_terms(&query.q).is_none()
         && query.signup_from.is_none()
         && query.signup_to.is_none()
+        && filters.fields.is_empty()
     {
-        if let Some(s) = tag_only_count(tags) {
+        if let Some(s) = tag_only_count(&filters.tags) {
             return s;
         }
     }
-    let (plan, joined) = plan(backend, query, tags, |p| !p.row.is_empty());
+    let (plan, joined) = plan(backend, query, filters, |p| !p.row.is_empty());
     let mut s = Sql::new("SELECT count(*) AS n");
     s.append(&from_where(&plan, joined));
     s
@@ -497,16 +552,17 @@ fn tag_only_count(tags: &TagFilter) -> Option<Sql> {
 const ROW_COLUMNS: &str = "users.id, users.username, users.first_name, users.last_name, users.email, \
     users.phone, users.status, roles.name AS role, users.balance, users.created_at, users.last_access_at, \
     (SELECT count(*) FROM devices WHERE devices.user_id = users.id) AS devices, \
-    (SELECT count(*) FROM user_tags WHERE user_tags.user_id = users.id) AS tags";
+    (SELECT count(*) FROM user_tags WHERE user_tags.user_id = users.id) AS tags, \
+    CAST(users.attributes AS TEXT) AS attributes_json";
 
 /// One page of the users table for `query`. The count and the page run concurrently
 /// (on separate pool connections when `db` is a pool).
 pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserPage, ServiceError> {
     let backend = db.get_database_backend();
-    let tags = resolve_tags(db, query.tag_mode, &query.tags).await?;
+    let filters = resolve(db, query).await?;
     let page = async {
         let ids: Vec<i64> = db
-            .query_all_raw(page_ids_sql(backend, query, &tags).statement(backend))
+            .query_all_raw(page_ids_sql(backend, query, &filters).statement(backend))
             .await?
             .iter()
             .map(|r| r.try_get::<i64>("", "id"))
@@ -515,7 +571,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserP
     };
     let total = async {
         match db
-            .query_one_raw(count_sql(backend, query, &tags).statement(backend))
+            .query_one_raw(count_sql(backend, query, &filters).statement(backend))
             .await?
         {
             Some(row) => read_count(&row),
@@ -585,7 +641,17 @@ fn row_from(r: &QueryResult) -> Result<UserRow, ServiceError> {
         tags: r.try_get("", "tags")?,
         created_at: r.try_get("", "created_at")?,
         last_access_at: r.try_get("", "last_access_at")?,
+        fields: field_texts(&r.try_get::<String>("", "attributes_json")?),
     })
+}
+
+/// Custom field values as the table shows them, by key.
+fn field_texts(json: &str) -> std::collections::BTreeMap<String, String> {
+    serde_json::from_str::<std::collections::BTreeMap<String, serde_json::Value>>(json)
+        .unwrap_or_default()
+        .iter()
+        .map(|(k, v)| (k.clone(), crate::domain::fields::value_text(v)))
+        .collect()
 }
 
 /// Everything the drawer shows about user `id`.
@@ -728,12 +794,12 @@ mod tests {
     #[test]
     fn no_filter_lists_by_id_and_counts_from_the_counter_table() {
         for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
-            let ids = page_ids_sql(backend, &q(""), &TagFilter::Off);
+            let ids = page_ids_sql(backend, &q(""), &TagFilter::Off.into());
             assert_eq!(
                 ids.text(),
                 "SELECT users.id AS id FROM users ORDER BY users.id DESC LIMIT $1 OFFSET $2"
             );
-            let count = count_sql(backend, &q("status=banned"), &TagFilter::Off);
+            let count = count_sql(backend, &q("status=banned"), &TagFilter::Off.into());
             assert_eq!(
                 count.text(),
                 "SELECT coalesce(sum(n), 0) AS n FROM user_counts WHERE status = $1"
@@ -744,7 +810,7 @@ mod tests {
     #[test]
     fn sqlite_search_is_driven_by_fts_without_touching_user_rows() {
         let query = q("q=Smith+o%22b&status=active");
-        let page = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::Any(vec![7]));
+        let page = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::Any(vec![7]).into());
         assert_eq!(
             page.text(),
             "SELECT users_fts.rowid AS id FROM users_fts WHERE users_fts MATCH $1 \
@@ -756,7 +822,7 @@ mod tests {
             page.values()[0],
             sea_orm::Value::from("\"smith\" AND \"o\"\"b\"")
         );
-        let count = count_sql(DbBackend::Sqlite, &query, &TagFilter::Off);
+        let count = count_sql(DbBackend::Sqlite, &query, &TagFilter::Off.into());
         assert!(
             count.text().starts_with(
                 "SELECT count(*) AS n FROM users_fts WHERE users_fts MATCH $1 AND EXISTS"
@@ -771,7 +837,7 @@ mod tests {
         let sorted = page_ids_sql(
             DbBackend::Sqlite,
             &q("q=smith&sort=last_name"),
-            &TagFilter::Off,
+            &TagFilter::Off.into(),
         );
         assert_eq!(
             sorted.text(),
@@ -781,14 +847,14 @@ mod tests {
         let dated = count_sql(
             DbBackend::Sqlite,
             &q("q=smith&status=banned&from=2024-01-01"),
-            &TagFilter::Off,
+            &TagFilter::Off.into(),
         );
         assert_eq!(
             dated.text(),
             "SELECT count(*) AS n FROM users_fts JOIN users ON users.id = users_fts.rowid WHERE users_fts MATCH $1 \
              AND users.created_at >= $2 AND users.status = $3"
         );
-        let short_word = count_sql(DbBackend::Sqlite, &q("q=jo+smith"), &TagFilter::Off);
+        let short_word = count_sql(DbBackend::Sqlite, &q("q=jo+smith"), &TagFilter::Off.into());
         assert!(
             short_word.text().contains("JOIN users") && short_word.text().contains("LIKE"),
             "{}",
@@ -799,7 +865,7 @@ mod tests {
     #[test]
     fn postgres_search_uses_the_trigram_index_through_like() {
         let query = q("q=Smith+o%22b&status=active");
-        let count = count_sql(DbBackend::Postgres, &query, &TagFilter::Off);
+        let count = count_sql(DbBackend::Postgres, &query, &TagFilter::Off.into());
         assert_eq!(
             count.text(),
             "SELECT count(*) AS n FROM users WHERE users.search_doc LIKE $1 AND users.search_doc LIKE $2 AND users.status = $3"
@@ -814,7 +880,7 @@ mod tests {
 
     #[test]
     fn short_search_uses_prefix_ranges() {
-        let s = count_sql(DbBackend::Sqlite, &q("q=Li"), &TagFilter::Off);
+        let s = count_sql(DbBackend::Sqlite, &q("q=Li"), &TagFilter::Off.into());
         assert!(
             s.text()
                 .contains("(lower(users.last_name) >= $3 AND lower(users.last_name) < $4)"),
@@ -823,7 +889,7 @@ mod tests {
         );
         assert_eq!(s.values()[0], sea_orm::Value::from("li"));
         assert_eq!(s.values()[1], sea_orm::Value::from("lj"));
-        let pg = count_sql(DbBackend::Postgres, &q("q=Li"), &TagFilter::Off);
+        let pg = count_sql(DbBackend::Postgres, &q("q=Li"), &TagFilter::Off.into());
         assert!(
             pg.text()
                 .contains("lower(users.first_name) COLLATE \"C\" >= $1"),
@@ -835,7 +901,11 @@ mod tests {
     #[test]
     fn tag_modes_probe_user_tags_by_id() {
         let query = q("status=active");
-        let all = page_ids_sql(DbBackend::Postgres, &query, &TagFilter::All(vec![1, 2]));
+        let all = page_ids_sql(
+            DbBackend::Postgres,
+            &query,
+            &TagFilter::All(vec![1, 2]).into(),
+        );
         assert_eq!(
             all.text(),
             "SELECT users.id AS id FROM users \
@@ -843,11 +913,15 @@ mod tests {
              AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $2) \
              AND users.status = $3 ORDER BY users.id DESC LIMIT $4 OFFSET $5"
         );
-        let any = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::Any(vec![1, 2]));
+        let any = page_ids_sql(
+            DbBackend::Sqlite,
+            &query,
+            &TagFilter::Any(vec![1, 2]).into(),
+        );
         assert!(any.text().contains("EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id IN ($1, $2))"), "{}", any.text());
-        let none = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::None(vec![3]));
+        let none = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::None(vec![3]).into());
         assert!(none.text().contains("NOT EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $1)"), "{}", none.text());
-        let impossible = count_sql(DbBackend::Sqlite, &query, &TagFilter::Impossible);
+        let impossible = count_sql(DbBackend::Sqlite, &query, &TagFilter::Impossible.into());
         assert_eq!(
             impossible.text(),
             "SELECT count(*) AS n FROM users WHERE 1 = 0 AND users.status = $1"
@@ -866,12 +940,16 @@ mod tests {
         ];
         for (tags, want) in cases {
             assert_eq!(
-                count_sql(DbBackend::Sqlite, &plain, &tags).text(),
+                count_sql(DbBackend::Sqlite, &plain, &tags.clone().into()).text(),
                 want,
                 "{tags:?}"
             );
         }
-        let none = count_sql(DbBackend::Postgres, &plain, &TagFilter::None(vec![4]));
+        let none = count_sql(
+            DbBackend::Postgres,
+            &plain,
+            &TagFilter::None(vec![4]).into(),
+        );
         assert!(
             none.text()
                 .starts_with("SELECT (SELECT coalesce(sum(n), 0) FROM user_counts) - "),
@@ -882,7 +960,7 @@ mod tests {
         let with_status = count_sql(
             DbBackend::Sqlite,
             &q("status=banned"),
-            &TagFilter::Any(vec![4]),
+            &TagFilter::Any(vec![4]).into(),
         );
         assert!(
             with_status
@@ -913,7 +991,7 @@ mod tests {
         let s = count_sql(
             DbBackend::Sqlite,
             &q("from=2024-01-01&to=2024-01-31"),
-            &TagFilter::Off,
+            &TagFilter::Off.into(),
         );
         assert_eq!(s.text(), "SELECT count(*) AS n FROM users WHERE users.created_at >= $1 AND users.created_at < $2");
         let end: DateTime<Utc> = "2024-02-01T00:00:00Z".parse().expect("date");
@@ -925,14 +1003,18 @@ mod tests {
         let s = page_ids_sql(
             DbBackend::Sqlite,
             &q("sort=last_name&page=1000"),
-            &TagFilter::Off,
+            &TagFilter::Off.into(),
         );
         assert_eq!(
             s.text(),
             "SELECT users.id AS id FROM users ORDER BY lower(users.last_name) ASC, users.id ASC LIMIT $1 OFFSET $2"
         );
         assert_eq!(s.values()[1], sea_orm::Value::from(24_975_i64));
-        let pg = page_ids_sql(DbBackend::Postgres, &q("sort=last_access"), &TagFilter::Off);
+        let pg = page_ids_sql(
+            DbBackend::Postgres,
+            &q("sort=last_access"),
+            &TagFilter::Off.into(),
+        );
         assert!(
             pg.text()
                 .contains("ORDER BY users.last_access_at DESC NULLS LAST, users.id DESC"),

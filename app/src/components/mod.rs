@@ -4,6 +4,7 @@ pub mod bulk_bar;
 pub mod chip_picker;
 pub mod column_chooser;
 pub mod export_menu;
+pub mod field_filters;
 pub mod format;
 pub mod keyboard;
 pub mod new_user;

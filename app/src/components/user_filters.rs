@@ -132,6 +132,7 @@ pub fn UserFilters() -> impl IntoView {
                 </label>
             </div>
             <TagFilter/>
+            <super::field_filters::FieldFilters/>
             <Show when=filtered>
                 <button type="button" class="ghost" on:click=clear>"Clear filters"</button>
             </Show>

@@ -9,9 +9,10 @@ use super::pagination::Pagination;
 use super::row_menu::{RowMenu, StatusCell, TagsCell};
 use super::{use_go, use_user_query, use_users_ctx};
 use crate::api::users::list_users;
+use crate::domain::fields::{FieldDef, FieldKind};
 use crate::domain::user::format_balance;
 use crate::domain::{AppError, Column, SortDir, UserPage, UserQuery, UserRow};
-use crate::pages::users::HiddenColumns;
+use crate::pages::users::{FieldColumns, HiddenColumns};
 
 #[component]
 pub fn UsersTable() -> impl IntoView {
@@ -25,6 +26,7 @@ pub fn UsersTable() -> impl IntoView {
             page: 1,
             per_page: 25,
             sort: Default::default(),
+            sort_field: None,
             dir: crate::domain::SortDir::Desc,
             ..fetch_key.get()
         };
@@ -52,10 +54,11 @@ pub fn UsersTable() -> impl IntoView {
             .filter(|c| !hidden.contains(c))
             .collect::<Vec<_>>()
     });
+    let FieldColumns(field_columns) = expect_context::<FieldColumns>();
 
     view! {
         <div class="table-region">
-            <Transition fallback=move || view! { <TableSkeleton columns=visible.get_untracked().len()/> }>
+            <Transition fallback=move || view! { <TableSkeleton columns=visible.get_untracked().len() + field_columns.get_untracked().len()/> }>
                 <ErrorBoundary fallback=move |errors| {
                     let message = move || errors.get().into_iter().next().map(|(_, e)| e.to_string()).unwrap_or_default();
                     view! {
@@ -69,7 +72,7 @@ pub fn UsersTable() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let (shown, result): (UserQuery, Result<UserPage, AppError>) = page.await;
                         let pending = Signal::derive(move || fetch_key.get() != shown);
-                        result.map(|data| view! { <TableBody data visible pending/> })
+                        result.map(|data| view! { <TableBody data visible field_columns pending/> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -78,7 +81,12 @@ pub fn UsersTable() -> impl IntoView {
 }
 
 #[component]
-fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) -> impl IntoView {
+fn TableBody(
+    data: UserPage,
+    visible: Memo<Vec<Column>>,
+    field_columns: Signal<Vec<FieldDef>>,
+    pending: Signal<bool>,
+) -> impl IntoView {
     let query = use_user_query();
     let ctx = use_users_ctx();
     let page_ids: Vec<i64> = data.rows.iter().map(|r| r.id).collect();
@@ -166,6 +174,7 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
                                 on:change=move |ev| toggle_page(event_target_checked(&ev))/>
                         </th>
                         {move || visible.get().into_iter().map(|c| view! { <HeaderCell column=c/> }).collect_view()}
+                        {move || field_columns.get().into_iter().map(|def| view! { <FieldHeaderCell def/> }).collect_view()}
                         <th scope="col" class="actions-col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
@@ -190,10 +199,18 @@ fn TableBody(data: UserPage, visible: Memo<Vec<Column>>, pending: Signal<bool>) 
                                             check_row(index, id, event_target_checked(&ev), ev.shift_key());
                                         }/>
                                 </td>
-                                {move || {
+                                {
                                     let row = row.clone();
-                                    visible.get().into_iter().map(move |c| cell(c, &row)).collect_view()
-                                }}
+                                    move || {
+                                        let row = row.clone();
+                                        visible.get().into_iter().map(move |c| cell(c, &row)).collect_view()
+                                    }
+                                }
+                                {move || field_columns.get().into_iter().map(|def| {
+                                    let text = row.fields.get(&def.key).cloned().unwrap_or_default();
+                                    let numeric = def.kind == FieldKind::Number;
+                                    view! { <td class:num=numeric>{text}</td> }
+                                }).collect_view()}
                                 <td class="actions-col"><RowMenu id name=name.clone()/></td>
                             </tr>
                         }
@@ -258,7 +275,7 @@ fn HeaderCell(column: Column) -> impl IntoView {
     let keys = column.sort_keys();
     let aria_sort = move || {
         let q = query.read();
-        if keys.contains(&q.sort) {
+        if q.sort_field.is_none() && keys.contains(&q.sort) {
             if q.dir == SortDir::Asc {
                 "ascending"
             } else {
@@ -279,14 +296,14 @@ fn HeaderCell(column: Column) -> impl IntoView {
             };
             let arrow = move || {
                 let q = query.read();
-                match (q.sort == key, q.dir) {
+                match (q.sorted_on(key), q.dir) {
                     (true, SortDir::Asc) => "▲",
                     (true, SortDir::Desc) => "▼",
                     _ => "",
                 }
             };
             view! {
-                <button type="button" class="sort" class:active=move || query.read().sort == key
+                <button type="button" class="sort" class:active=move || query.read().sorted_on(key)
                     on:click=move |_| go.to(query.get_untracked().sorted_by(key), false)>
                     {label}<span class="arrow" aria-hidden="true">{arrow}</span>
                 </button>
@@ -298,6 +315,46 @@ fn HeaderCell(column: Column) -> impl IntoView {
         <th scope="col" aria-sort=aria_sort class=format!("col-{}", column.key())>
             {plain.then(|| view! { <span class="th-label">{column.label()}</span> })}
             {buttons}
+        </th>
+    }
+}
+
+/// A custom field's header: its label, sorting by its value.
+#[component]
+fn FieldHeaderCell(def: FieldDef) -> impl IntoView {
+    let query = use_user_query();
+    let go = use_go();
+    let key = def.key.clone();
+    let sorted = {
+        let key = key.clone();
+        move || {
+            let q = query.read();
+            (q.sort_field.as_deref() == Some(key.as_str())).then_some(q.dir)
+        }
+    };
+    let aria_sort = {
+        let sorted = sorted.clone();
+        move || match sorted() {
+            Some(SortDir::Asc) => "ascending",
+            Some(SortDir::Desc) => "descending",
+            None => "none",
+        }
+    };
+    let arrow = {
+        let sorted = sorted.clone();
+        move || match sorted() {
+            Some(SortDir::Asc) => "▲",
+            Some(SortDir::Desc) => "▼",
+            None => "",
+        }
+    };
+    let active = move || sorted().is_some();
+    view! {
+        <th scope="col" aria-sort=aria_sort class="col-field">
+            <button type="button" class="sort" class:active=active
+                on:click=move |_| go.to(query.get_untracked().sorted_by_field(&key), false)>
+                {def.label.clone()}<span class="arrow" aria-hidden="true">{arrow}</span>
+            </button>
         </th>
     }
 }

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod columns;
 pub mod dates;
 pub mod error;
+pub mod field_query;
 pub mod fields;
 pub mod lifecycle;
 pub mod permissions;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::columns::Column;
 use super::dates::{format_day, parse_day};
+use super::field_query::{self, FieldCondition, FieldFilter};
 use super::user::Status;
 
 /// Longest search text accepted; longer input is cut (at a char boundary).
@@ -196,6 +197,12 @@ pub struct UserQuery {
     pub per_page: u32,
     /// Columns hidden in this view; `None` means "the admin's saved choice".
     pub hidden: Option<Vec<Column>>,
+    /// Filters on custom profile fields, one per field, sorted by key.
+    pub fields: Vec<FieldFilter>,
+    /// Sorting by a custom field (its key) instead of `sort`.
+    pub sort_field: Option<String>,
+    /// Custom field columns shown, in order; `None` means "the admin's saved choice".
+    pub field_columns: Option<Vec<String>>,
 }
 
 impl Default for UserQuery {
@@ -212,6 +219,9 @@ impl Default for UserQuery {
             page: 1,
             per_page: PAGE_SIZES[0],
             hidden: None,
+            fields: Vec::new(),
+            sort_field: None,
+            field_columns: None,
         }
     }
 }
@@ -231,7 +241,17 @@ impl UserQuery {
                 "tag_mode" => q.tag_mode = TagMode::parse(value).unwrap_or_default(),
                 "from" => q.signup_from = parse_day(value),
                 "to" => q.signup_to = parse_day(value),
-                "sort" => q.sort = SortKey::parse(value).unwrap_or_default(),
+                "sort" => match value.strip_prefix(field_query::SORT_PREFIX) {
+                    Some(key) if field_query::plausible_key(key) => {
+                        q.sort = SortKey::Id;
+                        q.sort_field = Some(key.to_string());
+                    }
+                    _ => {
+                        q.sort = SortKey::parse(value).unwrap_or_default();
+                        q.sort_field = None;
+                    }
+                },
+                "fields" => q.field_columns = Some(field_query::parse_columns(value)),
                 "dir" => dir = SortDir::parse(value),
                 "page" => q.page = value.parse::<u32>().ok().filter(|p| *p >= 1).unwrap_or(1),
                 "per_page" => {
@@ -248,10 +268,17 @@ impl UserQuery {
                     cols.dedup();
                     q.hidden = Some(cols);
                 }
-                _ => {}
+                other => {
+                    if let Some(key) = other
+                        .strip_prefix(field_query::FILTER_PREFIX)
+                        .filter(|k| field_query::plausible_key(k))
+                    {
+                        field_query::set_filter(&mut q.fields, key, FieldCondition::parse(value));
+                    }
+                }
             }
         }
-        q.dir = dir.unwrap_or_else(|| q.sort.natural_dir());
+        q.dir = dir.unwrap_or_else(|| q.natural_dir());
         q
     }
 
@@ -286,10 +313,18 @@ impl UserQuery {
         if let Some(d) = self.signup_to {
             out.append_pair("to", &format_day(d));
         }
-        if self.sort != SortKey::Id {
+        for f in &self.fields {
+            out.append_pair(
+                &format!("{}{}", field_query::FILTER_PREFIX, f.key),
+                &f.condition.to_param(),
+            );
+        }
+        if let Some(key) = &self.sort_field {
+            out.append_pair("sort", &format!("{}{key}", field_query::SORT_PREFIX));
+        } else if self.sort != SortKey::Id {
             out.append_pair("sort", self.sort.as_str());
         }
-        if self.dir != self.sort.natural_dir() {
+        if self.dir != self.natural_dir() {
             out.append_pair("dir", self.dir.as_str());
         }
         if self.page != 1 {
@@ -301,6 +336,9 @@ impl UserQuery {
         if let Some(hidden) = &self.hidden {
             let keys: Vec<&str> = hidden.iter().map(|c| c.key()).collect();
             out.append_pair("hide", &keys.join(","));
+        }
+        if let Some(columns) = &self.field_columns {
+            out.append_pair("fields", &columns.join(","));
         }
         out.finish()
     }
@@ -328,6 +366,7 @@ impl UserQuery {
             || !self.tags.is_empty()
             || self.signup_from.is_some()
             || self.signup_to.is_some()
+            || !self.fields.is_empty()
     }
 
     /// The same view (sort, page size, columns) with every filter cleared, on page 1.
@@ -337,6 +376,8 @@ impl UserQuery {
             dir: self.dir,
             per_page: self.per_page,
             hidden: self.hidden.clone(),
+            sort_field: self.sort_field.clone(),
+            field_columns: self.field_columns.clone(),
             ..Default::default()
         }
     }
@@ -351,23 +392,71 @@ impl UserQuery {
     pub fn for_fetch(&self) -> Self {
         UserQuery {
             hidden: None,
+            field_columns: None,
             ..self.clone()
         }
     }
 
+    /// The direction a first click sorts in: see [`SortKey::natural_dir`]; a custom
+    /// field sorts ascending first.
+    pub fn natural_dir(&self) -> SortDir {
+        if self.sort_field.is_some() {
+            SortDir::Asc
+        } else {
+            self.sort.natural_dir()
+        }
+    }
+
+    /// Whether the table is sorted by built-in `key` (not by a custom field).
+    pub fn sorted_on(&self, key: SortKey) -> bool {
+        self.sort_field.is_none() && self.sort == key
+    }
+
     /// Sorting by `key`: a second click on the active column flips the direction.
     pub fn sorted_by(&self, key: SortKey) -> Self {
-        let dir = if self.sort == key {
+        let dir = if self.sorted_on(key) {
             self.dir.flip()
         } else {
             key.natural_dir()
         };
         UserQuery {
             sort: key,
+            sort_field: None,
             dir,
             ..self.clone()
         }
         .first_page()
+    }
+
+    /// Sorting by custom field `key`: a second click flips the direction.
+    pub fn sorted_by_field(&self, key: &str) -> Self {
+        let dir = if self.sort_field.as_deref() == Some(key) {
+            self.dir.flip()
+        } else {
+            SortDir::Asc
+        };
+        UserQuery {
+            sort: SortKey::Id,
+            sort_field: Some(key.to_string()),
+            dir,
+            ..self.clone()
+        }
+        .first_page()
+    }
+
+    /// The filter on custom field `key`, if any.
+    pub fn field_filter(&self, key: &str) -> Option<&FieldCondition> {
+        self.fields
+            .iter()
+            .find(|f| f.key == key)
+            .map(|f| &f.condition)
+    }
+
+    /// The same view with the filter on `key` set (or removed), on page 1.
+    pub fn with_field_filter(&self, key: &str, condition: Option<FieldCondition>) -> Self {
+        let mut q = self.clone();
+        field_query::set_filter(&mut q.fields, key, condition);
+        q.first_page()
     }
 }
 
@@ -492,6 +581,21 @@ mod tests {
             page: 4,
             per_page: 50,
             hidden: Some(vec![Column::Phone, Column::Tags]),
+            fields: vec![
+                FieldFilter {
+                    key: "birthday".into(),
+                    condition: FieldCondition::Range {
+                        from: Some("1990-01-01".into()),
+                        to: None,
+                    },
+                },
+                FieldFilter {
+                    key: "plan".into(),
+                    condition: FieldCondition::IsNot(vec!["Free".into(), "Trial".into()]),
+                },
+            ],
+            sort_field: None,
+            field_columns: Some(vec!["plan".into(), "birthday".into()]),
         };
         let cases = [
             ("default", UserQuery::default()),
@@ -518,12 +622,52 @@ mod tests {
                     ..Default::default()
                 },
             ),
+            (
+                "sorted by a custom field, descending",
+                UserQuery {
+                    sort_field: Some("plan".into()),
+                    dir: SortDir::Desc,
+                    ..Default::default()
+                },
+            ),
+            (
+                "no field columns is explicit",
+                UserQuery {
+                    field_columns: Some(vec![]),
+                    ..Default::default()
+                },
+            ),
         ];
         for (what, query) in cases {
             let qs = query.to_query_string();
             assert_eq!(parse(&qs), query, "{what}: {qs}");
             assert_eq!(parse(&format!("?{qs}")), query, "{what} with a leading ?");
         }
+    }
+
+    #[test]
+    fn field_sort_and_filters_read_from_the_url() {
+        let q = parse("sort=field.plan&f.plan=is:Pro&f.seats=range:2..&f.x=is:y&f.BAD=yes");
+        assert_eq!(q.sort_field.as_deref(), Some("plan"));
+        assert_eq!(q.dir, SortDir::Asc);
+        let keys: Vec<&str> = q.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["plan", "seats"],
+            "a one-letter or upper-case key is no field"
+        );
+        assert!(q.is_filtered());
+        let later = parse("sort=field.plan&sort=email");
+        assert_eq!((later.sort, later.sort_field), (SortKey::Email, None));
+        let flipped = q.sorted_by_field("plan");
+        assert_eq!(flipped.dir, SortDir::Desc);
+        let by_name = flipped.sorted_by(SortKey::LastName);
+        assert_eq!((by_name.sort_field, by_name.dir), (None, SortDir::Asc));
+        let cleared = q.without_filters();
+        assert!(cleared.fields.is_empty() && cleared.sort_field.as_deref() == Some("plan"));
+        let unset = q.with_field_filter("plan", None);
+        assert_eq!(unset.field_filter("plan"), None);
+        assert!(unset.field_filter("seats").is_some());
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
     #[serde(with = "chrono::serde::ts_seconds_option")]
     pub last_access_at: Option<DateTime<Utc>>,
+    /// Custom field values as text, by field key.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
 }
 
 impl UserRow {

@@ -5,7 +5,8 @@ use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::{current_admin, sign_out};
-use crate::api::users::get_hidden_columns;
+use crate::api::fields::list_fields;
+use crate::api::users::{get_field_columns, get_hidden_columns};
 use crate::components::column_chooser::ColumnChooser;
 use crate::components::export_menu::ExportMenu;
 use crate::components::keyboard::{use_users_keys, KeyboardHelp};
@@ -15,12 +16,22 @@ use crate::components::row_menu::ConfirmDelete;
 use crate::components::user_filters::UserFilters;
 use crate::components::users_table::UsersTable;
 use crate::components::{use_user_query, UsersCtx};
+use crate::domain::fields::FieldDef;
 use crate::domain::permissions::{USERS_EXPORT, USERS_IMPORT, USERS_WRITE};
 use crate::domain::{AdminInfo, AppError, Column};
 
 /// Columns hidden in the current view: the URL's choice, else the admin's saved one.
 #[derive(Clone, Copy)]
 pub struct HiddenColumns(pub Signal<Vec<Column>>);
+
+/// The active custom profile fields, in order (empty until loaded).
+#[derive(Clone, Copy)]
+pub struct FieldDefs(pub Signal<Vec<FieldDef>>);
+
+/// The custom fields shown as columns in the current view (active ones only, in the
+/// order chosen): the URL's choice, else the admin's saved one.
+#[derive(Clone, Copy)]
+pub struct FieldColumns(pub Signal<Vec<FieldDef>>);
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -45,6 +56,21 @@ pub fn UsersPage() -> impl IntoView {
         None => saved_hidden.get().and_then(Result::ok).unwrap_or_default(),
     });
     provide_context(HiddenColumns(hidden));
+    let defs = Resource::new(|| (), |_| list_fields(false));
+    let defs = Signal::derive(move || defs.get().and_then(Result::ok).unwrap_or_default());
+    provide_context(FieldDefs(defs));
+    let saved_fields = Resource::new(|| (), |_| get_field_columns());
+    let field_columns = Signal::derive(move || {
+        let keys = match query.read().field_columns.clone() {
+            Some(keys) => keys,
+            None => saved_fields.get().and_then(Result::ok).unwrap_or_default(),
+        };
+        let defs = defs.get();
+        keys.iter()
+            .filter_map(|k| defs.iter().find(|d| &d.key == k).cloned())
+            .collect::<Vec<_>>()
+    });
+    provide_context(FieldColumns(field_columns));
 
     // While the drawer (a child route) is open, the page behind it is inert: the
     // dialog is modal for the keyboard and for assistive technology alike.

@@ -16,6 +16,8 @@ async fn every_server_function_refuses_a_caller_without_a_session() {
         ("list_tags", serde_json::json!({})),
         ("get_hidden_columns", serde_json::json!({})),
         ("save_hidden_columns", serde_json::json!({ "hidden": [] })),
+        ("get_field_columns", serde_json::json!({})),
+        ("save_field_columns", serde_json::json!({ "keys": [] })),
     ];
     for (endpoint, body) in cases {
         let response = app.call(&app.client, endpoint, body).await;

@@ -189,7 +189,13 @@ async fn a_type_change_is_refused_while_values_do_not_convert_and_converts_them_
 
     app.set_attribute(c, "customer_no", json!("3")).await;
     let changed = app.field_call("update_field", to_number).await;
-    assert_eq!(changed.status(), StatusCode::OK);
+    let status = changed.status();
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        changed.text().await.unwrap_or_default()
+    );
     assert_eq!(app.fields(false).await[0].kind, FieldKind::Number);
     assert_eq!(app.attribute(a, "customer_no").await, json!(1200.0));
     assert_eq!(app.attribute(b, "customer_no").await, json!(77.0));
@@ -529,4 +535,186 @@ async fn creating_users_asks_for_required_fields_and_checks_values() {
     assert_eq!(ok.status(), StatusCode::OK, "{:?}", ok.text().await);
     let detail = app.user_detail(app.user_id("a@example.com").await).await;
     assert_eq!(detail.attributes.get("region"), Some(&json!("EU")));
+}
+
+#[tokio::test]
+async fn the_table_filters_sorts_and_searches_by_custom_fields() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    app.define("plan", "Plan", "choice", "Free\nPro\nTeam")
+        .await;
+    app.define("seats", "Seats", "number", "").await;
+    app.define("renewal", "Renewal", "date", "").await;
+    app.define("vip", "VIP", "bool", "").await;
+    let note = app.define("tier_note", "Tier note", "text", "").await;
+    app.define("colors", "Colors", "multi_choice", "Red\nGreen\nBlue")
+        .await;
+    let hidden = app
+        .field_call(
+            "create_field",
+            json!({ "form": { "key": "secret", "label": "Secret", "kind": "text", "choices": "", "required": false, "searchable": false } }),
+        )
+        .await;
+    assert_eq!(hidden.status(), StatusCode::OK);
+    let people = [
+        (
+            "Ann",
+            json!({ "plan": "Pro", "seats": 12.0, "renewal": "2026-03-01", "vip": true,
+                    "tier_note": "Platinum reseller", "colors": ["Red", "Blue"] }),
+        ),
+        (
+            "Bob",
+            json!({ "plan": "Free", "seats": 3.0, "renewal": "2027-01-15", "vip": false,
+                    "tier_note": "trial", "colors": ["Green"], "secret": "zanzibar" }),
+        ),
+        (
+            "Cid",
+            json!({ "plan": "Team", "seats": 250.0, "renewal": "2026-12-31", "vip": true }),
+        ),
+        ("Dee", json!({})),
+    ];
+    for (first, values) in &people {
+        let id = app.insert_user(TestUser::new(first, "Field")).await;
+        for (key, value) in values.as_object().expect("object") {
+            app.set_attribute(id, key, value.clone()).await;
+        }
+    }
+    let names = |page: app::domain::UserPage| -> Vec<String> {
+        page.rows
+            .into_iter()
+            .filter(|r| r.last_name == "Field")
+            .map(|r| r.first_name)
+            .collect()
+    };
+    // Newest first unless sorted: Dee, Cid, Bob, Ann.
+    let cases: &[(&str, &[&str])] = &[
+        ("f.plan=is:Pro", &["Ann"]),
+        ("f.plan=is:pro,team", &["Cid", "Ann"]),
+        ("f.plan=not:Free", &["Dee", "Cid", "Ann"]),
+        ("f.plan=is:Gold", &[]),
+        ("f.seats=range:10..", &["Cid", "Ann"]),
+        ("f.seats=range:3..12", &["Bob", "Ann"]),
+        ("f.renewal=range:2026-06-01..2026-12-31", &["Cid"]),
+        ("f.vip=yes", &["Cid", "Ann"]),
+        ("f.vip=no", &["Bob"]),
+        ("f.tier_note=contains:PLATIN", &["Ann"]),
+        ("f.colors=is:Blue", &["Ann"]),
+        ("f.colors=is:green,blue", &["Bob", "Ann"]),
+        ("f.colors=not:Red", &["Dee", "Cid", "Bob"]),
+        ("f.plan=not:Free&f.vip=yes", &["Cid", "Ann"]),
+        // A filter that fits no field, or not the field's type, is ignored.
+        ("f.nothing=is:x", &["Dee", "Cid", "Bob", "Ann"]),
+        ("f.seats=contains:x", &["Dee", "Cid", "Bob", "Ann"]),
+        // No value sorts first ascending, last descending.
+        ("sort=field.seats", &["Dee", "Bob", "Ann", "Cid"]),
+        ("sort=field.seats&dir=desc", &["Cid", "Ann", "Bob", "Dee"]),
+        ("sort=field.plan", &["Dee", "Bob", "Ann", "Cid"]),
+        ("sort=field.renewal&dir=desc", &["Bob", "Cid", "Ann", "Dee"]),
+        ("sort=field.vip&f.plan=not:Free", &["Dee", "Ann", "Cid"]),
+        // Searchable text and choice values are in the search index; others are not.
+        ("q=reseller", &["Ann"]),
+        ("q=platinum+field", &["Ann"]),
+        ("q=zanzibar", &[]),
+    ];
+    for (qs, want) in cases {
+        let page = app.list_qs(qs).await;
+        let filtered =
+            qs.contains("f.plan") || qs.contains("f.seats=range") || qs.starts_with("q=");
+        let total = page.total;
+        let got = names(page);
+        assert_eq!(got, *want, "{qs}");
+        if filtered && !qs.contains("not:") {
+            assert_eq!(
+                total,
+                want.len() as u64,
+                "{qs}: the count agrees with the rows"
+            );
+        }
+    }
+    // The rows carry the values as the table shows them.
+    let page = app.list_qs("f.plan=is:Pro").await;
+    let ann = page
+        .rows
+        .iter()
+        .find(|r| r.first_name == "Ann")
+        .expect("Ann");
+    assert_eq!(ann.fields.get("seats").map(String::as_str), Some("12"));
+    assert_eq!(
+        ann.fields.get("colors").map(String::as_str),
+        Some("Red, Blue")
+    );
+    assert_eq!(ann.fields.get("vip").map(String::as_str), Some("yes"));
+
+    // A field leaving the search takes its values out of the index, and back.
+    let form = |searchable: bool| json!({ "id": note.id, "form": { "key": "tier_note", "label": "Tier note", "kind": "text", "choices": "", "required": false, "searchable": searchable } });
+    assert_eq!(
+        app.field_call("update_field", form(false)).await.status(),
+        StatusCode::OK
+    );
+    assert!(names(app.list_qs("q=reseller").await).is_empty());
+    assert_eq!(
+        app.field_call("update_field", form(true)).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(names(app.list_qs("q=reseller").await), ["Ann"]);
+    let archive = app
+        .field_call("archive_field", json!({ "id": note.id, "archived": true }))
+        .await;
+    assert_eq!(archive.status(), StatusCode::OK);
+    assert!(
+        names(app.list_qs("q=reseller").await).is_empty(),
+        "archived fields are not searched"
+    );
+    assert_eq!(
+        names(app.list_qs("f.tier_note=contains:platin").await).len(),
+        4,
+        "a filter on an archived field is ignored"
+    );
+
+    // A filtered, field-sorted view exports exactly the table's users in its order.
+    let export = app
+        .client
+        .get(format!(
+            "{}/users/export.csv?f.plan=not:Free&sort=field.seats&dir=desc",
+            app.address
+        ))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(export.status(), StatusCode::OK);
+    let body = export.text().await.expect("csv");
+    let exported: Vec<&str> = body
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains("Field"))
+        .map(|l| {
+            l.split(',')
+                .find(|c| ["Ann", "Cid", "Dee"].contains(c))
+                .unwrap_or("")
+        })
+        .collect();
+    assert_eq!(exported, ["Cid", "Ann", "Dee"]);
+}
+
+#[tokio::test]
+async fn field_columns_are_remembered_per_admin() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let saved: Vec<String> = app
+        .field_call(
+            "save_field_columns",
+            json!({ "keys": ["plan", "plan", "Bad Key", "seats"] }),
+        )
+        .await
+        .json()
+        .await
+        .expect("saved");
+    assert_eq!(saved, ["plan", "seats"]);
+    let read: Vec<String> = app
+        .field_call("get_field_columns", json!({}))
+        .await
+        .json()
+        .await
+        .expect("read");
+    assert_eq!(read, saved);
 }

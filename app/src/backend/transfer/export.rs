@@ -15,7 +15,7 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, StreamTrait};
 
 use super::Reporter;
-use crate::backend::users::{count_sql, ordered_rows_sql, read_count, resolve_tags, TagFilter};
+use crate::backend::users::{count_sql, ordered_rows_sql, read_count, resolve, Filters};
 use crate::backend::ServiceError;
 use crate::domain::account::amount_text;
 use crate::domain::fields::{value_text, FieldDef, FieldKind};
@@ -200,11 +200,11 @@ fn record(r: &QueryResult) -> Result<Record, ServiceError> {
 async fn count(
     db: &DatabaseConnection,
     query: &UserQuery,
-    tags: &TagFilter,
+    filters: &Filters,
 ) -> Result<u64, ServiceError> {
     let backend = db.get_database_backend();
     match db
-        .query_one_raw(count_sql(backend, query, tags).statement(backend))
+        .query_one_raw(count_sql(backend, query, filters).statement(backend))
         .await?
     {
         Some(row) => read_count(&row),
@@ -219,10 +219,10 @@ async fn open_records(
     query: &UserQuery,
 ) -> Result<(u64, sea_orm::QueryStream), ServiceError> {
     let backend = db.get_database_backend();
-    let tags = resolve_tags(db, query.tag_mode, &query.tags).await?;
-    let total = count(db, query, &tags).await?;
+    let filters = resolve(db, query).await?;
+    let total = count(db, query, &filters).await?;
     let stmt =
-        ordered_rows_sql(backend, query, &tags, &record_json(backend)).into_statement(backend);
+        ordered_rows_sql(backend, query, &filters, &record_json(backend)).into_statement(backend);
     Ok((total, db.stream_raw(stmt).await?))
 }
 
