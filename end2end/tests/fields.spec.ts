@@ -126,10 +126,10 @@ test("a choice field set in the drawer becomes a column, a filter, a sort and a 
   expect(created.status(), await created.text()).toBe(200);
   const field = await created.json();
   try {
-    const gold = newUser("Goldie");
-    const bronze = { ...newUser("Bronzie"), last: gold.last + "b" };
-    bronze.email = `b.${gold.email}`;
-    bronze.username = `${gold.username}b`;
+    // One shared last-name stem finds both; each full last name finds one.
+    const stem = unique("Lvl");
+    const gold = { ...newUser("Goldie"), last: `${stem}g` };
+    const bronze = { ...newUser("Bronzie"), last: `${stem}b` };
     await arrange.users(page, [gold, bronze]);
     for (const [user, value] of [[gold, "Gold"], [bronze, "Bronze"]] as const) {
       const dialog = await lifecycle.openDrawer(page, user);
@@ -139,7 +139,7 @@ test("a choice field set in the drawer becomes a column, a filter, a sort and a 
     }
 
     // Both users, with the field shown as a column.
-    await act.open(page, `/users?q=${encodeURIComponent(gold.last)}`);
+    await act.open(page, `/users?q=${encodeURIComponent(stem)}`);
     await check.settled(page);
     await check.totalIs(page, 2);
     await page.getByRole("button", { name: "Columns" }).click();

@@ -56,11 +56,23 @@ pub fn UsersPage() -> impl IntoView {
         None => saved_hidden.get().and_then(Result::ok).unwrap_or_default(),
     });
     provide_context(HiddenColumns(hidden));
-    let defs = Resource::new(|| (), |_| list_fields(false));
-    let defs = Signal::derive(move || defs.get().and_then(Result::ok).unwrap_or_default());
+    // Custom fields are read in the browser only (after hydration), so the server's
+    // HTML and the hydrating app agree: both start without field controls.
+    let live = crate::components::use_live();
+    let defs = LocalResource::new(|| list_fields(false));
+    let defs = Signal::derive(move || {
+        if live.get() {
+            defs.get().and_then(Result::ok).unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    });
     provide_context(FieldDefs(defs));
-    let saved_fields = Resource::new(|| (), |_| get_field_columns());
+    let saved_fields = LocalResource::new(get_field_columns);
     let field_columns = Signal::derive(move || {
+        if !live.get() {
+            return Vec::new();
+        }
         let keys = match query.read().field_columns.clone() {
             Some(keys) => keys,
             None => saved_fields.get().and_then(Result::ok).unwrap_or_default(),
