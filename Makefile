@@ -73,12 +73,12 @@ office-tools:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
 
 integration-sqlite:
-	$(CARGO) test -p server --test api
+	$(CARGO) test -p server --test api --test ssr
 
 # With CI=true PostgreSQL is required; elsewhere a missing server is skipped loudly.
 integration-postgres:
 	@if pg_isready -q -d "$(PG_ADMIN_URL)" 2>/dev/null || psql "$(PG_ADMIN_URL)" -Atc 'select 1' >/dev/null 2>&1; then \
-	  TEST_DATABASE_URL="$(PG_ADMIN_URL)" $(CARGO) test -p server --test api; \
+	  TEST_DATABASE_URL="$(PG_ADMIN_URL)" $(CARGO) test -p server --test api --test ssr; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "ERROR: PostgreSQL does not answer at $(PG_ADMIN_URL); CI requires the PostgreSQL tests." >&2; exit 1; \
 	else \

@@ -407,37 +407,3 @@ async fn activity_older_than_the_retention_is_purged() {
         .collect();
     assert_eq!(names, vec!["/10"]);
 }
-
-// Server rendering awaits every resource of the page; on a single-threaded runtime
-// shared with the client it stalled once under the full suite's load.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_signed_in_page_renders_on_the_server_past_its_loading_state() {
-    let app = spawn_app().await;
-    app.sign_in_owner().await;
-    let id = app.insert_user(TestUser::new("Ada", "Lovelace")).await;
-    for path in [
-        "/users".to_string(),
-        format!("/users/{id}"),
-        "/groups".into(),
-        "/reminders".into(),
-        "/settings".into(),
-    ] {
-        let response = app
-            .client
-            .get(format!("{}{path}", app.address))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .expect("page");
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let body = response.text().await.expect("body");
-        assert!(
-            body.contains("<main"),
-            "{path} renders its page, not the loading fallback"
-        );
-        assert!(
-            body.contains("aria-label=\"Main\""),
-            "{path} has the navigation"
-        );
-    }
-}
