@@ -131,6 +131,11 @@ async fn main() -> anyhow::Result<()> {
         n,
     });
 
+    // `--list-only`: the list figures alone (a quicker run while working on queries).
+    if std::env::args().any(|a| a == "--list-only") {
+        return write_figures(&figures);
+    }
+
     // Bulk commands on "all matching": one transaction each, audited per user. Each
     // is undone afterwards, so the database stays as seeded.
     let bench_admin = bench_admin();
@@ -297,11 +302,16 @@ async fn main() -> anyhow::Result<()> {
         n: 1,
     });
 
+    write_figures(&figures)
+}
+
+/// Appends the figures as JSON lines to bench-results/<timestamp>.jsonl.
+fn write_figures(figures: &[Figure]) -> anyhow::Result<()> {
     std::fs::create_dir_all("bench-results")?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let out = format!("bench-results/{stamp}.jsonl");
     let mut file = std::fs::File::create(&out)?;
-    for f in &figures {
+    for f in figures {
         writeln!(
             file,
             "{}",
