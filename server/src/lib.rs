@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::DatabaseConnection;
 
+mod account_api;
 pub mod transfer;
 
 /// Router state: the Leptos options (for file serving) and our shared state.
@@ -105,10 +106,11 @@ fn public_api() -> Router<ServerState> {
     Router::new()
         .route("/events", axum::routing::post(post_events))
         .route("/signup", axum::routing::post(post_signup))
+        .merge(account_api::routes())
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)
-                .allow_methods([Method::POST])
+                .allow_methods([Method::GET, Method::POST])
                 .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
         )
 }

@@ -73,6 +73,10 @@ enum Command {
         /// Signups per minute from one IP address at /api/v1/signup.
         #[arg(long, env = "ROSTER_SIGNUPS_PER_MINUTE", default_value_t = 10)]
         signups_per_minute: u32,
+        /// The address users reach Roster at, for links in invitation and reset emails
+        /// (default: http://<addr>).
+        #[arg(long, env = "ROSTER_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Largest import file an admin may upload, in MB.
         #[arg(long, env = "ROSTER_MAX_UPLOAD_MB", default_value_t = app::domain::transfer::DEFAULT_MAX_UPLOAD_MB)]
         max_upload_mb: u64,
@@ -173,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
             event_requests_per_minute,
             signups_per_minute,
             max_upload_mb,
+            public_url,
         } => {
             if demo_users > 0
                 && seed::user_count(&conn)
@@ -201,6 +206,7 @@ async fn main() -> anyhow::Result<()> {
                 event_requests_per_minute: event_requests_per_minute.max(1),
                 signups_per_minute: signups_per_minute.max(1),
                 max_upload_bytes: max_upload_mb.max(1) * 1024 * 1024,
+                public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
             };
             match app::backend::transfer::jobs::fail_interrupted(&conn).await {
                 Ok(0) => {}

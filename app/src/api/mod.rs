@@ -1,6 +1,7 @@
 //! `#[server]` functions, one file per capability. Each is thin: authorize, call one
 //! backend service, map the result. Endpoints are stable (`/api/<name>`).
 
+pub mod accounts;
 pub mod activity;
 pub mod audit;
 pub mod auth;

@@ -299,7 +299,7 @@ pub async fn create_admin<C: ConnectionTrait>(
 
 /// Hash of a random password nobody knows; verified against when the account does not
 /// exist, so that both paths take the same time.
-const DUMMY_HASH: &str =
+pub(crate) const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0zVbPgG0xyWVI7RrY8CTE/5sMJz1N8+I4L7Chf4b0oc";
 
 #[cfg(test)]

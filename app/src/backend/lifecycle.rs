@@ -47,7 +47,7 @@ pub fn temporary_password() -> String {
 }
 
 /// argon2id on the blocking pool, never on the async runtime.
-async fn hash_off_runtime(password: String) -> Result<String, ServiceError> {
+pub(crate) async fn hash_off_runtime(password: String) -> Result<String, ServiceError> {
     tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?

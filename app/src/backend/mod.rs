@@ -1,6 +1,7 @@
 //! Server-side only: database access, services and their errors. Nothing here knows
 //! about Leptos views or HTTP; every service takes a connection (or transaction) first.
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
@@ -79,6 +80,8 @@ pub struct Config {
     pub activity_retention_days: i64,
     /// Largest file an import may upload, in bytes.
     pub max_upload_bytes: u64,
+    /// The address users reach Roster at, for links in emails (no trailing slash).
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -92,6 +95,7 @@ impl Default for Config {
             signups_per_minute: 10,
             activity_retention_days: 365,
             max_upload_bytes: crate::domain::transfer::DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
+            public_url: "http://127.0.0.1:3000".into(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod audit;
 pub mod columns;
 pub mod dates;
+pub mod email;
 pub mod error;
 pub mod field_query;
 pub mod fields;

@@ -8,6 +8,8 @@ pub const USERS_DELETE: &str = "users.delete";
 pub const USERS_IMPORT: &str = "users.import";
 pub const USERS_EXPORT: &str = "users.export";
 pub const USERS_SESSIONS: &str = "users.sessions";
+/// Reset passwords and send invitations (and read the outbox they write to).
+pub const USERS_PASSWORDS: &str = "users.passwords";
 pub const ROLES_MANAGE: &str = "roles.manage";
 pub const AUDIT_READ: &str = "audit.read";
 /// Create and revoke the API keys the admins' own apps report activity with.
@@ -15,7 +17,7 @@ pub const API_KEYS_MANAGE: &str = "api_keys.manage";
 /// Define, change, reorder and archive custom profile fields.
 pub const FIELDS_MANAGE: &str = "fields.manage";
 
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 12] = [
     ADMIN_ACCESS,
     USERS_READ,
     USERS_WRITE,
@@ -23,6 +25,7 @@ pub const ALL: [&str; 11] = [
     USERS_IMPORT,
     USERS_EXPORT,
     USERS_SESSIONS,
+    USERS_PASSWORDS,
     ROLES_MANAGE,
     AUDIT_READ,
     API_KEYS_MANAGE,
@@ -43,6 +46,7 @@ pub const BUILT_IN_ROLES: [(&str, &str, &[&str]); 5] = [
             USERS_IMPORT,
             USERS_EXPORT,
             USERS_SESSIONS,
+            USERS_PASSWORDS,
             AUDIT_READ,
             API_KEYS_MANAGE,
             FIELDS_MANAGE,
@@ -51,7 +55,13 @@ pub const BUILT_IN_ROLES: [(&str, &str, &[&str]); 5] = [
     (
         "support",
         "Helps users: reads and edits",
-        &[ADMIN_ACCESS, USERS_READ, USERS_WRITE, USERS_SESSIONS],
+        &[
+            ADMIN_ACCESS,
+            USERS_READ,
+            USERS_WRITE,
+            USERS_SESSIONS,
+            USERS_PASSWORDS,
+        ],
     ),
     ("viewer", "Reads users", &[ADMIN_ACCESS, USERS_READ]),
     ("member", "A managed user without admin access", &[]),

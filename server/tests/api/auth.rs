@@ -18,6 +18,13 @@ async fn every_server_function_refuses_a_caller_without_a_session() {
         ("save_hidden_columns", serde_json::json!({ "hidden": [] })),
         ("get_field_columns", serde_json::json!({})),
         ("save_field_columns", serde_json::json!({ "keys": [] })),
+        (
+            "reset_password",
+            serde_json::json!({ "id": 1, "mode": "Link" }),
+        ),
+        ("send_invitation", serde_json::json!({ "id": 1 })),
+        ("sign_out_everywhere", serde_json::json!({ "id": 1 })),
+        ("list_outbox", serde_json::json!({})),
     ];
     for (endpoint, body) in cases {
         let response = app.call(&app.client, endpoint, body).await;

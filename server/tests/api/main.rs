@@ -2,6 +2,7 @@
 //! SQLite by default and on PostgreSQL when TEST_DATABASE_URL points at a server
 //! (`make integration` runs both).
 
+mod accounts;
 mod audit_log;
 mod auth;
 mod commands;

@@ -1,0 +1,881 @@
+//! The managed users' own sign-in (the `/api/v1/auth/*` API and the /account page),
+//! and what admins do to it: reset a password (single-use link or temporary
+//! password), send an invitation, end every session. Ban, reset and "log out
+//! everywhere" take effect on the next call of any token: each call re-reads the
+//! session and the user's status.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::auth::{new_token, token_hash, validate_new_password, verify_password, ClientInfo};
+use super::lifecycle::{hash_off_runtime, temporary_password};
+use super::sql::Sql;
+use super::{audit, now, Config, ServiceError};
+use crate::domain::email::{render, EmailKind, OutboxEmail, ResetMode};
+use crate::domain::AdminInfo;
+
+/// How long a password-reset link works.
+pub const RESET_TTL_HOURS: i64 = 1;
+/// How long an invitation link works.
+pub const INVITATION_TTL_DAYS: i64 = 7;
+
+/// Why a managed user's call was refused; each has a stable code for API clients.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountError {
+    /// Wrong login or password (the same for both).
+    InvalidCredentials,
+    AccountBanned,
+    /// Invited and has not set a password yet.
+    AccountNotActivated,
+    /// The token is unknown, expired or ended (sign-out, reset, log out everywhere).
+    InvalidToken,
+    /// Signed in with a temporary password: only a password change is allowed.
+    PasswordChangeRequired,
+    /// A reset or invitation link that is unknown, used or expired.
+    InvalidLink,
+    /// Bad input, by field.
+    Validation(crate::domain::FieldErrors),
+    Internal(String),
+}
+
+impl AccountError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccountError::InvalidCredentials => "invalid_credentials",
+            AccountError::AccountBanned => "account_banned",
+            AccountError::AccountNotActivated => "account_not_activated",
+            AccountError::InvalidToken => "invalid_token",
+            AccountError::PasswordChangeRequired => "password_change_required",
+            AccountError::InvalidLink => "invalid_link",
+            AccountError::Validation(_) => "validation",
+            AccountError::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status the API answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            AccountError::InvalidCredentials | AccountError::InvalidToken => 401,
+            AccountError::AccountBanned
+            | AccountError::AccountNotActivated
+            | AccountError::PasswordChangeRequired => 403,
+            AccountError::InvalidLink => 410,
+            AccountError::Validation(_) => 422,
+            AccountError::Internal(_) => 500,
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            AccountError::InvalidCredentials => "The login or password is not correct.".into(),
+            AccountError::AccountBanned => "This account is banned.".into(),
+            AccountError::AccountNotActivated => {
+                "This account has not been activated: use the link in your invitation.".into()
+            }
+            AccountError::InvalidToken => "Sign in again.".into(),
+            AccountError::PasswordChangeRequired => {
+                "Change your temporary password before you continue.".into()
+            }
+            AccountError::InvalidLink => {
+                "This link has expired or was already used: ask for a new one.".into()
+            }
+            AccountError::Validation(fields) => fields
+                .values()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" "),
+            AccountError::Internal(reference) => format!("Something went wrong ({reference})."),
+        }
+    }
+}
+
+impl From<ServiceError> for AccountError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Validation(fields) => AccountError::Validation(fields),
+            other => match crate::domain::AppError::from(other) {
+                crate::domain::AppError::Internal(r) => AccountError::Internal(r),
+                e => AccountError::Internal(e.to_string()),
+            },
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AccountError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ServiceError::from(e).into()
+    }
+}
+
+/// A managed user as the sign-in API shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    pub id: i64,
+    pub email: String,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub language: String,
+    pub password_change_required: bool,
+}
+
+/// A new session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: AccountInfo,
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "u.id, u.email, u.username, u.first_name, u.last_name, u.language, u.must_change_password";
+
+fn account_from(r: &sea_orm::QueryResult) -> Result<AccountInfo, sea_orm::DbErr> {
+    Ok(AccountInfo {
+        id: r.try_get("", "id")?,
+        email: r.try_get("", "email")?,
+        username: r.try_get("", "username")?,
+        first_name: r.try_get("", "first_name")?,
+        last_name: r.try_get("", "last_name")?,
+        language: r.try_get("", "language")?,
+        password_change_required: r.try_get("", "must_change_password")?,
+    })
+}
+
+/// Signs a managed user in with their email, username or phone and password. Records
+/// the device (user agent) and a sign-in entry in their activity.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    config: &Config,
+    login: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<SignedIn, AccountError> {
+    let login = login.trim();
+    if login.is_empty() || password.is_empty() {
+        let mut fields = crate::domain::FieldErrors::new();
+        if login.is_empty() {
+            fields.insert(
+                "login".into(),
+                vec!["Enter your email, username or phone.".into()],
+            );
+        }
+        if password.is_empty() {
+            fields.insert("password".into(), vec!["Enter your password.".into()]);
+        }
+        return Err(AccountError::Validation(fields));
+    }
+    let backend = db.get_database_backend();
+    let phone = crate::domain::account::Phone::parse(login)
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let mut q = Sql::new(&format!(
+        "SELECT {ACCOUNT_COLUMNS}, u.password_hash, u.status FROM users u WHERE u.email = "
+    ));
+    q.bind(login.to_lowercase())
+        .push(" OR lower(u.username) = ")
+        .bind(login.to_lowercase())
+        .push(" OR u.phone = ")
+        .bind(phone)
+        .push(" ORDER BY u.id LIMIT 1");
+    let row = db.query_one_raw(q.statement(backend)).await?;
+    let hash = row
+        .as_ref()
+        .map(|r| r.try_get::<Option<String>>("", "password_hash"))
+        .transpose()?
+        .flatten();
+    let verified = {
+        let hash = hash
+            .clone()
+            .unwrap_or_else(|| super::auth::DUMMY_HASH.to_string());
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+            .await
+            .map_err(|e| AccountError::Internal(format!("password check: {e}")))?
+    };
+    let Some(row) = row else {
+        return Err(AccountError::InvalidCredentials);
+    };
+    let status: String = row.try_get("", "status")?;
+    if hash.is_none() && status == "invited" {
+        return Err(AccountError::AccountNotActivated);
+    }
+    if !verified || hash.is_none() {
+        return Err(AccountError::InvalidCredentials);
+    }
+    match status.as_str() {
+        "banned" => return Err(AccountError::AccountBanned),
+        "active" => {}
+        _ => return Err(AccountError::AccountNotActivated),
+    }
+    let user = account_from(&row)?;
+    let token = new_token();
+    let at = now();
+    let expires_at = at + config.session_ttl;
+    let user_agent: String = client.user_agent.chars().take(300).collect();
+    let txn = db.begin().await?;
+    let mut s = Sql::new(
+        "INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at, user_agent, ip) VALUES (",
+    );
+    s.bind(token_hash(&token))
+        .push(", ")
+        .bind(user.id)
+        .push(", 'user', ")
+        .bind(at)
+        .push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(expires_at)
+        .push(", ")
+        .bind(user_agent.clone())
+        .push(", ")
+        .bind(client.ip.clone())
+        .push(")");
+    txn.execute_raw(s.statement(backend)).await?;
+    record_device(&txn, user.id, &user_agent, at).await?;
+    let mut a =
+        Sql::new("INSERT INTO activities (user_id, at, kind, name, detail, source) VALUES (");
+    a.bind(user.id)
+        .push(", ")
+        .bind(at)
+        .push(", 'sign_in', 'Signed in', ")
+        .append(&audit::json_value(
+            backend,
+            Some(json!({ "user_agent": user_agent, "ip": client.ip })),
+        ))
+        .push(", 'auth')");
+    txn.execute_raw(a.statement(backend)).await?;
+    let mut touch = Sql::new("UPDATE users SET last_access_at = ");
+    touch.bind(at).push(" WHERE id = ").bind(user.id);
+    txn.execute_raw(touch.statement(backend)).await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+/// The user agent as a device: seen again, or new.
+async fn record_device<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    user_agent: &str,
+    at: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let backend = db.get_database_backend();
+    let name = if user_agent.trim().is_empty() {
+        "Unknown device".to_string()
+    } else {
+        user_agent.chars().take(120).collect()
+    };
+    let platform = platform_of(user_agent);
+    let mut u = Sql::new("UPDATE devices SET last_seen_at = ");
+    u.bind(at)
+        .push(" WHERE user_id = ")
+        .bind(user_id)
+        .push(" AND name = ")
+        .bind(name.clone());
+    if db.execute_raw(u.statement(backend)).await?.rows_affected() == 0 {
+        let mut i = Sql::new(
+            "INSERT INTO devices (user_id, name, platform, created_at, last_seen_at) VALUES (",
+        );
+        i.bind(user_id)
+            .push(", ")
+            .bind(name)
+            .push(", ")
+            .bind(platform)
+            .push(", ")
+            .bind(at)
+            .push(", ")
+            .bind(at)
+            .push(")");
+        db.execute_raw(i.statement(backend)).await?;
+    }
+    Ok(())
+}
+
+/// A platform name from a user agent, for the devices list.
+pub fn platform_of(user_agent: &str) -> &'static str {
+    let ua = user_agent.to_lowercase();
+    [
+        ("android", "Android"),
+        ("iphone", "iOS"),
+        ("ipad", "iOS"),
+        ("windows", "Windows"),
+        ("mac os", "macOS"),
+        ("linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| ua.contains(needle))
+    .map_or("", |(_, name)| name)
+}
+
+/// The session behind `token`, with its user; refused when unknown, expired, or the
+/// user is no longer active. `allow_change_pending` lets a user who must change a
+/// temporary password through (for the change itself).
+async fn session<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    allow_change_pending: bool,
+) -> Result<(i64, AccountInfo), AccountError> {
+    let mut q = Sql::new(&format!(
+        "SELECT s.id AS session_id, s.expires_at, u.status, {ACCOUNT_COLUMNS} \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.kind = 'user' AND s.token_hash = "
+    ));
+    q.bind(token_hash(token.trim()));
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or(AccountError::InvalidToken)?;
+    let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
+    let status: String = row.try_get("", "status")?;
+    if expires_at <= now() {
+        return Err(AccountError::InvalidToken);
+    }
+    match status.as_str() {
+        "active" => {}
+        "banned" => return Err(AccountError::AccountBanned),
+        _ => return Err(AccountError::InvalidToken),
+    }
+    let user = account_from(&row)?;
+    if user.password_change_required && !allow_change_pending {
+        return Err(AccountError::PasswordChangeRequired);
+    }
+    Ok((row.try_get("", "session_id")?, user))
+}
+
+/// `GET /api/v1/auth/me`.
+pub async fn me<C: ConnectionTrait>(db: &C, token: &str) -> Result<AccountInfo, AccountError> {
+    Ok(session(db, token, false).await?.1)
+}
+
+/// `POST /api/v1/auth/sign-out`: ends this session (an unknown token is refused).
+pub async fn sign_out<C: ConnectionTrait>(db: &C, token: &str) -> Result<(), AccountError> {
+    let (session_id, _) = session(db, token, true).await?;
+    let mut d = Sql::new("DELETE FROM sessions WHERE id = ");
+    d.bind(session_id);
+    db.execute_raw(d.statement(db.get_database_backend()))
+        .await?;
+    Ok(())
+}
+
+/// `POST /api/v1/auth/change-password`: needs the current password; ends the user's
+/// other sessions and lifts the "must change" flag of a temporary password.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    token: &str,
+    current: &str,
+    new: &str,
+) -> Result<AccountInfo, AccountError> {
+    let (session_id, user) = session(db, token, true).await?;
+    let backend = db.get_database_backend();
+    let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
+    q.bind(user.id);
+    let hash: Option<String> = db
+        .query_one_raw(q.statement(backend))
+        .await?
+        .map(|r| r.try_get("", "password_hash"))
+        .transpose()?
+        .flatten();
+    let ok = {
+        let (hash, current) = (hash.unwrap_or_default(), current.to_string());
+        tokio::task::spawn_blocking(move || verify_password(&hash, &current))
+            .await
+            .map_err(|e| AccountError::Internal(format!("password check: {e}")))?
+    };
+    if !ok {
+        let mut fields = crate::domain::FieldErrors::new();
+        fields.insert(
+            "current_password".into(),
+            vec!["The current password is not correct.".into()],
+        );
+        return Err(AccountError::Validation(fields));
+    }
+    if new == current {
+        let mut fields = crate::domain::FieldErrors::new();
+        fields.insert(
+            "new_password".into(),
+            vec!["Choose a password different from the current one.".into()],
+        );
+        return Err(AccountError::Validation(fields));
+    }
+    validate_new_password(new).map_err(|e| match e {
+        ServiceError::Validation(mut f) => {
+            let messages = f.remove("password").unwrap_or_default();
+            let mut fields = crate::domain::FieldErrors::new();
+            fields.insert("new_password".into(), messages);
+            AccountError::Validation(fields)
+        }
+        other => other.into(),
+    })?;
+    let hash = hash_off_runtime(new.to_string()).await?;
+    let txn = db.begin().await?;
+    set_password(&txn, user.id, &hash).await?;
+    let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
+    d.bind(user.id).push(" AND id <> ").bind(session_id);
+    txn.execute_raw(d.statement(backend)).await?;
+    txn.commit().await?;
+    Ok(AccountInfo {
+        password_change_required: false,
+        ..user
+    })
+}
+
+async fn set_password<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    hash: &str,
+) -> Result<(), ServiceError> {
+    let mut u = Sql::new("UPDATE users SET password_hash = ");
+    u.bind(hash)
+        .push(", must_change_password = ")
+        .bind(false)
+        .push(
+            ", status = CASE WHEN status = 'invited' THEN 'active' ELSE status END, updated_at = ",
+        )
+        .bind(now())
+        .push(", version = version + 1 WHERE id = ")
+        .bind(user_id);
+    db.execute_raw(u.statement(db.get_database_backend()))
+        .await?;
+    Ok(())
+}
+
+/// What a reset or invitation link is for, read before the password is chosen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkInfo {
+    pub email: String,
+    pub invitation: bool,
+}
+
+async fn link<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+) -> Result<(i64, i64, LinkInfo), AccountError> {
+    let mut q = Sql::new(
+        "SELECT t.id, t.user_id, t.kind, t.expires_at, u.email, u.status FROM tokens t \
+         JOIN users u ON u.id = t.user_id WHERE t.used_at IS NULL AND t.token_hash = ",
+    );
+    q.bind(token_hash(token.trim()));
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or(AccountError::InvalidLink)?;
+    let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
+    if expires_at <= now() {
+        return Err(AccountError::InvalidLink);
+    }
+    if row.try_get::<String>("", "status")? == "banned" {
+        return Err(AccountError::AccountBanned);
+    }
+    let kind: String = row.try_get("", "kind")?;
+    Ok((
+        row.try_get("", "id")?,
+        row.try_get("", "user_id")?,
+        LinkInfo {
+            email: row.try_get("", "email")?,
+            invitation: kind == "invitation",
+        },
+    ))
+}
+
+/// Whom a link is for (the /account page shows it before asking for a password).
+pub async fn link_info<C: ConnectionTrait>(db: &C, token: &str) -> Result<LinkInfo, AccountError> {
+    Ok(link(db, token).await?.2)
+}
+
+/// Sets a password through a reset or invitation link: the link is used up, an
+/// invited user becomes active, and every session of the user ends.
+pub async fn set_password_with_link(
+    db: &DatabaseConnection,
+    token: &str,
+    new: &str,
+) -> Result<LinkInfo, AccountError> {
+    let (_, _, info) = link(db, token).await?;
+    validate_new_password(new).map_err(|e| match e {
+        ServiceError::Validation(mut f) => {
+            let mut fields = crate::domain::FieldErrors::new();
+            fields.insert(
+                "new_password".into(),
+                f.remove("password").unwrap_or_default(),
+            );
+            AccountError::Validation(fields)
+        }
+        other => other.into(),
+    })?;
+    let hash = hash_off_runtime(new.to_string()).await?;
+    let txn = db.begin().await?;
+    // Read again inside the transaction: two tabs using one link, only one wins.
+    let (token_id, user_id, info2) = link(&txn, token).await?;
+    let backend = txn.get_database_backend();
+    let mut used = Sql::new("UPDATE tokens SET used_at = ");
+    used.bind(now())
+        .push(" WHERE used_at IS NULL AND id = ")
+        .bind(token_id);
+    if txn
+        .execute_raw(used.statement(backend))
+        .await?
+        .rows_affected()
+        != 1
+    {
+        return Err(AccountError::InvalidLink);
+    }
+    set_password(&txn, user_id, &hash).await?;
+    end_sessions(&txn, user_id).await?;
+    txn.commit().await?;
+    debug_assert_eq!(info, info2);
+    Ok(info2)
+}
+
+async fn end_sessions<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, ServiceError> {
+    let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
+    d.bind(user_id);
+    Ok(db
+        .execute_raw(d.statement(db.get_database_backend()))
+        .await?
+        .rows_affected())
+}
+
+struct Target {
+    email: String,
+    name: String,
+    language: String,
+    status: String,
+}
+
+async fn target<C: ConnectionTrait>(db: &C, id: i64) -> Result<Target, ServiceError> {
+    let mut q =
+        Sql::new("SELECT email, first_name, last_name, language, status FROM users WHERE id = ");
+    q.bind(id);
+    let r = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
+    let email: String = r.try_get("", "email")?;
+    let first: String = r.try_get("", "first_name")?;
+    let last: String = r.try_get("", "last_name")?;
+    Ok(Target {
+        name: crate::domain::user::display_name(&first, &last, &email),
+        email,
+        language: r.try_get("", "language")?,
+        status: r.try_get("", "status")?,
+    })
+}
+
+/// Without `roles.manage`, nobody resets the password of a user with admin access
+/// (a temporary password shown to the caller would hand them that account).
+async fn guard_admin_target<C: ConnectionTrait>(
+    db: &C,
+    actor: &AdminInfo,
+    id: i64,
+) -> Result<(), ServiceError> {
+    use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE};
+    if actor.permissions.iter().any(|p| p == ROLES_MANAGE) {
+        return Ok(());
+    }
+    let mut q = Sql::new(
+        "SELECT count(*) AS n FROM users u JOIN role_permissions rp ON rp.role_id = u.role_id WHERE u.id = ",
+    );
+    q.bind(id).push(" AND rp.permission = ").bind(ADMIN_ACCESS);
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?;
+    if row
+        .map(|r| super::users::read_count(&r))
+        .transpose()?
+        .unwrap_or(0)
+        > 0
+    {
+        return Err(ServiceError::Forbidden(ROLES_MANAGE.to_string()));
+    }
+    Ok(())
+}
+
+/// A new single-use link token of `kind` for the user, replacing any unused one of
+/// the same kind (a resent invitation invalidates the old link).
+async fn issue_link<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    kind: &str,
+    ttl: chrono::Duration,
+) -> Result<String, ServiceError> {
+    let backend = db.get_database_backend();
+    let mut d = Sql::new("DELETE FROM tokens WHERE used_at IS NULL AND user_id = ");
+    d.bind(user_id).push(" AND kind = ").bind(kind);
+    db.execute_raw(d.statement(backend)).await?;
+    let token = new_token();
+    let at = now();
+    let mut i =
+        Sql::new("INSERT INTO tokens (user_id, kind, token_hash, created_at, expires_at) VALUES (");
+    i.bind(user_id)
+        .push(", ")
+        .bind(kind)
+        .push(", ")
+        .bind(token_hash(&token))
+        .push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(at + ttl)
+        .push(")");
+    db.execute_raw(i.statement(backend)).await?;
+    Ok(token)
+}
+
+/// Queues an email in the outbox (the mailer sends it when SMTP is configured).
+async fn queue_email<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    to: &Target,
+    kind: EmailKind,
+    secret: &str,
+) -> Result<(), ServiceError> {
+    let (subject, body) = render(kind, &to.language, &to.name, secret);
+    let mut i = Sql::new(
+        "INSERT INTO outbox (user_id, to_address, language, kind, subject, body, created_at) VALUES (",
+    );
+    i.bind(user_id)
+        .push(", ")
+        .bind(to.email.clone())
+        .push(", ")
+        .bind(crate::domain::email::template_language(&to.language))
+        .push(", ")
+        .bind(kind.as_str())
+        .push(", ")
+        .bind(subject)
+        .push(", ")
+        .bind(body)
+        .push(", ")
+        .bind(now())
+        .push(")");
+    db.execute_raw(i.statement(db.get_database_backend()))
+        .await?;
+    Ok(())
+}
+
+fn link_url(config: &Config, path: &str, token: &str) -> String {
+    format!(
+        "{}{path}?token={token}",
+        config.public_url.trim_end_matches('/')
+    )
+}
+
+/// Resets user `id`'s password: the old one stops working at once and every session
+/// ends. Returns the temporary password (shown once) in `Temporary` mode.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    config: &Config,
+    actor: &AdminInfo,
+    id: i64,
+    mode: ResetMode,
+) -> Result<Option<String>, ServiceError> {
+    let temporary = match mode {
+        ResetMode::Temporary => {
+            let password = temporary_password();
+            Some((password.clone(), hash_off_runtime(password).await?))
+        }
+        ResetMode::Link => None,
+    };
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let to = target(&txn, id).await?;
+    guard_admin_target(&txn, actor, id).await?;
+    if to.status == "invited" {
+        return Err(ServiceError::Conflict(
+            "This user has not accepted their invitation yet: send the invitation again instead."
+                .into(),
+        ));
+    }
+    let mut u = Sql::new("UPDATE users SET password_hash = ");
+    match &temporary {
+        Some((_, hash)) => u
+            .bind(hash.clone())
+            .push(", must_change_password = ")
+            .bind(true),
+        None => u.push("NULL, must_change_password = ").bind(false),
+    };
+    u.push(", updated_at = ")
+        .bind(now())
+        .push(", version = version + 1 WHERE id = ")
+        .bind(id);
+    txn.execute_raw(u.statement(backend)).await?;
+    let ended = end_sessions(&txn, id).await?;
+    let shown = match temporary {
+        Some((password, _)) => {
+            queue_email(&txn, id, &to, EmailKind::TemporaryPassword, &password).await?;
+            Some(password)
+        }
+        None => {
+            let token = issue_link(
+                &txn,
+                id,
+                "password_reset",
+                chrono::Duration::hours(RESET_TTL_HOURS),
+            )
+            .await?;
+            let url = link_url(config, "/account/set-password", &token);
+            queue_email(&txn, id, &to, EmailKind::PasswordReset, &url).await?;
+            None
+        }
+    };
+    let how = match mode {
+        ResetMode::Link => "link",
+        ResetMode::Temporary => "temporary_password",
+    };
+    audit::record(
+        &txn,
+        actor,
+        "user.password_reset",
+        Some((id, &to.email)),
+        None,
+        Some(json!({ "mode": how, "sessions_ended": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(shown)
+}
+
+/// Emails user `id` an invitation link (7 days) to set a password; a new invitation
+/// replaces the old link. Refused for a user who already has a password.
+pub async fn send_invitation(
+    db: &DatabaseConnection,
+    config: &Config,
+    actor: &AdminInfo,
+    id: i64,
+) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    let to = target(&txn, id).await?;
+    let mut q = Sql::new("SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ");
+    q.bind(id);
+    let has_password: bool = txn
+        .query_one_raw(q.statement(txn.get_database_backend()))
+        .await?
+        .map(|r| r.try_get("", "has_password"))
+        .transpose()?
+        .unwrap_or(false);
+    if has_password && to.status != "invited" {
+        return Err(ServiceError::Conflict(
+            "This user already has a password: reset it instead.".into(),
+        ));
+    }
+    if to.status == "banned" {
+        return Err(ServiceError::Conflict(
+            "This user is banned: activate them first.".into(),
+        ));
+    }
+    let token = issue_link(
+        &txn,
+        id,
+        "invitation",
+        chrono::Duration::days(INVITATION_TTL_DAYS),
+    )
+    .await?;
+    let url = link_url(config, "/account/set-password", &token);
+    queue_email(&txn, id, &to, EmailKind::Invitation, &url).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.invite",
+        Some((id, &to.email)),
+        None,
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of user `id` (their tokens are refused from now on). Returns
+/// how many there were.
+pub async fn sign_out_everywhere(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+) -> Result<u64, ServiceError> {
+    let txn = db.begin().await?;
+    let to = target(&txn, id).await?;
+    let ended = end_sessions(&txn, id).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.sign_out_everywhere",
+        Some((id, &to.email)),
+        None,
+        Some(json!({ "sessions_ended": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ended)
+}
+
+/// The newest emails first.
+pub async fn outbox<C: ConnectionTrait>(
+    db: &C,
+    limit: u64,
+) -> Result<Vec<OutboxEmail>, ServiceError> {
+    let mut q = Sql::new(
+        "SELECT id, to_address, kind, language, subject, body, created_at, sent_at FROM outbox ORDER BY id DESC LIMIT ",
+    );
+    q.bind(limit as i64);
+    Ok(db
+        .query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(OutboxEmail {
+                id: r.try_get("", "id")?,
+                to: r.try_get("", "to_address")?,
+                kind: r.try_get("", "kind")?,
+                language: r.try_get("", "language")?,
+                subject: r.try_get("", "subject")?,
+                body: r.try_get("", "body")?,
+                created_at: r.try_get("", "created_at")?,
+                sent_at: r.try_get("", "sent_at")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_have_stable_codes_and_statuses() {
+        let cases = [
+            (AccountError::InvalidCredentials, "invalid_credentials", 401),
+            (AccountError::AccountBanned, "account_banned", 403),
+            (
+                AccountError::PasswordChangeRequired,
+                "password_change_required",
+                403,
+            ),
+            (AccountError::InvalidToken, "invalid_token", 401),
+            (AccountError::InvalidLink, "invalid_link", 410),
+        ];
+        for (e, code, status) in cases {
+            assert_eq!((e.code(), e.status()), (code, status));
+            assert!(!e.message().is_empty());
+        }
+    }
+
+    #[test]
+    fn platforms_are_read_from_user_agents() {
+        let cases = [
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
+                "iOS",
+            ),
+            ("Mozilla/5.0 (Linux; Android 14; Pixel 8)", "Android"),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "Windows"),
+            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0)", "macOS"),
+            ("curl/8.5.0", ""),
+        ];
+        for (ua, want) in cases {
+            assert_eq!(platform_of(ua), want, "{ua}");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! `/api/v1/auth/*`: the managed users' own sign-in, by bearer token (no cookies), so
+//! ban, password reset and "log out everywhere" take real effect on their apps.
+//! Errors are JSON `{"error": <stable code>, "message": …}` (plus `fields` for bad
+//! input).
+
+use std::net::SocketAddr;
+
+use app::backend::accounts::{self, AccountError};
+use app::backend::auth::ClientInfo;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::ServerState;
+
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/auth/sign-in", post(sign_in))
+        .route("/auth/me", get(me))
+        .route("/auth/sign-out", post(sign_out))
+        .route("/auth/change-password", post(change_password))
+        .route("/auth/link", post(link))
+        .route("/auth/set-password", post(set_password))
+}
+
+fn refuse(e: AccountError) -> Response {
+    if let AccountError::Internal(reference) = &e {
+        tracing::error!(%reference, "account API call failed");
+    }
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut body = serde_json::json!({ "error": e.code(), "message": e.message() });
+    if let AccountError::Validation(fields) = &e {
+        body["fields"] = serde_json::json!(fields);
+    }
+    (status, Json(body)).into_response()
+}
+
+fn bad_body(e: impl std::fmt::Display) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({ "error": "invalid_body", "message": e.to_string() })),
+    )
+        .into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> String {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| Box::new(bad_body(e)))
+}
+
+#[derive(Deserialize)]
+struct SignInBody {
+    login: String,
+    password: String,
+}
+
+async fn sign_in(State(state): State<ServerState>, request: axum::extract::Request) -> Response {
+    let ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default();
+    let headers = request.headers().clone();
+    let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
+        Ok(b) => b,
+        Err(e) => return bad_body(e),
+    };
+    let form: SignInBody = match parse(&body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    let limits = &state.app.limits;
+    let account = format!("user:{}", form.login.trim().to_lowercase());
+    if let Some(wait) = limits
+        .sign_in_account
+        .blocked(&account)
+        .or_else(|| limits.sign_in_ip.blocked(&ip))
+    {
+        let mut response = (
+            StatusCode::TOO_MANY_REQUESTS,
+            Json(serde_json::json!({
+                "error": "too_many_attempts",
+                "message": format!("Too many failed sign-ins. {}", app::backend::ingest::wait_text(wait)),
+            })),
+        )
+            .into_response();
+        if let Ok(v) = header::HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return response;
+    }
+    let client = ClientInfo {
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
+        ip: ip.clone(),
+    };
+    match accounts::sign_in(
+        &state.app.db,
+        &state.app.config,
+        &form.login,
+        &form.password,
+        &client,
+    )
+    .await
+    {
+        Ok(signed_in) => {
+            limits.sign_in_account.clear(&account);
+            (StatusCode::OK, Json(signed_in)).into_response()
+        }
+        Err(e) => {
+            if e == AccountError::InvalidCredentials {
+                limits.sign_in_account.fail(&account);
+                limits.sign_in_ip.fail(&ip);
+            }
+            refuse(e)
+        }
+    }
+}
+
+async fn me(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    match accounts::me(&state.app.db, &bearer(&headers)).await {
+        Ok(user) => Json(user).into_response(),
+        Err(e) => refuse(e),
+    }
+}
+
+async fn sign_out(State(state): State<ServerState>, headers: HeaderMap) -> Response {
+    match accounts::sign_out(&state.app.db, &bearer(&headers)).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => refuse(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(state): State<ServerState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form: ChangePasswordBody = match parse(&body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    match accounts::change_password(
+        &state.app.db,
+        &bearer(&headers),
+        &form.current_password,
+        &form.new_password,
+    )
+    .await
+    {
+        Ok(user) => Json(user).into_response(),
+        Err(e) => refuse(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkBody {
+    token: String,
+}
+
+async fn link(State(state): State<ServerState>, body: axum::body::Bytes) -> Response {
+    let form: LinkBody = match parse(&body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    match accounts::link_info(&state.app.db, &form.token).await {
+        Ok(info) => Json(info).into_response(),
+        Err(e) => refuse(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct SetPasswordBody {
+    token: String,
+    new_password: String,
+}
+
+async fn set_password(State(state): State<ServerState>, body: axum::body::Bytes) -> Response {
+    let form: SetPasswordBody = match parse(&body) {
+        Ok(f) => f,
+        Err(r) => return *r,
+    };
+    match accounts::set_password_with_link(&state.app.db, &form.token, &form.new_password).await {
+        Ok(info) => Json(info).into_response(),
+        Err(e) => refuse(e),
+    }
+}
