@@ -403,15 +403,7 @@ pub async fn change_password(
         );
         return Err(AccountError::Validation(fields));
     }
-    validate_new_password(new).map_err(|e| match e {
-        ServiceError::Validation(mut f) => {
-            let messages = f.remove("password").unwrap_or_default();
-            let mut fields = crate::domain::FieldErrors::new();
-            fields.insert("new_password".into(), messages);
-            AccountError::Validation(fields)
-        }
-        other => other.into(),
-    })?;
+    check_new_password(new)?;
     let hash = hash_off_runtime(new.to_string()).await?;
     let txn = db.begin().await?;
     set_password(&txn, user.id, &hash).await?;
@@ -422,6 +414,21 @@ pub async fn change_password(
     Ok(AccountInfo {
         password_change_required: false,
         ..user
+    })
+}
+
+/// The password rules, with errors under the API's `new_password` field.
+fn check_new_password(new: &str) -> Result<(), AccountError> {
+    validate_new_password(new).map_err(|e| match e {
+        ServiceError::Validation(mut f) => {
+            let mut fields = crate::domain::FieldErrors::new();
+            fields.insert(
+                "new_password".into(),
+                f.remove("password").unwrap_or_default(),
+            );
+            AccountError::Validation(fields)
+        }
+        other => other.into(),
     })
 }
 
@@ -495,22 +502,13 @@ pub async fn set_password_with_link(
     token: &str,
     new: &str,
 ) -> Result<LinkInfo, AccountError> {
-    let (_, _, info) = link(db, token).await?;
-    validate_new_password(new).map_err(|e| match e {
-        ServiceError::Validation(mut f) => {
-            let mut fields = crate::domain::FieldErrors::new();
-            fields.insert(
-                "new_password".into(),
-                f.remove("password").unwrap_or_default(),
-            );
-            AccountError::Validation(fields)
-        }
-        other => other.into(),
-    })?;
+    // Checked before the (slow) hashing, and again in the transaction below.
+    link(db, token).await?;
+    check_new_password(new)?;
     let hash = hash_off_runtime(new.to_string()).await?;
     let txn = db.begin().await?;
     // Read again inside the transaction: two tabs using one link, only one wins.
-    let (token_id, user_id, info2) = link(&txn, token).await?;
+    let (token_id, user_id, info) = link(&txn, token).await?;
     let backend = txn.get_database_backend();
     let mut used = Sql::new("UPDATE tokens SET used_at = ");
     used.bind(now())
@@ -527,8 +525,7 @@ pub async fn set_password_with_link(
     set_password(&txn, user_id, &hash).await?;
     end_sessions(&txn, user_id).await?;
     txn.commit().await?;
-    debug_assert_eq!(info, info2);
-    Ok(info2)
+    Ok(info)
 }
 
 async fn end_sessions<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, ServiceError> {
