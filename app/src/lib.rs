@@ -14,11 +14,13 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use components::user_drawer::UserDrawer;
+use pages::account::{AccountPage, SetPasswordPage};
 use pages::audit::AuditPage;
 use pages::fields::FieldsPage;
 use pages::groups::GroupsPage;
 use pages::imports::{ImportJobPage, ImportsPage};
 use pages::login::LoginPage;
+use pages::outbox::OutboxPage;
 use pages::reminders::RemindersPage;
 use pages::settings::SettingsPage;
 use pages::users::{UsersIndex, UsersPage};
@@ -80,6 +82,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage/>
+                <Route path=path!("/account/set-password") view=SetPasswordPage/>
+                <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("/users") view=UsersPage ssr=SsrMode::Async>
                     <Route path=path!(":id") view=UserDrawer ssr=SsrMode::Async/>
                     <Route path=path!("") view=UsersIndex ssr=SsrMode::Async/>

@@ -17,6 +17,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::DatabaseConnection;
 
 mod account_api;
+pub mod mailer;
 pub mod transfer;
 
 /// Router state: the Leptos options (for file serving) and our shared state.

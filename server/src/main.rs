@@ -77,6 +77,13 @@ enum Command {
         /// (default: http://<addr>).
         #[arg(long, env = "ROSTER_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Send emails over SMTP, e.g. smtps://user:password@mail.example.com:465 or
+        /// smtp://127.0.0.1:25; without it they stay in the outbox (the Outbox page).
+        #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The sender of the emails.
+        #[arg(long, env = "SMTP_FROM", default_value = "Roster <roster@localhost>")]
+        smtp_from: String,
         /// Largest import file an admin may upload, in MB.
         #[arg(long, env = "ROSTER_MAX_UPLOAD_MB", default_value_t = app::domain::transfer::DEFAULT_MAX_UPLOAD_MB)]
         max_upload_mb: u64,
@@ -178,7 +185,14 @@ async fn main() -> anyhow::Result<()> {
             signups_per_minute,
             max_upload_mb,
             public_url,
+            smtp_url,
+            smtp_from,
         } => {
+            // A bad SMTP_URL stops the start, rather than losing emails later.
+            let mailer = smtp_url
+                .as_deref()
+                .map(|url| server::mailer::Mailer::new(url, &smtp_from))
+                .transpose()?;
             if demo_users > 0
                 && seed::user_count(&conn)
                     .await
@@ -217,6 +231,13 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => tracing::warn!(error = ?e, "marking interrupted imports failed"),
             }
             spawn_purge(conn.clone(), config.clone());
+            match mailer {
+                Some(mailer) => {
+                    tracing::info!("emails are sent over SMTP");
+                    server::mailer::spawn(conn.clone(), mailer);
+                }
+                None => tracing::info!("SMTP_URL is not set: emails stay in the outbox (/outbox)"),
+            }
             let options = server::leptos_options(&site_root, addr);
             let router = server::router(conn, config, options);
             let listener = tokio::net::TcpListener::bind(addr)

@@ -735,6 +735,25 @@ pub async fn reset_password(
     Ok(shown)
 }
 
+/// Issues user `id` an invitation link (7 days), replacing an earlier one, and queues
+/// the email, in the caller's transaction (creating users with an invitation uses it).
+pub async fn queue_invitation<C: ConnectionTrait>(
+    txn: &C,
+    config: &Config,
+    id: i64,
+) -> Result<(), ServiceError> {
+    let to = target(txn, id).await?;
+    let token = issue_link(
+        txn,
+        id,
+        "invitation",
+        chrono::Duration::days(INVITATION_TTL_DAYS),
+    )
+    .await?;
+    let url = link_url(config, "/account/set-password", &token);
+    queue_email(txn, id, &to, EmailKind::Invitation, &url).await
+}
+
 /// Emails user `id` an invitation link (7 days) to set a password; a new invitation
 /// replaces the old link. Refused for a user who already has a password.
 pub async fn send_invitation(
@@ -763,15 +782,7 @@ pub async fn send_invitation(
             "This user is banned: activate them first.".into(),
         ));
     }
-    let token = issue_link(
-        &txn,
-        id,
-        "invitation",
-        chrono::Duration::days(INVITATION_TTL_DAYS),
-    )
-    .await?;
-    let url = link_url(config, "/account/set-password", &token);
-    queue_email(&txn, id, &to, EmailKind::Invitation, &url).await?;
+    queue_invitation(&txn, config, id).await?;
     audit::record(
         &txn,
         actor,
@@ -814,7 +825,7 @@ pub async fn outbox<C: ConnectionTrait>(
     limit: u64,
 ) -> Result<Vec<OutboxEmail>, ServiceError> {
     let mut q = Sql::new(
-        "SELECT id, to_address, kind, language, subject, body, created_at, sent_at FROM outbox ORDER BY id DESC LIMIT ",
+        "SELECT id, to_address, kind, language, subject, body, created_at, sent_at, error FROM outbox ORDER BY id DESC LIMIT ",
     );
     q.bind(limit as i64);
     Ok(db
@@ -831,9 +842,59 @@ pub async fn outbox<C: ConnectionTrait>(
                 body: r.try_get("", "body")?,
                 created_at: r.try_get("", "created_at")?,
                 sent_at: r.try_get("", "sent_at")?,
+                error: r.try_get("", "error")?,
             })
         })
         .collect::<Result<_, sea_orm::DbErr>>()?)
+}
+
+/// An email the mailer still has to send.
+#[derive(Clone, Debug)]
+pub struct PendingEmail {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The oldest `limit` emails neither sent nor refused for good.
+pub async fn pending_emails<C: ConnectionTrait>(
+    db: &C,
+    limit: u64,
+) -> Result<Vec<PendingEmail>, sea_orm::DbErr> {
+    let mut q = Sql::new(
+        "SELECT id, to_address, subject, body FROM outbox WHERE sent_at IS NULL AND error IS NULL ORDER BY id LIMIT ",
+    );
+    q.bind(limit as i64);
+    db.query_all_raw(q.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PendingEmail {
+                id: r.try_get("", "id")?,
+                to: r.try_get("", "to_address")?,
+                subject: r.try_get("", "subject")?,
+                body: r.try_get("", "body")?,
+            })
+        })
+        .collect()
+}
+
+/// Records that email `id` was sent (`Ok`) or refused for good (`Err`, not tried again).
+pub async fn mark_email<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    outcome: Result<(), String>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut u = Sql::new("UPDATE outbox SET ");
+    match outcome {
+        Ok(()) => u.push("sent_at = ").bind(now()),
+        Err(e) => u.push("error = ").bind(e),
+    };
+    u.push(" WHERE id = ").bind(id);
+    db.execute_raw(u.statement(db.get_database_backend()))
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

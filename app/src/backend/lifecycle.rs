@@ -228,6 +228,9 @@ pub async fn create_users(
             .try_get("", "id")?;
         let groups = ensure_named(&txn, Link::Groups, &u.groups).await?;
         link_all(&txn, Link::Groups, id, &groups).await?;
+        if u.password_choice == PasswordChoice::Invite {
+            super::accounts::queue_invitation(&txn, config, id).await?;
+        }
         let mut user = CreatedUser {
             id,
             first_name: u.first_name.clone(),

@@ -58,7 +58,10 @@ pub fn use_users_keys() {
             return;
         }
         // While a dialog is open, its own keys apply.
-        if ctx.creating.get_untracked() || ctx.confirm.with_untracked(Option::is_some) {
+        if ctx.creating.get_untracked()
+            || ctx.confirm.with_untracked(Option::is_some)
+            || ctx.reset.with_untracked(Option::is_some)
+        {
             return;
         }
         let drawer_open = document()

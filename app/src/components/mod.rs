@@ -1,5 +1,6 @@
 //! Reusable pieces of the users page.
 
+pub mod account_actions;
 pub mod bulk_bar;
 pub mod chip_picker;
 pub mod column_chooser;
@@ -100,6 +101,8 @@ pub struct UsersCtx {
     pub confirm: RwSignal<Option<row_menu::DeleteTarget>>,
     /// The keyboard help is open.
     pub help: RwSignal<bool>,
+    /// The "Reset password" dialog is open for this user.
+    pub reset: RwSignal<Option<account_actions::ResetTarget>>,
 }
 
 impl UsersCtx {
@@ -113,6 +116,7 @@ impl UsersCtx {
             creating: RwSignal::new(false),
             confirm: RwSignal::new(None),
             help: RwSignal::new(false),
+            reset: RwSignal::new(None),
         }
     }
 

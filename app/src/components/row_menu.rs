@@ -3,12 +3,13 @@
 
 use leptos::prelude::*;
 
+use super::account_actions::{invite, log_out_everywhere, ResetTarget};
 use super::chip_picker::ChipPicker;
 use super::notices::{push, Notice};
 use super::{use_go, use_user_query, use_users_ctx};
 use crate::api::lifecycle::{bulk_users, delete_user, set_user_status, set_user_tags};
 use crate::api::users::{get_user, list_tags};
-use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
+use crate::domain::permissions::{USERS_DELETE, USERS_PASSWORDS, USERS_SESSIONS, USERS_WRITE};
 use crate::domain::{BulkAction, Selection, Status};
 
 /// What a confirmed delete removes.
@@ -140,9 +141,10 @@ pub fn UserTagsEditor(id: i64) -> impl IntoView {
     }
 }
 
-/// The row's "⋯" menu: open the user, delete them.
+/// The row's "⋯" menu: open the user; reset the password, send an invitation (while
+/// invited), log out everywhere; delete.
 #[component]
-pub fn RowMenu(id: i64, name: String) -> impl IntoView {
+pub fn RowMenu(id: i64, name: String, status: Status) -> impl IntoView {
     let ctx = use_users_ctx();
     let query = use_user_query();
     let go = use_go();
@@ -170,6 +172,32 @@ pub fn RowMenu(id: i64, name: String) -> impl IntoView {
             <Show when=move || open.get()>
                 <div id=format!("row-menu-{id}") class="popover right menu" role="menu" aria-label=label.clone()>
                     <button type="button" role="menuitem" on:click=move |_| { set_open.set(false); open_user() }>"Open"</button>
+                    {ctx.can(USERS_PASSWORDS).then(|| {
+                        let (reset_name, invite_name) = (name.clone(), name.clone());
+                        view! {
+                            <button type="button" role="menuitem" on:click=move |_| {
+                                set_open.set(false);
+                                ctx.reset.set(Some(ResetTarget { id, name: reset_name.clone(), reload: None }));
+                            }>"Reset password…"</button>
+                            {(status == Status::Invited).then(|| view! {
+                                <button type="button" role="menuitem" on:click=move |_| {
+                                    set_open.set(false);
+                                    let name = invite_name.clone();
+                                    leptos::task::spawn_local(async move { invite(ctx, id, name).await; });
+                                }>"Send invitation"</button>
+                            })}
+                        }
+                    })}
+                    {ctx.can(USERS_SESSIONS).then(|| {
+                        let name = name.clone();
+                        view! {
+                            <button type="button" role="menuitem" on:click=move |_| {
+                                set_open.set(false);
+                                let name = name.clone();
+                                leptos::task::spawn_local(async move { log_out_everywhere(ctx, id, name).await; });
+                            }>"Log out everywhere"</button>
+                        }
+                    })}
                     {ctx.can(USERS_DELETE).then(|| {
                         let name = name.clone();
                         view! {

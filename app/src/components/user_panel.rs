@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::account_actions::{invite, log_out_everywhere, ResetTarget};
 use super::chip_picker::ChipPicker;
 use super::reminders::Reminders;
 use super::row_menu::DeleteTarget;
@@ -14,7 +15,7 @@ use crate::api::lifecycle::{
 };
 use crate::api::users::list_tags;
 use crate::domain::account::{amount_text, UserEdit, UserEditForm, LANGUAGES};
-use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
+use crate::domain::permissions::{USERS_DELETE, USERS_PASSWORDS, USERS_SESSIONS, USERS_WRITE};
 use crate::domain::user::format_balance;
 use crate::domain::{AppError, FieldErrors, Status, UserDetail};
 
@@ -57,6 +58,8 @@ pub fn UserPanel(
     });
     let can_write = ctx.can(USERS_WRITE);
     let can_delete = ctx.can(USERS_DELETE);
+    let can_passwords = ctx.can(USERS_PASSWORDS);
+    let can_sessions = ctx.can(USERS_SESSIONS);
     let id = user.id;
     let name = user.display_name();
     let is_me = ctx.me.with_value(|me| me.id == id);
@@ -85,6 +88,21 @@ pub fn UserPanel(
         }
     });
     let delete_name = name.clone();
+    let reset_name = name.clone();
+    let invite_name = name.clone();
+    let sessions_name = name.clone();
+    let invite_user = Action::new(move |_: &()| {
+        let name = invite_name.clone();
+        async move {
+            if invite(ctx, id, name).await {
+                reload.update(|r| *r += 1);
+            }
+        }
+    });
+    let end_sessions =
+        Action::new(move |_: &()| log_out_everywhere(ctx, id, sessions_name.clone()));
+    // An invitation is for someone without a password yet (or still invited).
+    let can_invite = can_passwords && (!user.has_password || status == Status::Invited);
     let facts: Vec<(&str, String)> = vec![
         ("ID", user.id.to_string()),
         ("Status", user.status.label().to_string()),
@@ -124,7 +142,7 @@ pub fn UserPanel(
     };
     view! {
         <div class="drawer-body" on:scroll=on_scroll>
-            {(can_write || can_delete).then(|| view! {
+            {(can_write || can_delete || can_passwords || can_sessions).then(|| view! {
                 <div class="drawer-actions" role="group" aria-label="User actions">
                     {(can_write && !is_me).then(|| match status {
                         Status::Banned => view! {
@@ -133,6 +151,22 @@ pub fn UserPanel(
                         _ => view! {
                             <button type="button" class="danger" on:click=move |_| { set_status.dispatch(Status::Banned); }>"Ban"</button>
                         }.into_any(),
+                    })}
+                    {(can_passwords && !is_me).then(|| {
+                        let name = reset_name.clone();
+                        view! {
+                            <button type="button" on:click=move |_| ctx.reset.set(Some(ResetTarget { id, name: name.clone(), reload: Some(reload) }))>"Reset password…"</button>
+                        }
+                    })}
+                    {(can_invite && !is_me).then(|| view! {
+                        <button type="button" disabled=move || invite_user.pending().get()
+                            on:click=move |_| { invite_user.dispatch(()); }>
+                            {move || if invite_user.pending().get() { "Sending…" } else { "Send invitation" }}
+                        </button>
+                    })}
+                    {(can_sessions && !is_me).then(|| view! {
+                        <button type="button" disabled=move || end_sessions.pending().get()
+                            on:click=move |_| { end_sessions.dispatch(()); }>"Log out everywhere"</button>
                     })}
                     {(can_delete && !is_me).then(|| {
                         let name = delete_name.clone();

@@ -181,6 +181,7 @@ fn TableBody(
                 <tbody>
                     {rows.into_iter().enumerate().map(|(index, row)| {
                         let id = row.id;
+                        let status = row.status;
                         let name = row.display_name();
                         let label = format!("{} ({})", name, row.email);
                         let row = std::sync::Arc::new(row);
@@ -211,7 +212,7 @@ fn TableBody(
                                     let numeric = def.kind == FieldKind::Number;
                                     view! { <td class:num=numeric>{text}</td> }
                                 }).collect_view()}
-                                <td class="actions-col"><RowMenu id name=name.clone()/></td>
+                                <td class="actions-col"><RowMenu id name=name.clone() status/></td>
                             </tr>
                         }
                     }).collect_view()}

@@ -142,6 +142,8 @@ pub struct OutboxEmail {
     pub body: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Why the mail server refused it for good (it is not tried again).
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

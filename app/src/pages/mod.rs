@@ -1,10 +1,12 @@
 //! One file per page.
 
+pub mod account;
 pub mod audit;
 pub mod fields;
 pub mod groups;
 pub mod imports;
 pub mod login;
+pub mod outbox;
 pub mod reminders;
 pub mod settings;
 pub mod users;

@@ -7,6 +7,7 @@ use leptos_router::hooks::use_location;
 use crate::api::auth::{current_admin, sign_out};
 use crate::api::fields::list_fields;
 use crate::api::users::{get_field_columns, get_hidden_columns};
+use crate::components::account_actions::ResetPasswordDialog;
 use crate::components::column_chooser::ColumnChooser;
 use crate::components::export_menu::ExportMenu;
 use crate::components::keyboard::{use_users_keys, KeyboardHelp};
@@ -111,7 +112,11 @@ fn UsersWorkspace(me: AdminInfo, drawer_open: Signal<bool>) -> impl IntoView {
     use_users_keys();
     let can_write = ctx.can(USERS_WRITE);
     let overlay = move || {
-        drawer_open.get() || ctx.creating.get() || ctx.confirm.read().is_some() || ctx.help.get()
+        drawer_open.get()
+            || ctx.creating.get()
+            || ctx.confirm.read().is_some()
+            || ctx.reset.read().is_some()
+            || ctx.help.get()
     };
     view! {
         <div class="app">
@@ -135,6 +140,7 @@ fn UsersWorkspace(me: AdminInfo, drawer_open: Signal<bool>) -> impl IntoView {
             <Outlet/>
             <NewUserDialog/>
             <ConfirmDelete/>
+            <ResetPasswordDialog/>
             <KeyboardHelp/>
             <Notices/>
         </div>
@@ -166,6 +172,10 @@ pub fn TopBar(
         .permissions
         .iter()
         .any(|p| p == crate::domain::permissions::FIELDS_MANAGE);
+    let can_passwords = me
+        .permissions
+        .iter()
+        .any(|p| p == crate::domain::permissions::USERS_PASSWORDS);
     let can_keys = me
         .permissions
         .iter()
@@ -207,6 +217,7 @@ pub fn TopBar(
                     "Reminders"
                     {move || (due_count() > 0).then(|| view! { <span class="count-badge" aria-hidden="true">{due_count()}</span> })}
                 </a>
+                {can_passwords.then(|| link("/outbox", "outbox", "Outbox"))}
                 {can_keys.then(|| link("/settings", "settings", "Settings"))}
             </nav>
             <div class="me">

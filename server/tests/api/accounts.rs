@@ -479,3 +479,206 @@ async fn viewers_cannot_reset_invite_or_end_sessions_and_support_cannot_reset_an
         .await;
     assert_eq!(allowed.status(), StatusCode::OK);
 }
+
+/// A mail server on loopback for the tests: it speaks enough SMTP for lettre, refuses
+/// recipients whose address holds "reject" for good, and hands every accepted
+/// message (envelope recipients, then the data) to the test.
+async fn smtp_sink() -> (
+    u16,
+    tokio::sync::mpsc::UnboundedReceiver<(Vec<String>, String)>,
+) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the SMTP sink");
+    let port = listener.local_addr().expect("address").port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink.test ESMTP\r\n").await;
+                let mut recipients = Vec::new();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let command = line.to_ascii_uppercase();
+                    let answer: &[u8] =
+                        if command.starts_with("EHLO") || command.starts_with("HELO") {
+                            b"250 sink.test\r\n"
+                        } else if command.starts_with("RCPT") {
+                            if line.contains("reject") {
+                                b"550 5.1.1 No such mailbox\r\n"
+                            } else {
+                                recipients.push(line.clone());
+                                b"250 2.1.5 OK\r\n"
+                            }
+                        } else if command == "DATA" {
+                            let _ = write.write_all(b"354 Go ahead\r\n").await;
+                            let mut data = String::new();
+                            while let Ok(Some(l)) = lines.next_line().await {
+                                if l == "." {
+                                    break;
+                                }
+                                data.push_str(&l);
+                                data.push('\n');
+                            }
+                            let _ = tx.send((std::mem::take(&mut recipients), data));
+                            b"250 2.0.0 Queued\r\n"
+                        } else if command == "QUIT" {
+                            let _ = write.write_all(b"221 Bye\r\n").await;
+                            break;
+                        } else {
+                            b"250 OK\r\n"
+                        };
+                    let _ = write.write_all(answer).await;
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn emails_go_out_over_smtp_once_and_a_refused_address_is_not_tried_again() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let (port, mut received) = smtp_sink().await;
+    let mailer = server::mailer::Mailer::new(
+        &format!("smtp://127.0.0.1:{port}"),
+        "Roster <roster@roster.test>",
+    )
+    .expect("mailer");
+    let (id, email) = app.user_with_password("Mailo").await;
+    let response = app
+        .call(
+            &app.client,
+            "reset_password",
+            json!({ "id": id, "mode": "Link" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, _, _, outbox_body) = app.last_email().await;
+    let token = link_token(&outbox_body);
+
+    let round = server::mailer::deliver_pending(&app.db, &mailer)
+        .await
+        .expect("deliver");
+    assert_eq!((round.sent, round.refused, round.deferred), (1, 0, None));
+    let (recipients, data) = received.recv().await.expect("a delivered message");
+    assert_eq!(recipients.len(), 1);
+    assert!(recipients[0].contains(&email), "{recipients:?}");
+    assert!(data.contains("Subject: Reset your password"), "{data}");
+    assert!(data.contains("From: Roster <roster@roster.test>"), "{data}");
+    // Long lines travel quoted-printable: soft breaks and "=3D" undone.
+    let decoded = data.replace("=\n", "").replace("=3D", "=");
+    assert!(
+        decoded.contains(&format!("/account/set-password?token={token}")),
+        "the delivered link is the outbox's: {data}"
+    );
+    let emails: Vec<Value> = app
+        .call(&app.client, "list_outbox", json!({}))
+        .await
+        .json()
+        .await
+        .expect("outbox");
+    assert!(
+        emails[0]["sent_at"].is_string(),
+        "marked sent: {}",
+        emails[0]
+    );
+    let again = server::mailer::deliver_pending(&app.db, &mailer)
+        .await
+        .expect("deliver");
+    assert_eq!(again, server::mailer::Round::default(), "sent once only");
+
+    // The server refuses this recipient for good: marked, and not tried again.
+    let rejected = app.insert_user(TestUser::new("Reject", "Mailbox")).await;
+    app.exec(
+        "UPDATE users SET email = 'reject.me@roster.test' WHERE id = $1",
+        vec![rejected.into()],
+    )
+    .await;
+    let response = app
+        .call(&app.client, "send_invitation", json!({ "id": rejected }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let round = server::mailer::deliver_pending(&app.db, &mailer)
+        .await
+        .expect("deliver");
+    assert_eq!((round.sent, round.refused), (0, 1));
+    let emails: Vec<Value> = app
+        .call(&app.client, "list_outbox", json!({}))
+        .await
+        .json()
+        .await
+        .expect("outbox");
+    assert!(emails[0]["sent_at"].is_null());
+    assert!(
+        emails[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("No such mailbox")),
+        "{}",
+        emails[0]
+    );
+    let again = server::mailer::deliver_pending(&app.db, &mailer)
+        .await
+        .expect("deliver");
+    assert_eq!(again, server::mailer::Round::default());
+}
+
+#[tokio::test]
+async fn emails_wait_in_the_outbox_while_the_mail_server_is_down() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    // A port nothing listens on.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("address").port()
+    };
+    let mailer =
+        server::mailer::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "roster@roster.test")
+            .expect("mailer");
+    let (id, _) = app.user_with_password("Waiting").await;
+    let response = app
+        .call(
+            &app.client,
+            "reset_password",
+            json!({ "id": id, "mode": "Temporary" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let round = server::mailer::deliver_pending(&app.db, &mailer)
+        .await
+        .expect("deliver");
+    assert_eq!((round.sent, round.refused), (0, 0));
+    assert!(round.deferred.is_some(), "the failure is reported");
+    let pending = app
+        .scalar_i64(
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND error IS NULL",
+            vec![],
+        )
+        .await;
+    assert_eq!(pending, 1, "kept for the next round");
+
+    // Back up: the same email goes out.
+    let (port, mut received) = smtp_sink().await;
+    let mailer =
+        server::mailer::Mailer::new(&format!("smtp://127.0.0.1:{port}"), "roster@roster.test")
+            .expect("mailer");
+    let round = server::mailer::deliver_pending(&app.db, &mailer)
+        .await
+        .expect("deliver");
+    assert_eq!(round.sent, 1);
+    let (_, data) = received.recv().await.expect("delivered");
+    assert!(data.contains("Subject: Your temporary password"), "{data}");
+}
+
+#[test]
+fn a_bad_smtp_url_or_sender_is_refused_at_start() {
+    assert!(server::mailer::Mailer::new("ftp://nope", "roster@roster.test").is_err());
+    let bad_from = server::mailer::Mailer::new("smtp://127.0.0.1:25", "not an address");
+    assert!(bad_from
+        .err()
+        .is_some_and(|e| e.to_string().contains("sender address")));
+}
