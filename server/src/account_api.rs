@@ -8,22 +8,51 @@ use std::net::SocketAddr;
 use app::backend::accounts::{self, AccountError};
 use app::backend::auth::ClientInfo;
 use axum::extract::{ConnectInfo, State};
+use axum::http::Method;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 
-use crate::ServerState;
+use crate::{Access, Endpoint, ServerState};
 
-pub fn routes() -> Router<ServerState> {
-    Router::new()
-        .route("/auth/sign-in", post(sign_in))
-        .route("/auth/me", get(me))
-        .route("/auth/sign-out", post(sign_out))
-        .route("/auth/change-password", post(change_password))
-        .route("/auth/link", post(link))
-        .route("/auth/set-password", post(set_password))
+/// The routes under `/api/v1`, with who may call each.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            Access::Public,
+            post(sign_in),
+        ),
+        Endpoint::new(Method::GET, "/api/v1/auth/me", Access::UserToken, get(me)),
+        Endpoint::new(
+            Method::POST,
+            "/api/v1/auth/sign-out",
+            Access::UserToken,
+            post(sign_out),
+        ),
+        Endpoint::new(
+            Method::POST,
+            "/api/v1/auth/change-password",
+            Access::UserToken,
+            post(change_password),
+        ),
+        // A link's token is its own credential.
+        Endpoint::new(
+            Method::POST,
+            "/api/v1/auth/link",
+            Access::Public,
+            post(link),
+        ),
+        Endpoint::new(
+            Method::POST,
+            "/api/v1/auth/set-password",
+            Access::Public,
+            post(set_password),
+        ),
+    ]
 }
 
 fn refuse(e: AccountError) -> Response {
@@ -156,6 +185,10 @@ async fn change_password(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    // Who is asking comes before what they ask.
+    if bearer(&headers).is_empty() {
+        return refuse(AccountError::InvalidToken);
+    }
     let form: ChangePasswordBody = match parse(&body) {
         Ok(f) => f,
         Err(r) => return *r,

@@ -76,11 +76,16 @@ pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOpti
         app: app_state.clone(),
     };
     let routes = generate_route_list(App);
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/users/{id}/activity.csv", get(activity_csv))
-        .nest("/api/v1", public_api())
-        .merge(transfer::routes(max_upload_bytes))
+    // Every endpoint comes from [`endpoints`], the list the permission test walks.
+    let mut own = Router::new();
+    let mut api = Router::new();
+    for e in endpoints(max_upload_bytes) {
+        match e.path.strip_prefix("/api/v1") {
+            Some(rest) => api = api.route(rest, e.handler),
+            None => own = own.route(e.path, e.handler),
+        }
+    }
+    own.nest("/api/v1", public_api(api))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -100,20 +105,86 @@ pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOpti
         .with_state(state)
 }
 
-/// The endpoints the admins' own apps call: authenticated by API key (events) or
-/// open and rate limited (signup); callable from any origin (CORS), never by cookie.
-fn public_api() -> Router<ServerState> {
+/// Who may call an HTTP endpoint. The permission test walks [`endpoints`] and proves
+/// that each refuses a caller without this access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the health check, the users' own sign-in and links, the rate-limited
+    /// signup.
+    Public,
+    /// An API key of the admins' own apps.
+    ApiKey,
+    /// A managed user's session token (`/api/v1/auth/*`).
+    UserToken,
+    /// A signed-in admin whose role grants this permission.
+    Admin(&'static str),
+}
+
+/// One HTTP endpoint besides the Leptos pages and server functions.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub handler: axum::routing::MethodRouter<ServerState>,
+}
+
+impl Endpoint {
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: axum::routing::MethodRouter<ServerState>,
+    ) -> Self {
+        Endpoint {
+            method,
+            path,
+            access,
+            handler,
+        }
+    }
+}
+
+/// Every HTTP endpoint the router serves besides pages and server functions, with
+/// the access each needs. Paths under `/api/v1` are the public API (CORS, no cookies).
+pub fn endpoints(max_upload_bytes: u64) -> Vec<Endpoint> {
+    use app::domain::permissions::USERS_READ;
+    let mut list = vec![
+        Endpoint::new(Method::GET, "/healthz", Access::Public, get(healthz)),
+        Endpoint::new(
+            Method::GET,
+            "/users/{id}/activity.csv",
+            Access::Admin(USERS_READ),
+            get(activity_csv),
+        ),
+        Endpoint::new(
+            Method::POST,
+            "/api/v1/events",
+            Access::ApiKey,
+            axum::routing::post(post_events),
+        ),
+        Endpoint::new(
+            Method::POST,
+            "/api/v1/signup",
+            Access::Public,
+            axum::routing::post(post_signup),
+        ),
+    ];
+    list.extend(account_api::endpoints());
+    list.extend(transfer::endpoints(max_upload_bytes));
+    list
+}
+
+/// The endpoints the admins' own apps and the managed users call: authenticated by
+/// API key (events) or user token, or open and rate limited (signup, sign-in);
+/// callable from any origin (CORS), never by cookie.
+fn public_api(api: Router<ServerState>) -> Router<ServerState> {
     use tower_http::cors::{Any, CorsLayer};
-    Router::new()
-        .route("/events", axum::routing::post(post_events))
-        .route("/signup", axum::routing::post(post_signup))
-        .merge(account_api::routes())
-        .layer(
-            CorsLayer::new()
-                .allow_origin(Any)
-                .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
-        )
+    api.layer(
+        CorsLayer::new()
+            .allow_origin(Any)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+    )
 }
 
 /// A JSON error with a stable code.

@@ -9,28 +9,62 @@ use app::domain::transfer::{FileColumn, FileFormat};
 use app::domain::{AdminInfo, Column, UserQuery};
 use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 
-use crate::ServerState;
+use crate::{Access, Endpoint, ServerState};
 
-pub fn routes(max_upload_bytes: u64) -> Router<ServerState> {
-    Router::new()
-        .route("/users/export.csv", get(export_csv))
-        .route("/users/export.xlsx", get(export_xlsx))
-        .route("/imports/template.csv", get(template_csv))
-        .route("/imports/template.xlsx", get(template_xlsx))
-        .route("/imports/{id}/rejected", get(rejected_rows))
-        .route("/audit.csv", get(audit_csv))
-        .route(
+/// The file endpoints, with the permission each needs.
+pub fn endpoints(max_upload_bytes: u64) -> Vec<Endpoint> {
+    use app::domain::permissions::AUDIT_READ;
+    vec![
+        Endpoint::new(
+            Method::GET,
+            "/users/export.csv",
+            Access::Admin(USERS_EXPORT),
+            get(export_csv),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/users/export.xlsx",
+            Access::Admin(USERS_EXPORT),
+            get(export_xlsx),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/imports/template.csv",
+            Access::Admin(USERS_IMPORT),
+            get(template_csv),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/imports/template.xlsx",
+            Access::Admin(USERS_IMPORT),
+            get(template_xlsx),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/imports/{id}/rejected",
+            Access::Admin(USERS_IMPORT),
+            get(rejected_rows),
+        ),
+        Endpoint::new(
+            Method::GET,
+            "/audit.csv",
+            Access::Admin(AUDIT_READ),
+            get(audit_csv),
+        ),
+        Endpoint::new(
+            Method::POST,
             "/imports/upload",
+            Access::Admin(USERS_IMPORT),
             post(upload).layer(axum::extract::DefaultBodyLimit::max(
                 // Room for the multipart framing around the file.
                 (max_upload_bytes + 64 * 1024) as usize,
             )),
-        )
+        ),
+    ]
 }
 
 /// The signed-in admin holding `permission`, or the response refusing the request.

@@ -4,42 +4,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::{new_client, spawn_app, TestUser, ADMIN_EMAIL, ADMIN_PASSWORD};
 
-#[tokio::test]
-async fn every_server_function_refuses_a_caller_without_a_session() {
-    let app = spawn_app().await;
-    let cases = [
-        (
-            "list_users",
-            serde_json::json!({ "query": app::domain::UserQuery::default() }),
-        ),
-        ("get_user", serde_json::json!({ "id": 1 })),
-        ("list_tags", serde_json::json!({})),
-        ("get_hidden_columns", serde_json::json!({})),
-        ("save_hidden_columns", serde_json::json!({ "hidden": [] })),
-        ("get_field_columns", serde_json::json!({})),
-        ("save_field_columns", serde_json::json!({ "keys": [] })),
-        (
-            "reset_password",
-            serde_json::json!({ "id": 1, "mode": "Link" }),
-        ),
-        ("send_invitation", serde_json::json!({ "id": 1 })),
-        ("sign_out_everywhere", serde_json::json!({ "id": 1 })),
-        ("list_outbox", serde_json::json!({})),
-    ];
-    for (endpoint, body) in cases {
-        let response = app.call(&app.client, endpoint, body).await;
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{endpoint}");
-        let error: app::domain::AppError = response.json().await.expect("an AppError");
-        assert_eq!(error, app::domain::AppError::Unauthorized, "{endpoint}");
-    }
-    let me = app
-        .client
-        .post(format!("{}/api/current_admin", app.address))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
-}
+// Refusal of every endpoint without its access: see permissions.rs.
 
 #[tokio::test]
 async fn the_users_page_redirects_to_sign_in_when_signed_out() {

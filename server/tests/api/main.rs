@@ -11,6 +11,7 @@ mod files;
 mod helpers;
 mod ingest;
 mod lifecycle;
+mod permissions;
 mod seed;
 mod timeline;
 mod transfer;
