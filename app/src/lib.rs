@@ -22,6 +22,7 @@ use pages::imports::{ImportJobPage, ImportsPage};
 use pages::login::LoginPage;
 use pages::outbox::OutboxPage;
 use pages::reminders::RemindersPage;
+use pages::roles::RolesPage;
 use pages::settings::SettingsPage;
 use pages::users::{UsersIndex, UsersPage};
 
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/imports/:id") view=ImportJobPage ssr=SsrMode::Async/>
                 <Route path=path!("/reminders") view=RemindersPage ssr=SsrMode::Async/>
+                <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>
                 <Route path=path!("/settings") view=SettingsPage ssr=SsrMode::Async/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/users"/> }/>
             </Routes>

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod fields;
 pub mod lifecycle;
+pub mod roles;
 pub mod transfer;
 pub mod users;
 

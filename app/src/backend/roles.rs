@@ -1,9 +1,12 @@
-//! Built-in roles and permission look-ups.
+//! Roles: the built-in ones (kept as the code defines them), custom roles made on the
+//! Roles page, and permission look-ups.
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 
 use super::sql::Sql;
-use crate::domain::permissions::BUILT_IN_ROLES;
+use super::{audit, ServiceError};
+use crate::domain::permissions::{check_role, RoleDetail, RoleForm, BUILT_IN_ROLES};
+use crate::domain::AdminInfo;
 
 /// Creates any missing built-in role and gives each built-in role exactly the
 /// permissions the code defines. Safe to run at every start.
@@ -59,4 +62,210 @@ pub async fn permissions<C: ConnectionTrait>(db: &C, role_id: i64) -> Result<Vec
         .iter()
         .map(|row| row.try_get::<String>("", "permission"))
         .collect()
+}
+
+/// Every role with its permissions and how many users have it: built-in first.
+pub async fn details<C: ConnectionTrait>(db: &C) -> Result<Vec<RoleDetail>, ServiceError> {
+    let q = Sql::new(
+        "SELECT r.id, r.name, r.description, r.built_in, \
+         (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) AS users \
+         FROM roles r ORDER BY r.built_in DESC, r.id",
+    );
+    let backend = db.get_database_backend();
+    let mut roles = Vec::new();
+    for r in db.query_all_raw(q.statement(backend)).await? {
+        let id: i64 = r.try_get("", "id")?;
+        roles.push(RoleDetail {
+            id,
+            name: r.try_get("", "name")?,
+            description: r.try_get("", "description")?,
+            built_in: r.try_get("", "built_in")?,
+            permissions: permissions(db, id).await?,
+            users: r.try_get("", "users")?,
+        });
+    }
+    Ok(roles)
+}
+
+async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<RoleDetail, ServiceError> {
+    details(db)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| ServiceError::NotFound("That role".into()))
+}
+
+fn snapshot(role: &RoleDetail) -> serde_json::Value {
+    serde_json::json!({
+        "name": role.name,
+        "description": role.description,
+        "permissions": role.permissions,
+    })
+}
+
+async fn name_taken<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    except: Option<i64>,
+) -> Result<(), ServiceError> {
+    let mut q = Sql::new("SELECT id FROM roles WHERE name = ");
+    q.bind(name);
+    if let Some(id) = except {
+        q.push(" AND id <> ").bind(id);
+    }
+    if db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?
+        .is_some()
+    {
+        return Err(ServiceError::field(
+            "name",
+            format!("A role named {name} already exists."),
+        ));
+    }
+    Ok(())
+}
+
+async fn grant<C: ConnectionTrait>(db: &C, id: i64, list: &[String]) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let mut clear = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
+    clear.bind(id);
+    db.execute_raw(clear.statement(backend)).await?;
+    for permission in list {
+        let mut g = Sql::new("INSERT INTO role_permissions (role_id, permission) VALUES (");
+        g.bind(id).push(", ").bind(permission.as_str()).push(")");
+        db.execute_raw(g.statement(backend)).await?;
+    }
+    Ok(())
+}
+
+/// Makes a custom role.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    form: &RoleForm,
+) -> Result<RoleDetail, ServiceError> {
+    let form = check_role(form).map_err(ServiceError::Validation)?;
+    let txn = db.begin().await?;
+    name_taken(&txn, &form.name, None).await?;
+    let mut insert =
+        Sql::new("INSERT INTO roles (name, description, built_in, created_at) VALUES (");
+    insert
+        .bind(form.name.as_str())
+        .push(", ")
+        .bind(form.description.as_str())
+        .push(", ")
+        .bind(false)
+        .push(", ")
+        .bind(super::now())
+        .push(") RETURNING id");
+    let id: i64 = txn
+        .query_one_raw(insert.statement(txn.get_database_backend()))
+        .await
+        .map_err(|e| {
+            super::lifecycle::unique_conflict(
+                e,
+                "Another admin just made a role with this name. Choose another.",
+            )
+        })?
+        .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
+        .try_get("", "id")?;
+    grant(&txn, id, &form.permissions).await?;
+    let role = detail(&txn, id).await?;
+    audit::record(
+        &txn,
+        actor,
+        "role.create",
+        None,
+        None,
+        Some(snapshot(&role)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(role)
+}
+
+/// Changes a custom role's name, description and permissions; they apply to its users
+/// from their next call.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+    form: &RoleForm,
+) -> Result<RoleDetail, ServiceError> {
+    let form = check_role(form).map_err(ServiceError::Validation)?;
+    let txn = db.begin().await?;
+    let before = detail(&txn, id).await?;
+    if before.built_in {
+        return Err(ServiceError::Conflict(
+            "Built-in roles cannot be changed: make a custom role instead.".into(),
+        ));
+    }
+    name_taken(&txn, &form.name, Some(id)).await?;
+    let mut u = Sql::new("UPDATE roles SET name = ");
+    u.bind(form.name.as_str())
+        .push(", description = ")
+        .bind(form.description.as_str())
+        .push(" WHERE id = ")
+        .bind(id);
+    txn.execute_raw(u.statement(txn.get_database_backend()))
+        .await?;
+    grant(&txn, id, &form.permissions).await?;
+    let after = detail(&txn, id).await?;
+    audit::record(
+        &txn,
+        actor,
+        "role.update",
+        None,
+        Some(snapshot(&before)),
+        Some(snapshot(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Removes a custom role nobody has.
+pub async fn delete(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    let role = detail(&txn, id).await?;
+    if role.built_in {
+        return Err(ServiceError::Conflict(
+            "Built-in roles cannot be deleted.".into(),
+        ));
+    }
+    if role.users > 0 {
+        return Err(ServiceError::Conflict(format!(
+            "{} {} the role {}: give them another role first.",
+            role.users,
+            if role.users == 1 {
+                "user has"
+            } else {
+                "users have"
+            },
+            role.name
+        )));
+    }
+    let backend = txn.get_database_backend();
+    let mut p = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
+    p.bind(id);
+    txn.execute_raw(p.statement(backend)).await?;
+    let mut r = Sql::new("DELETE FROM roles WHERE id = ");
+    r.bind(id);
+    txn.execute_raw(r.statement(backend)).await?;
+    audit::record(
+        &txn,
+        actor,
+        "role.delete",
+        None,
+        Some(snapshot(&role)),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

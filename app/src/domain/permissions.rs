@@ -71,3 +71,140 @@ pub const BUILT_IN_ROLES: [(&str, &str, &[&str]); 5] = [
 pub const DEFAULT_ROLE: &str = "member";
 /// The role `create-admin` and the demo give.
 pub const OWNER_ROLE: &str = "owner";
+
+/// What a permission lets an admin do, for the Roles page.
+pub fn describe(permission: &str) -> &'static str {
+    match permission {
+        ADMIN_ACCESS => "Sign in to Roster as an admin",
+        USERS_READ => "See users, their activity, tags, groups and reminders",
+        USERS_WRITE => "Create and edit users, ban and activate them, tags, groups, comments",
+        USERS_DELETE => "Delete users (and undo a delete)",
+        USERS_IMPORT => "Import users from CSV and XLSX files",
+        USERS_EXPORT => "Export users to CSV and XLSX files",
+        USERS_SESSIONS => "Log users out of every session",
+        USERS_PASSWORDS => "Reset passwords, send invitations, read the outbox",
+        ROLES_MANAGE => "Make and change roles; give roles with admin access",
+        AUDIT_READ => "Read and download the audit log",
+        API_KEYS_MANAGE => "Create and revoke API keys",
+        FIELDS_MANAGE => "Define custom profile fields",
+        _ => "",
+    }
+}
+
+/// A role as the Roles page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RoleDetail {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub built_in: bool,
+    /// Sorted.
+    pub permissions: Vec<String>,
+    /// Users (and admins) who have this role.
+    pub users: i64,
+}
+
+/// A custom role as the admin fills it in.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RoleForm {
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<String>,
+}
+
+pub const MAX_ROLE_NAME: usize = 40;
+
+/// The form, trimmed and with its permissions in `ALL`'s order, or the problems by field.
+pub fn check_role(form: &RoleForm) -> Result<RoleForm, crate::domain::FieldErrors> {
+    let mut errors = crate::domain::FieldErrors::new();
+    let name = form.name.trim().to_lowercase();
+    if name.is_empty() {
+        errors.insert("name".into(), vec!["Enter a name.".into()]);
+    } else if name.chars().count() > MAX_ROLE_NAME {
+        errors.insert(
+            "name".into(),
+            vec![format!("Use at most {MAX_ROLE_NAME} characters.")],
+        );
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        errors.insert(
+            "name".into(),
+            vec!["Use letters a–z, digits, - and _ only.".into()],
+        );
+    }
+    let description = form.description.trim().to_string();
+    if description.chars().count() > 200 {
+        errors.insert(
+            "description".into(),
+            vec!["Use at most 200 characters.".into()],
+        );
+    }
+    let unknown: Vec<&str> = form
+        .permissions
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !ALL.contains(p))
+        .collect();
+    if !unknown.is_empty() {
+        errors.insert(
+            "permissions".into(),
+            vec![format!("Unknown permission: {}.", unknown.join(", "))],
+        );
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(RoleForm {
+        name,
+        description,
+        permissions: ALL
+            .iter()
+            .filter(|p| form.permissions.iter().any(|q| q == *p))
+            .map(|p| p.to_string())
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_permission_is_described() {
+        for p in ALL {
+            assert!(!describe(p).is_empty(), "{p}");
+        }
+    }
+
+    #[test]
+    fn role_forms_are_trimmed_ordered_and_checked_by_field() {
+        let ok = check_role(&RoleForm {
+            name: "  Help-Desk_2 ".into(),
+            description: " Front line ".into(),
+            permissions: vec![USERS_WRITE.into(), ADMIN_ACCESS.into(), USERS_WRITE.into()],
+        })
+        .unwrap();
+        assert_eq!(ok.name, "help-desk_2");
+        assert_eq!(ok.description, "Front line");
+        assert_eq!(ok.permissions, vec![ADMIN_ACCESS, USERS_WRITE]);
+
+        let errors = check_role(&RoleForm {
+            name: "help desk".into(),
+            description: String::new(),
+            permissions: vec!["users.fly".into()],
+        })
+        .unwrap_err();
+        assert_eq!(
+            errors["name"],
+            vec!["Use letters a–z, digits, - and _ only."]
+        );
+        assert_eq!(
+            errors["permissions"],
+            vec!["Unknown permission: users.fly."]
+        );
+        let empty = check_role(&RoleForm::default()).unwrap_err();
+        assert_eq!(empty["name"], vec!["Enter a name."]);
+    }
+}

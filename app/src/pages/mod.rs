@@ -8,5 +8,6 @@ pub mod imports;
 pub mod login;
 pub mod outbox;
 pub mod reminders;
+pub mod roles;
 pub mod settings;
 pub mod users;

@@ -176,6 +176,10 @@ pub fn TopBar(
         .permissions
         .iter()
         .any(|p| p == crate::domain::permissions::USERS_PASSWORDS);
+    let can_roles = me
+        .permissions
+        .iter()
+        .any(|p| p == crate::domain::permissions::ROLES_MANAGE);
     let can_keys = me
         .permissions
         .iter()
@@ -218,6 +222,7 @@ pub fn TopBar(
                     {move || (due_count() > 0).then(|| view! { <span class="count-badge" aria-hidden="true">{due_count()}</span> })}
                 </a>
                 {can_passwords.then(|| link("/outbox", "outbox", "Outbox"))}
+                {can_roles.then(|| link("/roles", "roles", "Roles"))}
                 {can_keys.then(|| link("/settings", "settings", "Settings"))}
             </nav>
             <div class="me">

@@ -12,6 +12,7 @@ mod helpers;
 mod ingest;
 mod lifecycle;
 mod permissions;
+mod roles;
 mod seed;
 mod timeline;
 mod transfer;

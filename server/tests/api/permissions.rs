@@ -128,7 +128,7 @@ fn sample(endpoint: &str) -> Option<(Value, Need)> {
             Admin(p::FIELDS_MANAGE),
         ),
         "reorder_fields" => (json!({ "ids": [] }), Admin(p::FIELDS_MANAGE)),
-        "list_role_permissions" => (none, Admin(p::ROLES_MANAGE)),
+        "list_role_details" => (none, Admin(p::ROLES_MANAGE)),
         "create_role" | "update_role" => (
             json!({ "id": 1, "form": { "name": "x", "description": "", "permissions": [] } }),
             Admin(p::ROLES_MANAGE),
