@@ -211,16 +211,18 @@ async fn main() -> anyhow::Result<()> {
                 println!("  (shown only this once; `server create-admin` makes more admins)");
                 println!();
             }
+            let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
             let config = Config {
                 session_ttl: chrono::Duration::hours(session_hours),
-                secure_cookies,
+                // Served over HTTPS (as the public address says): Secure cookies.
+                secure_cookies: secure_cookies || public_url.starts_with("https://"),
                 max_users,
                 undo_window: chrono::Duration::seconds(undo_seconds.max(1)),
                 activity_retention_days: activity_retention_days.max(1),
                 event_requests_per_minute: event_requests_per_minute.max(1),
                 signups_per_minute: signups_per_minute.max(1),
                 max_upload_bytes: max_upload_mb.max(1) * 1024 * 1024,
-                public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
+                public_url,
             };
             match app::backend::transfer::jobs::fail_interrupted(&conn).await {
                 Ok(0) => {}

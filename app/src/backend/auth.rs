@@ -41,10 +41,22 @@ pub fn session_cookie(token: Option<&str>, config: &Config) -> String {
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
+/// argon2id at OWASP's recommended minimum: 19 MiB of memory, 2 passes, 1 lane.
+pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
+pub const ARGON2_PASSES: u32 = 2;
+pub const ARGON2_LANES: u32 = 1;
+
+/// The hasher new passwords use (stated here, not left to the crate's defaults).
+fn hasher() -> Argon2<'static> {
+    let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
+        .expect("valid argon2 parameters");
+    Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
 /// An argon2id hash (PHC string) of `password` with a fresh salt.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
+    hasher()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
@@ -313,6 +325,25 @@ mod tests {
         assert!(verify_password(&hash, "correct horse battery"));
         assert!(!verify_password(&hash, "correct horse battery!"));
         assert!(!verify_password("not a hash", "x"));
+    }
+
+    #[test]
+    fn hashes_use_argon2id_with_at_least_owasps_parameters() {
+        let hash = hash_password("correct horse battery").expect("hash");
+        let parsed = PasswordHash::new(&hash).expect("a PHC string");
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        let param = |name: &str| {
+            parsed
+                .params
+                .get_decimal(name)
+                .unwrap_or_else(|| panic!("{name} in {hash}"))
+        };
+        assert!(param("m") >= 19_456, "memory (KiB) in {hash}");
+        assert!(param("t") >= 2, "passes in {hash}");
+        assert!(param("p") >= 1, "lanes in {hash}");
+        // The decoy hash for unknown accounts costs the same as a real one.
+        let dummy = PasswordHash::new(DUMMY_HASH).expect("dummy");
+        assert_eq!(dummy.params, parsed.params);
     }
 
     #[test]
