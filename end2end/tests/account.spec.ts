@@ -33,14 +33,20 @@ const account = {
   },
 };
 
-test("a banned user cannot sign in on /account; activated, they can", async ({ page, browser }) => {
+/** The admin signs in and makes a user with a password, who signs in on /account. */
+async function signedInUser(page: Page, browser: Browser, prefix: string) {
   await act.signIn(page);
-  const user = newUser("Banned");
+  const user = newUser(prefix);
   await arrange.users(page, [user], { password: PASSWORD });
   const me = await userPage(browser);
   await account.open(me);
   await account.signIn(me, user.email, PASSWORD);
   await account.signedIn(me, user);
+  return { user, me };
+}
+
+test("a banned user cannot sign in on /account; activated, they can", async ({ page, browser }) => {
+  const { user, me } = await signedInUser(page, browser, "Banned");
 
   await lifecycle.showOnly(page, user);
   await find.statusMenus(page).first().selectOption("banned");
@@ -59,13 +65,7 @@ test("a banned user cannot sign in on /account; activated, they can", async ({ p
 });
 
 test("a temporary password from the drawer ends sessions, stops the old password and must be changed", async ({ page, browser }) => {
-  await act.signIn(page);
-  const user = newUser("Temp");
-  await arrange.users(page, [user], { password: PASSWORD });
-  const me = await userPage(browser);
-  await account.open(me);
-  await account.signIn(me, user.email, PASSWORD);
-  await account.signedIn(me, user);
+  const { user, me } = await signedInUser(page, browser, "Temp");
 
   const drawer = await lifecycle.openDrawer(page, user);
   await drawer.getByRole("button", { name: "Reset password…" }).click();
@@ -99,13 +99,7 @@ test("a temporary password from the drawer ends sessions, stops the old password
 });
 
 test("log out everywhere from the row menu refuses the user's session", async ({ page, browser }) => {
-  await act.signIn(page);
-  const user = newUser("Logout");
-  await arrange.users(page, [user], { password: PASSWORD });
-  const me = await userPage(browser);
-  await account.open(me);
-  await account.signIn(me, user.email, PASSWORD);
-  await account.signedIn(me, user);
+  const { user, me } = await signedInUser(page, browser, "Logout");
 
   await lifecycle.showOnly(page, user);
   await page.getByRole("button", { name: `Actions for ${user.first} ${user.last}` }).click();
