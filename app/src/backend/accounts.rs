@@ -743,6 +743,15 @@ pub async fn queue_invitation<C: ConnectionTrait>(
     id: i64,
 ) -> Result<(), ServiceError> {
     let to = target(txn, id).await?;
+    invite(txn, config, id, &to).await
+}
+
+async fn invite<C: ConnectionTrait>(
+    txn: &C,
+    config: &Config,
+    id: i64,
+    to: &Target,
+) -> Result<(), ServiceError> {
     let token = issue_link(
         txn,
         id,
@@ -751,7 +760,7 @@ pub async fn queue_invitation<C: ConnectionTrait>(
     )
     .await?;
     let url = link_url(config, "/account/set-password", &token);
-    queue_email(txn, id, &to, EmailKind::Invitation, &url).await
+    queue_email(txn, id, to, EmailKind::Invitation, &url).await
 }
 
 /// Emails user `id` an invitation link (7 days) to set a password; a new invitation
@@ -782,7 +791,7 @@ pub async fn send_invitation(
             "This user is banned: activate them first.".into(),
         ));
     }
-    queue_invitation(&txn, config, id).await?;
+    invite(&txn, config, id, &to).await?;
     audit::record(
         &txn,
         actor,
