@@ -8,6 +8,7 @@ mod m20261122_000002_add_trash;
 mod m20261122_000003_activity_custom_kind;
 mod m20261122_000004_profile_field_kinds;
 mod m20261201_000005_field_search;
+mod m20261201_000006_bulk_load;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_activity_custom_kind::Migration),
             Box::new(m20261122_000004_profile_field_kinds::Migration),
             Box::new(m20261201_000005_field_search::Migration),
+            Box::new(m20261201_000006_bulk_load::Migration),
         ]
     }
 }

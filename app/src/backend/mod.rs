@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod bulk;
+pub mod bulk_load;
 pub mod db;
 pub mod entities;
 pub mod error;

@@ -1,9 +1,11 @@
 //! Importing users from a file: upsert by email, all in one transaction.
 //!
-//! A preview and an apply run this same code: every row is parsed and checked, the
-//! creates, updates, tag and group changes and audit entries are written, and then a
-//! preview rolls the transaction back while an apply commits it. So the preview's
-//! report is exactly what applying will do (against the data as it is then).
+//! A preview and an apply run this same code, in one transaction: every row is
+//! parsed and checked against the file and the database (emails, usernames and phones
+//! taken, roles, required fields, the seat quota), and the plan of creates, updates,
+//! tag and group changes is made, with the report. A preview stops there and rolls
+//! back, having written nothing; an apply carries the plan out and commits. So the
+//! preview's report is exactly what applying will do (against the data as it is then).
 //!
 //! On update an empty cell leaves the field as it is, and a non-empty tags or groups
 //! cell replaces the user's tags or groups. An import never deletes a user.
@@ -19,6 +21,7 @@ use super::read::Table;
 use super::Reporter;
 use crate::backend::audit::{self, json_value};
 use crate::backend::auth::hash_password;
+use crate::backend::bulk_load::BulkLoad;
 use crate::backend::lifecycle::{ensure_named, user_total, Link};
 use crate::backend::sql::Sql;
 use crate::backend::{now, Config, ServiceError};
@@ -37,7 +40,7 @@ const BATCH: usize = 400;
 /// What to do after checking.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {
-    /// Commit (otherwise this is a preview and everything is rolled back).
+    /// Write and commit (otherwise this is a preview: it writes nothing).
     pub apply: bool,
     /// Write the valid rows even when some are rejected (otherwise an apply with
     /// rejected rows writes nothing).
@@ -609,20 +612,27 @@ pub async fn run(
             ));
         }
     }
-    write_all(&txn, actor, &mut writes, options.apply, progress).await?;
+    if !options.apply {
+        // A preview ends here, having written nothing: the report above is the
+        // plan the writes below carry out, and every refusal the database could make
+        // (a taken email, username or phone; an unknown role) was checked above.
+        txn.rollback().await?;
+        progress.report("Done", total, total);
+        return Ok(Outcome {
+            report,
+            written: false,
+        });
+    }
+    write_all(&txn, actor, &mut writes, progress).await?;
     if backend == DbBackend::Sqlite {
         txn.execute_unprepared("DROP TABLE IF EXISTS temp.import_updates")
             .await?;
     }
-    if options.apply {
-        txn.commit().await?;
-    } else {
-        txn.rollback().await?;
-    }
+    txn.commit().await?;
     progress.report("Done", total, total);
     Ok(Outcome {
         report,
-        written: options.apply,
+        written: true,
     })
 }
 
@@ -802,21 +812,14 @@ async fn current_links(
     Ok(out)
 }
 
-/// Hashes the rows' passwords on blocking threads, one per core (a preview stores a
-/// placeholder instead: nothing it writes survives).
-async fn password_hashes(
-    writes: &[Write<'_>],
-    real: bool,
-) -> Result<HashMap<u64, String>, ServiceError> {
+/// Hashes the rows' passwords on blocking threads, one per core.
+async fn password_hashes(writes: &[Write<'_>]) -> Result<HashMap<u64, String>, ServiceError> {
     let jobs: Vec<(u64, String)> = writes
         .iter()
         .filter_map(|w| w.row.password.clone().map(|p| (w.row.line, p)))
         .collect();
-    if !real || jobs.is_empty() {
-        return Ok(jobs
-            .into_iter()
-            .map(|(line, _)| (line, "preview".to_string()))
-            .collect());
+    if jobs.is_empty() {
+        return Ok(HashMap::new());
     }
     tokio::task::spawn_blocking(move || {
         let threads = std::thread::available_parallelism()
@@ -854,14 +857,14 @@ async fn write_all(
     txn: &DatabaseTransaction,
     actor: &AdminInfo,
     writes: &mut [Write<'_>],
-    apply: bool,
     progress: &Reporter<'_>,
 ) -> Result<(), ServiceError> {
     let backend = txn.get_database_backend();
     let at = now();
     let total = writes.len() as u64;
-    let hashes = password_hashes(writes, apply).await?;
+    let hashes = password_hashes(writes).await?;
     progress.report("Writing users", 0, total);
+    let bulk = BulkLoad::begin(txn).await?;
 
     // New users.
     let mut done = 0u64;
@@ -1049,6 +1052,10 @@ async fn write_all(
             s.push(" ON CONFLICT DO NOTHING");
             txn.execute_raw(s.into_statement(backend)).await?;
         }
+    }
+    if let Some(bulk) = bulk {
+        let updated = (!updated.is_empty()).then_some("SELECT id FROM import_updates");
+        bulk.finish(txn, updated).await?;
     }
     // One audit entry per created user, built by the database from the rows as
     // written (with their tags and groups), and one per updated user with the
