@@ -83,16 +83,21 @@ impl Record {
     }
 }
 
+/// Separates tag and group names in [`record_json`] (no name holds it: names are
+/// split on commas and trimmed).
+const NAME_SEPARATOR: char = '\u{1f}';
+
 /// One JSON array per user, in [`Record`]'s field order, as SQL over `users`. A
 /// single text column per row keeps the driver's per-value work (and allocations)
-/// out of a million-row export.
+/// out of a million-row export. The role is its id and the tag and group names come
+/// unsorted: [`record`] names and sorts them, cheaper than SQL's per-row sorter.
 fn record_json(backend: DbBackend) -> String {
     let pg = backend == DbBackend::Postgres;
     let names = |join: &str, table: &str, key: &str| {
         if pg {
-            format!("(SELECT string_agg(t.name, ', ' ORDER BY lower(t.name)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
+            format!("(SELECT string_agg(t.name, chr(31)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
         } else {
-            format!("(SELECT group_concat(t.name, ', ' ORDER BY lower(t.name)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
+            format!("(SELECT group_concat(t.name, char(31)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
         }
     };
     let (array, opt_in, suffix, attributes) = if pg {
@@ -112,7 +117,7 @@ fn record_json(backend: DbBackend) -> String {
     };
     format!(
         "{array}(users.id, users.email, users.username, users.first_name, users.last_name, users.phone, users.status, \
-         (SELECT name FROM roles WHERE roles.id = users.role_id), users.balance, {}, {}, \
+         users.role_id, users.balance, {}, {}, \
          users.job_title, users.company, users.address, users.language, {opt_in}, users.note, \
          (SELECT count(*) FROM devices WHERE devices.user_id = users.id), users.created_at, users.last_access_at, {attributes}){suffix} AS r",
         names("user_tags", "tags", "tag_id"),
@@ -130,7 +135,7 @@ struct RawRecord(
     String,
     Option<String>,
     String,
-    String,
+    i64,
     i64,
     Option<String>,
     Option<String>,
@@ -146,7 +151,34 @@ struct RawRecord(
     BTreeMap<String, serde_json::Value>,
 );
 
-fn record(r: &QueryResult) -> Result<Record, ServiceError> {
+/// `names` (joined by [`NAME_SEPARATOR`]) sorted ignoring case, joined with ", ".
+fn sorted_names(names: Option<String>) -> String {
+    let Some(names) = names else {
+        return String::new();
+    };
+    let mut list: Vec<&str> = names.split(NAME_SEPARATOR).collect();
+    if list.len() > 1 {
+        list.sort_by_cached_key(|n| n.to_lowercase());
+    }
+    list.join(", ")
+}
+
+/// Role names by id.
+type RoleNames = std::collections::HashMap<i64, String>;
+
+async fn role_names(db: &DatabaseConnection) -> Result<RoleNames, ServiceError> {
+    let backend = db.get_database_backend();
+    db.query_all_raw(sea_orm::Statement::from_string(
+        backend,
+        "SELECT id, name FROM roles",
+    ))
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "name")?)))
+    .collect()
+}
+
+fn record(r: &QueryResult, roles: &RoleNames) -> Result<Record, ServiceError> {
     let text: String = r.try_get_by_index(0)?;
     let RawRecord(
         id,
@@ -156,7 +188,7 @@ fn record(r: &QueryResult) -> Result<Record, ServiceError> {
         last_name,
         phone,
         status,
-        role,
+        role_id,
         balance,
         tags,
         groups,
@@ -179,10 +211,10 @@ fn record(r: &QueryResult) -> Result<Record, ServiceError> {
         last_name,
         phone,
         status,
-        role,
+        role: roles.get(&role_id).cloned().unwrap_or_default(),
         balance,
-        tags: tags.unwrap_or_default(),
-        groups: groups.unwrap_or_default(),
+        tags: sorted_names(tags),
+        groups: sorted_names(groups),
         job_title,
         company,
         address,
@@ -213,17 +245,18 @@ async fn count(
 }
 
 /// The records `query` matches, in its order, as one streamed statement (memory
-/// stays flat), with how many there are.
+/// stays flat), with how many there are and the role names that [`record`] needs.
 async fn open_records(
     db: &DatabaseConnection,
     query: &UserQuery,
-) -> Result<(u64, sea_orm::QueryStream), ServiceError> {
+) -> Result<(u64, RoleNames, sea_orm::QueryStream), ServiceError> {
     let backend = db.get_database_backend();
     let filters = resolve(db, query).await?;
     let total = count(db, query, &filters).await?;
+    let roles = role_names(db).await?;
     let stmt =
         ordered_rows_sql(backend, query, &filters, &record_json(backend)).into_statement(backend);
-    Ok((total, db.stream_raw(stmt).await?))
+    Ok((total, roles, db.stream_raw(stmt).await?))
 }
 
 /// Rows between progress reports.
@@ -282,11 +315,11 @@ where
             .map(|c| c.key().to_string())
             .chain(spec.fields.iter().map(|f| f.key.clone())),
     );
-    let (total, mut rows) = open_records(db, &spec.query).await?;
+    let (total, roles, mut rows) = open_records(db, &spec.query).await?;
     progress.report("Writing rows", 0, total);
     let mut written = 0u64;
     while let Some(row) = rows.next().await {
-        let rec = record(&row?)?;
+        let rec = record(&row?, &roles)?;
         csv_line(
             &mut out,
             spec.columns
@@ -496,10 +529,10 @@ pub async fn xlsx(
             .set_name("Users")
             .map_err(xlsx_error)?;
         write_header(ws, &spec.columns, &spec.fields).map_err(xlsx_error)?;
-        let (total, mut rows) = open_records(db, &spec.query).await?;
+        let (total, roles, mut rows) = open_records(db, &spec.query).await?;
         progress.report("Writing rows", 0, total);
         while let Some(row) = rows.next().await {
-            let rec = record(&row?)?;
+            let rec = record(&row?, &roles)?;
             written += 1;
             write_record(ws, written as u32, &rec, &spec.columns, &formats).map_err(xlsx_error)?;
             write_fields(
