@@ -33,7 +33,7 @@ use crate::domain::transfer::{
 use crate::domain::{AdminInfo, Status};
 
 /// Values per lookup query.
-const LOOKUP: usize = 1000;
+const LOOKUP: usize = 5000;
 /// Rows per multi-row INSERT.
 const BATCH: usize = 400;
 
@@ -233,32 +233,32 @@ pub async fn run(
 
     // The same user, username or phone twice in the file.
     {
-        let mut emails: HashMap<String, u64> = HashMap::new();
-        let mut usernames: HashMap<String, u64> = HashMap::new();
-        let mut phones: HashMap<String, u64> = HashMap::new();
+        let n = parsed.len();
+        let mut emails: HashMap<&str, u64> = HashMap::with_capacity(n);
+        let mut usernames: HashMap<String, u64> = HashMap::with_capacity(n);
+        let mut phones: HashMap<&str, u64> = HashMap::with_capacity(n);
+        let mut duplicates: Vec<(u64, String, FileColumn, String)> = Vec::new();
         for r in &parsed {
-            let email = email_of(r);
-            if let Some(first) = emails.get(&email) {
-                reject(
-                    &mut rejected,
+            let email = r.email.as_ref().map(|e| e.as_str()).unwrap_or_default();
+            if let Some(first) = emails.get(email) {
+                duplicates.push((
                     r.line,
-                    &email,
-                    &col(FileColumn::Email),
+                    email.to_string(),
+                    FileColumn::Email,
                     format!("This email is also on line {first}; each user may appear once."),
-                );
+                ));
             } else {
-                emails.insert(email.clone(), r.line);
+                emails.insert(email, r.line);
             }
             if let Some(u) = &r.username {
                 let key = u.as_str().to_lowercase();
                 match usernames.get(&key) {
-                    Some(first) => reject(
-                        &mut rejected,
+                    Some(first) => duplicates.push((
                         r.line,
-                        &email,
-                        &col(FileColumn::Username),
+                        email.to_string(),
+                        FileColumn::Username,
                         format!("The username {} is also on line {first}.", u.as_str()),
-                    ),
+                    )),
                     None => {
                         usernames.insert(key, r.line);
                     }
@@ -266,18 +266,20 @@ pub async fn run(
             }
             if let Some(p) = &r.phone {
                 match phones.get(p.as_str()) {
-                    Some(first) => reject(
-                        &mut rejected,
+                    Some(first) => duplicates.push((
                         r.line,
-                        &email,
-                        &col(FileColumn::Phone),
+                        email.to_string(),
+                        FileColumn::Phone,
                         format!("The phone {} is also on line {first}.", p.as_str()),
-                    ),
+                    )),
                     None => {
-                        phones.insert(p.as_str().to_string(), r.line);
+                        phones.insert(p.as_str(), r.line);
                     }
                 }
             }
+        }
+        for (line, email, column, message) in duplicates {
+            reject(&mut rejected, line, &email, &col(column), message);
         }
     }
     parsed.retain(|r| !rejected.contains_key(&r.line));
@@ -667,7 +669,7 @@ async fn existing_users(
              FROM users WHERE email IN (",
         );
         q.bind_list(chunk.iter().cloned()).push(")");
-        for r in txn.query_all_raw(q.statement(backend)).await? {
+        for r in txn.query_all_raw(q.into_statement(backend)).await? {
             out.insert(
                 r.try_get::<String>("", "email")?,
                 Existing {
@@ -724,7 +726,7 @@ async fn identity_owners(
         for chunk in values.chunks(LOOKUP) {
             let mut q = Sql::new(sql);
             q.bind_list(chunk.iter().cloned()).push(")");
-            for r in txn.query_all_raw(q.statement(backend)).await? {
+            for r in txn.query_all_raw(q.into_statement(backend)).await? {
                 out.insert(
                     format!("{prefix}:{}", r.try_get::<String>("", "k")?),
                     r.try_get::<String>("", "email")?,
@@ -743,7 +745,7 @@ async fn roles(txn: &DatabaseTransaction) -> Result<HashMap<String, Role>, Servi
     q.bind(ADMIN_ACCESS).push(") AS admin FROM roles");
     let mut out = HashMap::new();
     for r in txn
-        .query_all_raw(q.statement(txn.get_database_backend()))
+        .query_all_raw(q.into_statement(txn.get_database_backend()))
         .await?
     {
         let name: String = r.try_get("", "name")?;
@@ -774,7 +776,7 @@ async fn known_names(
         ));
         q.bind_list(chunk.iter().cloned()).push(")");
         for r in txn
-            .query_all_raw(q.statement(txn.get_database_backend()))
+            .query_all_raw(q.into_statement(txn.get_database_backend()))
             .await?
         {
             out.insert(r.try_get::<String>("", "k")?, r.try_get::<i64>("", "id")?);
@@ -801,7 +803,7 @@ async fn current_links(
         q.bind_list(chunk.iter().copied())
             .push(") ORDER BY j.user_id, lower(t.name)");
         for r in txn
-            .query_all_raw(q.statement(txn.get_database_backend()))
+            .query_all_raw(q.into_statement(txn.get_database_backend()))
             .await?
         {
             out.entry(r.try_get("", "user_id")?)
@@ -903,7 +905,7 @@ async fn write_all(
         }
         s.push(" RETURNING id, email");
         let ids: HashMap<String, i64> = txn
-            .query_all_raw(s.statement(backend))
+            .query_all_raw(s.into_statement(backend))
             .await?
             .iter()
             .map(|r| {
