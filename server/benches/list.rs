@@ -458,9 +458,15 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
             let import_db = dir
                 .path()
                 .join(format!("import-{}-{run}.db", format.as_str()));
-            let conn =
-                db::connect(&format!("sqlite://{}?mode=rwc", import_db.display()), 4).await?;
+            // Connected as the server is: its checkpointer copies the log meanwhile.
+            let conn = db::open(
+                &format!("sqlite://{}?mode=rwc", import_db.display()),
+                4,
+                db::Checkpoints::Background,
+            )
+            .await?;
             server::prepare_database(&conn).await?;
+            db::spawn_checkpointer(conn.clone());
             let started = Instant::now();
             let data = std::fs::read(path)?;
             let table = read::read(&data, format).map_err(|e| anyhow::anyhow!("{e}"))?;

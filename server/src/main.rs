@@ -143,7 +143,13 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let conn = db::connect(&cli.database_url, cli.db_connections).await?;
+    // The server checkpoints SQLite's log in the background, so no request waits
+    // for it; one-off commands leave it to SQLite.
+    let checkpoints = match cli.command {
+        Command::Serve { .. } => db::Checkpoints::Background,
+        _ => db::Checkpoints::Automatic,
+    };
+    let conn = db::open(&cli.database_url, cli.db_connections, checkpoints).await?;
     server::prepare_database(&conn).await?;
 
     match cli.command {
@@ -232,6 +238,7 @@ async fn main() -> anyhow::Result<()> {
                 ),
                 Err(e) => tracing::warn!(error = ?e, "marking interrupted imports failed"),
             }
+            db::spawn_checkpointer(conn.clone());
             spawn_purge(conn.clone(), config.clone());
             match mailer {
                 Some(mailer) => {

@@ -9,21 +9,80 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 /// Opens a pool for `url` (`sqlite://file.db?mode=rwc` or `postgres://...`). SQLite
 /// runs in WAL mode with foreign keys on.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
+    open(url, max_connections, Checkpoints::Automatic).await
+}
+
+/// Who copies SQLite's write-ahead log back into the database file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checkpoints {
+    /// SQLite's default: the connection whose commit takes the log past 1,000 pages
+    /// copies it, and its command waits for that (the CLI and tools).
+    Automatic,
+    /// No commit waits for a copy: the caller runs [`spawn_checkpointer`] (the server).
+    Background,
+}
+
+/// [`connect`], choosing who runs SQLite's checkpoints.
+pub async fn open(
+    url: &str,
+    max_connections: u32,
+    checkpoints: Checkpoints,
+) -> anyhow::Result<DatabaseConnection> {
     let mut opt = ConnectOptions::new(url.to_string());
     opt.max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
+        .map_sqlx_sqlite_opts(move |o| {
+            let o = o
+                .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 .pragma("cache_size", "-65536")
-                .pragma("temp_store", "memory")
+                .pragma("temp_store", "memory");
+            match checkpoints {
+                Checkpoints::Automatic => o,
+                Checkpoints::Background => o.pragma("wal_autocheckpoint", "0"),
+            }
         });
     let safe_url = url.split('@').next_back().unwrap_or(url);
     Database::connect(opt)
         .await
         .with_context(|| format!("cannot connect to the database at {safe_url}"))
+}
+
+/// Copies SQLite's write-ahead log into the database file as far as no reader still
+/// needs it, without waiting for anyone (a no-op on PostgreSQL). Returns the log's
+/// pages and how many of them are now in the database file.
+pub async fn checkpoint(db: &DatabaseConnection) -> anyhow::Result<(i64, i64)> {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+        return Ok((0, 0));
+    }
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Sqlite,
+            "PRAGMA wal_checkpoint(PASSIVE)",
+        ))
+        .await?
+        .context("wal_checkpoint returned no row")?;
+    Ok((
+        row.try_get_by_index::<i64>(1)?,
+        row.try_get_by_index::<i64>(2)?,
+    ))
+}
+
+/// Runs [`checkpoint`] every second, for a pool opened with [`Checkpoints::Background`].
+pub fn spawn_checkpointer(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = checkpoint(&db).await {
+                tracing::warn!(error = ?e, "checkpointing the SQLite log failed");
+            }
+        }
+    });
 }
