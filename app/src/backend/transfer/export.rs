@@ -666,6 +666,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tag_and_group_names_are_sorted_ignoring_case_and_joined_with_commas() {
+        assert_eq!(sorted_names(None), "");
+        assert_eq!(sorted_names(Some("vip".into())), "vip");
+        assert_eq!(
+            sorted_names(Some("beta\u{1f}VIP\u{1f}Alpha team".into())),
+            "Alpha team, beta, VIP"
+        );
+    }
+
+    #[test]
     fn csv_lines_quote_and_neutralise() {
         let mut out = Vec::new();
         csv_line(
