@@ -73,7 +73,7 @@ test("a temporary password from the drawer ends sessions, stops the old password
   await expect(dialog).toBeVisible();
   await dialog.getByRole("radio", { name: /^Set a temporary password/ }).check();
   await dialog.getByRole("button", { name: "Reset password" }).click();
-  const shown = dialog.getByLabel("Temporary password");
+  const shown = dialog.getByLabel("Temporary password", { exact: true });
   await expect(shown).toBeVisible();
   const temporary = await shown.inputValue();
   expect(temporary.length).toBeGreaterThanOrEqual(12);
