@@ -237,28 +237,29 @@ pub async fn run(
         let mut emails: HashMap<&str, u64> = HashMap::with_capacity(n);
         let mut usernames: HashMap<String, u64> = HashMap::with_capacity(n);
         let mut phones: HashMap<&str, u64> = HashMap::with_capacity(n);
-        let mut duplicates: Vec<(u64, String, FileColumn, String)> = Vec::new();
         for r in &parsed {
             let email = r.email.as_ref().map(|e| e.as_str()).unwrap_or_default();
             if let Some(first) = emails.get(email) {
-                duplicates.push((
+                reject(
+                    &mut rejected,
                     r.line,
-                    email.to_string(),
-                    FileColumn::Email,
+                    email,
+                    &col(FileColumn::Email),
                     format!("This email is also on line {first}; each user may appear once."),
-                ));
+                );
             } else {
                 emails.insert(email, r.line);
             }
             if let Some(u) = &r.username {
                 let key = u.as_str().to_lowercase();
                 match usernames.get(&key) {
-                    Some(first) => duplicates.push((
+                    Some(first) => reject(
+                        &mut rejected,
                         r.line,
-                        email.to_string(),
-                        FileColumn::Username,
+                        email,
+                        &col(FileColumn::Username),
                         format!("The username {} is also on line {first}.", u.as_str()),
-                    )),
+                    ),
                     None => {
                         usernames.insert(key, r.line);
                     }
@@ -266,20 +267,18 @@ pub async fn run(
             }
             if let Some(p) = &r.phone {
                 match phones.get(p.as_str()) {
-                    Some(first) => duplicates.push((
+                    Some(first) => reject(
+                        &mut rejected,
                         r.line,
-                        email.to_string(),
-                        FileColumn::Phone,
+                        email,
+                        &col(FileColumn::Phone),
                         format!("The phone {} is also on line {first}.", p.as_str()),
-                    )),
+                    ),
                     None => {
                         phones.insert(p.as_str(), r.line);
                     }
                 }
             }
-        }
-        for (line, email, column, message) in duplicates {
-            reject(&mut rejected, line, &email, &col(column), message);
         }
     }
     parsed.retain(|r| !rejected.contains_key(&r.line));
