@@ -477,6 +477,7 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
                 &admin,
                 &table,
                 import::Options::default(),
+                None,
                 &Reporter::silent(),
             )
             .await
@@ -490,6 +491,10 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
                     apply: true,
                     skip_invalid: false,
                 },
+                Some(import::Previewed {
+                    report: &preview.report,
+                    rights: &admin,
+                }),
                 &Reporter::silent(),
             )
             .await

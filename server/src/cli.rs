@@ -68,6 +68,7 @@ pub async fn import(
             apply,
             skip_invalid,
         },
+        None,
         &reporter,
     )
     .await

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::auth::{new_token, token_hash, validate_new_password, verify_password, ClientInfo};
+use super::authority::Authority;
 use super::lifecycle::{hash_off_runtime, temporary_password};
 use super::sql::Sql;
 use super::{audit, now, Config, ServiceError};
@@ -563,35 +564,6 @@ async fn target<C: ConnectionTrait>(db: &C, id: i64) -> Result<Target, ServiceEr
     })
 }
 
-/// Without `roles.manage`, nobody resets the password of a user with admin access
-/// (a temporary password shown to the caller would hand them that account).
-async fn guard_admin_target<C: ConnectionTrait>(
-    db: &C,
-    actor: &AdminInfo,
-    id: i64,
-) -> Result<(), ServiceError> {
-    use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE};
-    if actor.permissions.iter().any(|p| p == ROLES_MANAGE) {
-        return Ok(());
-    }
-    let mut q = Sql::new(
-        "SELECT count(*) AS n FROM users u JOIN role_permissions rp ON rp.role_id = u.role_id WHERE u.id = ",
-    );
-    q.bind(id).push(" AND rp.permission = ").bind(ADMIN_ACCESS);
-    let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?;
-    if row
-        .map(|r| super::users::read_count(&r))
-        .transpose()?
-        .unwrap_or(0)
-        > 0
-    {
-        return Err(ServiceError::Forbidden(ROLES_MANAGE.to_string()));
-    }
-    Ok(())
-}
-
 /// A new single-use link token of `kind` for the user, replacing any unused one of
 /// the same kind (a resent invitation invalidates the old link).
 async fn issue_link<C: ConnectionTrait>(
@@ -679,7 +651,10 @@ pub async fn reset_password(
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
     let to = target(&txn, id).await?;
-    guard_admin_target(&txn, actor, id).await?;
+    Authority::load(&txn, actor)
+        .await?
+        .may_act_on_user(&txn, id)
+        .await?;
     if to.status == "invited" {
         return Err(ServiceError::Conflict(
             "This user has not accepted their invitation yet: send the invitation again instead."
@@ -773,6 +748,10 @@ pub async fn send_invitation(
 ) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
     let to = target(&txn, id).await?;
+    Authority::load(&txn, actor)
+        .await?
+        .may_act_on_user(&txn, id)
+        .await?;
     let mut q = Sql::new("SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ");
     q.bind(id);
     let has_password: bool = txn
@@ -814,6 +793,10 @@ pub async fn sign_out_everywhere(
 ) -> Result<u64, ServiceError> {
     let txn = db.begin().await?;
     let to = target(&txn, id).await?;
+    Authority::load(&txn, actor)
+        .await?
+        .may_act_on_user(&txn, id)
+        .await?;
     let ended = end_sessions(&txn, id).await?;
     audit::record(
         &txn,
@@ -828,13 +811,19 @@ pub async fn sign_out_everywhere(
     Ok(ended)
 }
 
-/// The newest emails first.
+/// The newest emails first. An email carrying a secret (a link, a temporary
+/// password) shows it only to admins who may act on its recipient; the others see
+/// the email with the secret replaced by a note.
 pub async fn outbox<C: ConnectionTrait>(
     db: &C,
+    actor: &AdminInfo,
     limit: u64,
 ) -> Result<Vec<OutboxEmail>, ServiceError> {
+    let authority = Authority::load(db, actor).await?;
     let mut q = Sql::new(
-        "SELECT id, to_address, kind, language, subject, body, created_at, sent_at, error FROM outbox ORDER BY id DESC LIMIT ",
+        "SELECT o.id, o.user_id, u.role_id, o.to_address, o.kind, o.language, o.subject, o.body, \
+         o.created_at, o.sent_at, o.error FROM outbox o LEFT JOIN users u ON u.id = o.user_id \
+         ORDER BY o.id DESC LIMIT ",
     );
     q.bind(limit as i64);
     Ok(db
@@ -842,13 +831,24 @@ pub async fn outbox<C: ConnectionTrait>(
         .await?
         .iter()
         .map(|r| {
+            let kind: String = r.try_get("", "kind")?;
+            let mut body: String = r.try_get("", "body")?;
+            let user_id: Option<i64> = r.try_get("", "user_id")?;
+            let role_id: Option<i64> = r.try_get("", "role_id")?;
+            let may_see = match (user_id, role_id) {
+                (Some(user), Some(role)) => authority.check_role_of(user, role).is_ok(),
+                _ => false,
+            };
+            if crate::domain::email::carries_secret(&kind) && !may_see {
+                body = crate::domain::email::redact_secret(&kind, &body);
+            }
             Ok(OutboxEmail {
                 id: r.try_get("", "id")?,
                 to: r.try_get("", "to_address")?,
-                kind: r.try_get("", "kind")?,
+                kind,
                 language: r.try_get("", "language")?,
                 subject: r.try_get("", "subject")?,
-                body: r.try_get("", "body")?,
+                body,
                 created_at: r.try_get("", "created_at")?,
                 sent_at: r.try_get("", "sent_at")?,
                 error: r.try_get("", "error")?,

@@ -13,12 +13,13 @@ use sea_orm::{
 use serde_json::json;
 
 use super::audit;
-use super::lifecycle::{check_role_grant, ensure_named, unique_conflict, user_snapshot_expr, Link};
+use super::authority::{Authority, OwnerGuard};
+use super::lifecycle::{ensure_named, unique_conflict, user_snapshot_expr, Link};
 use super::sql::Sql;
 use super::users::{matching_ids_sql, resolve};
 use super::{now, Config, ServiceError};
 use crate::domain::account::clean_names;
-use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE, USERS_DELETE, USERS_WRITE};
+use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
 use crate::domain::{AdminInfo, BulkAction, BulkResult, Selection, Status};
 
 /// The temporary table holding a command's selected ids.
@@ -139,8 +140,9 @@ pub async fn apply(
         _ => None,
     };
     let txn = db.begin().await?;
+    let authority = Authority::load(&txn, actor).await?;
     if let BulkAction::SetRole(role_id) = action {
-        check_role_grant(&txn, actor, *role_id, "role").await?;
+        authority.may_give(*role_id, "role")?;
     }
     let (affected, skipped_self) = select(&txn, actor, selection, spare_actor).await?;
     if affected == 0 {
@@ -152,25 +154,9 @@ pub async fn apply(
         });
     }
     let backend = txn.get_database_backend();
-    if spare_actor && !actor.permissions.iter().any(|p| p == ROLES_MANAGE) {
-        // Banning, demoting or deleting an admin is for admins who manage roles.
-        let admins = format!(
-            "SELECT count(*) AS n FROM users JOIN role_permissions rp ON rp.role_id = users.role_id \
-             AND rp.permission = '{ADMIN_ACCESS}' WHERE users.id IN ({SELECTED})"
-        );
-        let n: i64 = txn
-            .query_one_raw(Sql::new(&admins).statement(backend))
-            .await?
-            .map(|r| r.try_get("", "n"))
-            .transpose()?
-            .unwrap_or(0);
-        if n > 0 {
-            return Err(ServiceError::Forbidden(format!(
-                "{ROLES_MANAGE} (the selection includes {n} admin{})",
-                if n == 1 { "" } else { "s" }
-            )));
-        }
-    }
+    // Every selected user must be within the actor's rights, whatever the action.
+    authority.may_act_on_selection(&txn, SELECTED).await?;
+    let owners = OwnerGuard::start(&txn).await?;
     let obj = audit::json_object_fn(backend);
     let at = now();
     let mut deletion_id = None;
@@ -287,6 +273,7 @@ pub async fn apply(
             deletion_id = Some(move_to_trash(&txn, actor, affected).await?);
         }
     }
+    owners.check(&txn).await?;
     finish(txn).await?;
     Ok(BulkResult {
         affected,
@@ -420,6 +407,14 @@ pub async fn undo_delete(
             )
         })?
         .rows_affected();
+    // Bringing accounts back is acting on them.
+    Authority::load(&txn, actor)
+        .await?
+        .may_act_on_selection(
+            &txn,
+            &format!("SELECT id FROM trash_users WHERE deletion_id = {deletion_id}"),
+        )
+        .await?;
     for (table, columns) in DEPENDENTS {
         // Tags, groups or authors deleted in the meantime are left out.
         let (select, filter) = match table {

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::audit;
 use super::auth::hash_password;
+use super::authority::{Authority, OwnerGuard};
 use super::sql::Sql;
 use super::users::named_refs;
 use super::{now, Config, ServiceError};
@@ -17,7 +18,6 @@ use crate::domain::account::{
     clean_names, parse_new_users, row_key, NewUser, NewUserForm, PasswordChoice, UserEdit,
     UserEditForm,
 };
-use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE};
 use crate::domain::{AdminInfo, CommentInfo, CreatedUser, FieldErrors, NamedRef, Status};
 
 fn rows<T>(
@@ -66,34 +66,6 @@ pub(crate) async fn user_total<C: ConnectionTrait>(db: &C) -> Result<i64, Servic
     Ok(super::users::read_count(&row)? as i64)
 }
 
-/// Refuses giving (or taking away) a role with admin access unless the actor may
-/// manage roles: a support agent cannot make anyone an admin.
-pub async fn check_role_grant<C: ConnectionTrait>(
-    db: &C,
-    actor: &AdminInfo,
-    role_id: i64,
-    field: &str,
-) -> Result<String, ServiceError> {
-    let mut q = Sql::new(
-        "SELECT roles.name, EXISTS (SELECT 1 FROM role_permissions rp WHERE rp.role_id = roles.id AND rp.permission = ",
-    );
-    q.bind(ADMIN_ACCESS)
-        .push(") AS admin FROM roles WHERE roles.id = ")
-        .bind(role_id);
-    let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?
-        .ok_or_else(|| ServiceError::field(field, "That role does not exist."))?;
-    let grants_admin: bool = row.try_get("", "admin")?;
-    if grants_admin && !actor.permissions.iter().any(|p| p == ROLES_MANAGE) {
-        return Err(ServiceError::field(
-            field,
-            "Only admins who manage roles can give or take away a role with admin access.",
-        ));
-    }
-    Ok(row.try_get("", "name")?)
-}
-
 /// Creates every user of the form, or none: field errors name the user (`"1.email"`).
 /// With a seat quota, creating past it is refused.
 pub async fn create_users(
@@ -130,8 +102,9 @@ pub async fn create_users(
         attributes.push(values);
     }
     let mut role_names = Vec::new();
+    let authority = Authority::load(db, actor).await?;
     for (i, u) in users.iter().enumerate() {
-        match check_role_grant(db, actor, u.role_id, &row_key(i, "role")).await {
+        match authority.may_give(u.role_id, &row_key(i, "role")) {
             Ok(name) => role_names.push(name),
             Err(ServiceError::Validation(e)) => {
                 errors.extend(e);
@@ -398,6 +371,8 @@ pub async fn update_user(
         .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
     let version: i32 = row.try_get("", "version")?;
     let email: String = row.try_get("", "email")?;
+    let authority = Authority::load(&txn, actor).await?;
+    authority.check_role_of(id, row.try_get("", "role_id")?)?;
     if version != edit.version {
         return Err(stale(&email));
     }
@@ -428,11 +403,7 @@ pub async fn update_user(
                 vec!["You cannot change your own role.".into()],
             );
         } else {
-            let current: i64 = row.try_get("", "role_id")?;
-            match check_role_grant(&txn, actor, current, "role")
-                .await
-                .and(check_role_grant(&txn, actor, edit.role_id, "role").await)
-            {
+            match authority.may_give(edit.role_id, "role") {
                 Ok(_) => {}
                 Err(ServiceError::Validation(e)) => errors.extend(e),
                 Err(other) => return Err(other),
@@ -476,6 +447,7 @@ pub async fn update_user(
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
+    let owners = OwnerGuard::start(&txn).await?;
     let at = now();
     let mut u = Sql::new("UPDATE users SET first_name = ");
     u.bind(edit.first_name.as_str())
@@ -540,6 +512,7 @@ pub async fn update_user(
         }
         serde_json::Value::Object(object)
     };
+    owners.check(&txn).await?;
     audit::record(
         &txn,
         actor,
@@ -690,6 +663,10 @@ pub async fn set_links(
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
     let email = user_email(&txn, id).await?;
+    Authority::load(&txn, actor)
+        .await?
+        .may_act_on_user(&txn, id)
+        .await?;
     let before = linked(&txn, link, id).await?;
     let wanted = ensure_named(&txn, link, &names).await?;
     let mut del = Sql::new(&format!(
@@ -770,6 +747,10 @@ pub async fn delete_owned_row(
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
     let email = user_email(&txn, user_id).await?;
+    Authority::load(&txn, actor)
+        .await?
+        .may_act_on_user(&txn, user_id)
+        .await?;
     let [a, b] = row.columns;
     let mut q = Sql::new(&format!("SELECT {a}, {b} FROM {} WHERE id = ", row.table));
     q.bind(id).push(" AND user_id = ").bind(user_id);

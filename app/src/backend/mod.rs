@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod authority;
 pub mod bulk;
 pub mod bulk_load;
 pub mod db;

@@ -5,7 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 
 use super::sql::Sql;
 use super::{audit, ServiceError};
-use crate::domain::permissions::{check_role, RoleDetail, RoleForm, BUILT_IN_ROLES};
+use crate::domain::permissions::{check_role, may_author, RoleDetail, RoleForm, BUILT_IN_ROLES};
 use crate::domain::AdminInfo;
 
 /// Creates any missing built-in role and gives each built-in role exactly the
@@ -139,6 +139,25 @@ async fn grant<C: ConnectionTrait>(db: &C, id: i64, list: &[String]) -> Result<(
     Ok(())
 }
 
+/// A role is made or changed only to hold permissions its author holds.
+fn within_author(actor: &AdminInfo, permissions: &[String]) -> Result<(), ServiceError> {
+    may_author(&actor.permissions, permissions).map_err(|missing| {
+        ServiceError::field(
+            "permissions",
+            format!(
+                "You can only give a role permissions you hold yourself; you lack {}.",
+                missing.join(", ")
+            ),
+        )
+    })
+}
+
+/// Nobody changes or deletes a role that grants more than they hold.
+fn beyond_author(actor: &AdminInfo, role: &RoleDetail) -> Result<(), ServiceError> {
+    may_author(&actor.permissions, &role.permissions)
+        .map_err(|missing| ServiceError::Forbidden(missing.join(", ")))
+}
+
 /// Makes a custom role.
 pub async fn create(
     db: &DatabaseConnection,
@@ -146,6 +165,7 @@ pub async fn create(
     form: &RoleForm,
 ) -> Result<RoleDetail, ServiceError> {
     let form = check_role(form).map_err(ServiceError::Validation)?;
+    within_author(actor, &form.permissions)?;
     let txn = db.begin().await?;
     name_taken(&txn, &form.name, None).await?;
     let mut insert =
@@ -194,6 +214,7 @@ pub async fn update(
     form: &RoleForm,
 ) -> Result<RoleDetail, ServiceError> {
     let form = check_role(form).map_err(ServiceError::Validation)?;
+    within_author(actor, &form.permissions)?;
     let txn = db.begin().await?;
     let before = detail(&txn, id).await?;
     if before.built_in {
@@ -201,6 +222,7 @@ pub async fn update(
             "Built-in roles cannot be changed: make a custom role instead.".into(),
         ));
     }
+    beyond_author(actor, &before)?;
     name_taken(&txn, &form.name, Some(id)).await?;
     let mut u = Sql::new("UPDATE roles SET name = ");
     u.bind(form.name.as_str())
@@ -238,6 +260,7 @@ pub async fn delete(
             "Built-in roles cannot be deleted.".into(),
         ));
     }
+    beyond_author(actor, &role)?;
     if role.users > 0 {
         return Err(ServiceError::Conflict(format!(
             "{} {} the role {}: give them another role first.",

@@ -121,6 +121,34 @@ pub fn render(kind: EmailKind, language: &str, name: &str, secret: &str) -> (Str
     (subject.to_string(), body)
 }
 
+/// The body of an email carrying a secret, with the secret (the paragraph `render`
+/// puts it in) replaced by a note: what admins who may not act on the recipient see.
+pub fn redact_secret(kind: &str, body: &str) -> String {
+    let note = if kind == EmailKind::TemporaryPassword.as_str() {
+        "[A temporary password was sent. It is shown only to admins who may act on this user.]"
+    } else {
+        "[A link was sent. It is shown only to admins who may act on this user.]"
+    };
+    let mut parts: Vec<&str> = body.split("\n\n").collect();
+    if parts.len() >= 4 {
+        parts[2] = note;
+        parts.join("\n\n")
+    } else {
+        note.to_string()
+    }
+}
+
+/// Whether an email of `kind` (`outbox.kind`) carries a secret.
+pub fn carries_secret(kind: &str) -> bool {
+    [
+        EmailKind::Invitation,
+        EmailKind::PasswordReset,
+        EmailKind::TemporaryPassword,
+    ]
+    .iter()
+    .any(|k| k.as_str() == kind)
+}
+
 /// How an admin resets a password.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ResetMode {
@@ -187,6 +215,35 @@ mod tests {
         assert_eq!(
             render(EmailKind::Invitation, "nl", "Ada", "x").0,
             render(EmailKind::Invitation, "en", "Ada", "x").0
+        );
+    }
+
+    #[test]
+    fn redacting_keeps_the_text_and_hides_only_the_secret() {
+        for kind in [
+            EmailKind::Invitation,
+            EmailKind::PasswordReset,
+            EmailKind::TemporaryPassword,
+        ] {
+            for language in EMAIL_LANGUAGES {
+                let secret = "https://roster.example/account/set-password?token=SECRET123";
+                let (_, body) = render(kind, language, "Ada Lovelace", secret);
+                let hidden = redact_secret(kind.as_str(), &body);
+                assert!(
+                    !hidden.contains("SECRET123"),
+                    "{kind:?} {language}: {hidden}"
+                );
+                assert!(hidden.contains("Ada Lovelace"), "{kind:?} {language}");
+                assert!(
+                    hidden.contains("shown only to admins"),
+                    "{kind:?} {language}"
+                );
+                assert!(carries_secret(kind.as_str()));
+            }
+        }
+        assert_eq!(
+            redact_secret("invitation", "odd SECRET"),
+            "[A link was sent. It is shown only to admins who may act on this user.]"
         );
     }
 }

@@ -72,6 +72,79 @@ pub const DEFAULT_ROLE: &str = "member";
 /// The role `create-admin` and the demo give.
 pub const OWNER_ROLE: &str = "owner";
 
+/// Why an admin may not act on an account (or give a role): what they lack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The permissions the target's role grants that the actor's role lacks, then
+    /// `roles.manage` when the target has admin access and the actor cannot manage
+    /// roles. Never empty.
+    pub missing: Vec<String>,
+    /// The target's role grants admin access.
+    pub admin_target: bool,
+}
+
+impl Refusal {
+    /// The permissions named for a 403 (`"roles.manage"`, `"users.delete, roles.manage"`).
+    pub fn permissions(&self) -> String {
+        self.missing.join(", ")
+    }
+
+    /// A sentence for a field or an import row.
+    pub fn sentence(&self) -> String {
+        if self.admin_target && self.missing == [ROLES_MANAGE] {
+            "Only admins who manage roles can change an admin.".to_string()
+        } else {
+            format!(
+                "This user's role grants permissions yours lacks ({}).",
+                self.permissions()
+            )
+        }
+    }
+}
+
+/// The rule every command on another account goes through (and every role given):
+/// an admin may act on an account only if that account's role grants nothing the
+/// actor's own role lacks; an account with admin access additionally needs
+/// `roles.manage`. The same rule decides which roles an admin may give.
+pub fn may_act_on<A: AsRef<str>, T: AsRef<str>>(actor: &[A], target: &[T]) -> Result<(), Refusal> {
+    let holds = |p: &str| actor.iter().any(|a| a.as_ref() == p);
+    let mut missing: Vec<String> = ALL
+        .iter()
+        .filter(|p| target.iter().any(|t| t.as_ref() == **p) && !holds(p))
+        .map(|p| p.to_string())
+        .collect();
+    let admin_target = target.iter().any(|t| t.as_ref() == ADMIN_ACCESS);
+    if admin_target && !holds(ROLES_MANAGE) && !missing.iter().any(|m| m == ROLES_MANAGE) {
+        missing.push(ROLES_MANAGE.to_string());
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal {
+            missing,
+            admin_target,
+        })
+    }
+}
+
+/// A role may be made or changed only to hold permissions its author holds.
+pub fn may_author<A: AsRef<str>, T: AsRef<str>>(
+    author: &[A],
+    role: &[T],
+) -> Result<(), Vec<String>> {
+    let missing: Vec<String> = role
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|p| !author.iter().any(|a| a.as_ref() == *p))
+        .map(str::to_string)
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(missing)
+    }
+}
+
 /// What a permission lets an admin do, for the Roles page.
 pub fn describe(permission: &str) -> &'static str {
     match permission {
@@ -206,5 +279,87 @@ mod tests {
         );
         let empty = check_role(&RoleForm::default()).unwrap_err();
         assert_eq!(empty["name"], vec!["Enter a name."]);
+    }
+
+    fn role(name: &str) -> Vec<&'static str> {
+        BUILT_IN_ROLES
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, _, p)| p.to_vec())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_rule_between_built_in_roles() {
+        // (actor, target, allowed, missing)
+        let cases: [(&str, &str, bool, &[&str]); 12] = [
+            ("owner", "owner", true, &[]),
+            ("owner", "admin", true, &[]),
+            ("owner", "member", true, &[]),
+            ("admin", "owner", false, &[ROLES_MANAGE]),
+            ("admin", "admin", false, &[ROLES_MANAGE]),
+            ("admin", "support", false, &[ROLES_MANAGE]),
+            ("admin", "viewer", false, &[ROLES_MANAGE]),
+            ("admin", "member", true, &[]),
+            (
+                "support",
+                "admin",
+                false,
+                &[
+                    USERS_DELETE,
+                    USERS_IMPORT,
+                    USERS_EXPORT,
+                    AUDIT_READ,
+                    API_KEYS_MANAGE,
+                    FIELDS_MANAGE,
+                    ROLES_MANAGE,
+                ],
+            ),
+            ("support", "member", true, &[]),
+            ("viewer", "viewer", false, &[ROLES_MANAGE]),
+            ("viewer", "member", true, &[]),
+        ];
+        for (actor, target, allowed, missing) in cases {
+            let result = may_act_on(&role(actor), &role(target));
+            assert_eq!(result.is_ok(), allowed, "{actor} on {target}");
+            if let Err(refusal) = result {
+                assert_eq!(refusal.missing, missing, "{actor} on {target}");
+                assert!(refusal.admin_target, "{actor} on {target}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_custom_role_acts_only_on_roles_within_its_own() {
+        let clerk = [ADMIN_ACCESS, USERS_READ, USERS_WRITE, ROLES_MANAGE];
+        assert_eq!(may_act_on(&clerk, &role("viewer")), Ok(()));
+        let refusal = may_act_on(&clerk, &role("support")).unwrap_err();
+        assert_eq!(refusal.missing, vec![USERS_SESSIONS, USERS_PASSWORDS]);
+        assert_eq!(
+            refusal.sentence(),
+            "This user's role grants permissions yours lacks (users.sessions, users.passwords)."
+        );
+        // A role without admin access that grants what the actor lacks.
+        let refusal = may_act_on(&role("viewer"), &[USERS_EXPORT]).unwrap_err();
+        assert_eq!(refusal.missing, vec![USERS_EXPORT]);
+        assert!(!refusal.admin_target);
+        assert_eq!(
+            may_act_on(&role("admin"), &role("support"))
+                .unwrap_err()
+                .sentence(),
+            "Only admins who manage roles can change an admin."
+        );
+    }
+
+    #[test]
+    fn roles_are_authored_within_the_authors_permissions() {
+        assert_eq!(
+            may_author(&role("admin"), &[USERS_READ, AUDIT_READ]),
+            Ok(())
+        );
+        assert_eq!(
+            may_author(&[ADMIN_ACCESS, ROLES_MANAGE], &[ADMIN_ACCESS, USERS_DELETE]),
+            Err(vec![USERS_DELETE.to_string()])
+        );
     }
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit_log;
 mod auth;
+mod authority;
 mod checkpoints;
 mod commands;
 mod fields;

@@ -21,6 +21,7 @@ use super::read::Table;
 use super::Reporter;
 use crate::backend::audit::{self, json_value};
 use crate::backend::auth::hash_password;
+use crate::backend::authority::{give_sentence, Authority, OwnerGuard};
 use crate::backend::bulk_load::BulkLoad;
 use crate::backend::lifecycle::{ensure_named, user_total, Link};
 use crate::backend::sql::Sql;
@@ -52,6 +53,18 @@ pub struct Options {
 pub struct Outcome {
     pub report: ImportReport,
     pub written: bool,
+    /// Why an apply wrote nothing although its rows may be fine: its plan is not the
+    /// one the stored preview showed.
+    pub changed: Option<String>,
+}
+
+/// What an apply of a stored preview brings along.
+#[derive(Clone, Copy, Debug)]
+pub struct Previewed<'a> {
+    /// The preview's report: the plan the apply must match.
+    pub report: &'a ImportReport,
+    /// The uploader, with the permissions both they and the applier hold.
+    pub rights: &'a AdminInfo,
 }
 
 /// A user the file names that already exists.
@@ -180,14 +193,23 @@ fn header_of(headers: &Headers, column: FileColumn) -> String {
 
 /// Checks `table` and writes it (see the module docs). Header problems are a
 /// `Validation` error on `file`; a seat quota overrun is one on `quota`.
+///
+/// `actor` is whose rights the rows are checked with, and who the audit names. An
+/// apply of a stored preview passes [`Previewed`]: then the rows are checked with the
+/// uploader's rights (narrowed to the applier's), the audit names the applier, and a
+/// plan that differs from the preview's writes nothing and says so.
 pub async fn run(
     db: &DatabaseConnection,
     config: &Config,
     actor: &AdminInfo,
     table: &Table,
     options: Options,
+    previewed: Option<Previewed<'_>>,
     progress: &Reporter<'_>,
 ) -> Result<Outcome, ServiceError> {
+    let applier = actor;
+    let actor = previewed.as_ref().map_or(actor, |p| p.rights);
+    let expected = previewed.as_ref().map(|p| p.report);
     let fields = crate::backend::fields::list(db, false).await?;
     let keys: Vec<String> = fields.iter().map(|f| f.key.clone()).collect();
     let headers =
@@ -288,7 +310,7 @@ pub async fn run(
     let existing = existing_users(&txn, &parsed).await?;
     let owners = identity_owners(&txn, &parsed).await?;
     let roles = roles(&txn).await?;
-    let may_manage_roles = actor.permissions.iter().any(|p| p == ROLES_MANAGE);
+    let authority = Authority::load(&txn, actor).await?;
     let default_role = roles
         .get("member")
         .or_else(|| roles.values().find(|r| !r.admin))
@@ -375,21 +397,16 @@ pub async fn run(
                 }
                 Some(new_role) => {
                     let changes = old_role.map(|o| o.id) != Some(new_role.id);
-                    let touches_admin = new_role.admin || old_role.is_some_and(|o| o.admin);
-                    if changes && touches_admin && !may_manage_roles {
-                        bad(FileColumn::Role, "Only admins who manage roles can give or take away a role with admin access.".into());
+                    if changes && old.is_some_and(|o| o.id == actor.id) {
+                        bad(FileColumn::Role, "You cannot change your own role.".into());
+                    } else if let Some(refusal) = authority.refusal(new_role.id).filter(|_| changes)
+                    {
+                        bad(FileColumn::Role, give_sentence(&refusal));
                     }
                 }
             }
         }
         if let (Some(status), Some(o)) = (r.status, old) {
-            if status.as_str() != o.status && old_role.is_some_and(|x| x.admin) && !may_manage_roles
-            {
-                bad(
-                    FileColumn::Status,
-                    "Only admins who manage roles can change the status of an admin.".into(),
-                );
-            }
             if status == Status::Banned && o.id == actor.id {
                 bad(FileColumn::Status, "You cannot ban yourself.".into());
             }
@@ -402,8 +419,6 @@ pub async fn run(
         }
     }
     parsed.retain(|r| !rejected.contains_key(&r.line));
-    report.rejected = rejected.len() as u64;
-    report.rejected_rows = rejected.into_values().collect();
 
     // Tags and groups: which exist, and each named user's current ones.
     let tag_names = names_in(&parsed, |r| r.tags.as_ref());
@@ -571,10 +586,35 @@ pub async fn run(
                     report.unchanged += 1;
                     continue;
                 }
+                // Any change to an existing user is acting on them: the rule decides,
+                // whichever columns the row changes.
+                if let Err(refused) = authority.check_role_of(o.id, o.role_id) {
+                    let column = w.changed.first().cloned().unwrap_or_default();
+                    let refusal = authority.refusal(o.role_id);
+                    let message = match (&refusal, column.as_str()) {
+                        (Some(r), "role") => give_sentence(r),
+                        (Some(r), "status") if r.admin_target && r.missing == [ROLES_MANAGE] => {
+                            "Only admins who manage roles can change the status of an admin."
+                                .to_string()
+                        }
+                        (Some(r), _) => r.sentence(),
+                        (None, _) => refused.to_string(),
+                    };
+                    let header = headers
+                        .columns
+                        .iter()
+                        .position(|c| c.is_some_and(|c| c.key() == column))
+                        .map(|i| headers.names[i].clone())
+                        .unwrap_or_else(|| field_header(&column));
+                    reject(&mut rejected, r.line, &email, &header, message);
+                    continue;
+                }
             }
         }
         writes.push(w);
     }
+    report.rejected = rejected.len() as u64;
+    report.rejected_rows = rejected.into_values().collect();
     for w in &writes {
         if w.id.is_some() {
             report.updated += 1;
@@ -593,11 +633,22 @@ pub async fn run(
         }
     }
 
+    if let Some(preview) = expected.filter(|_| options.apply) {
+        if *preview != report {
+            txn.rollback().await?;
+            return Ok(Outcome {
+                changed: Some(plan_changed(preview, &report)),
+                report,
+                written: false,
+            });
+        }
+    }
     if options.apply && report.rejected > 0 && !options.skip_invalid {
         txn.rollback().await?;
         return Ok(Outcome {
             report,
             written: false,
+            changed: None,
         });
     }
     if let Some(max) = config.max_users {
@@ -622,9 +673,12 @@ pub async fn run(
         return Ok(Outcome {
             report,
             written: false,
+            changed: None,
         });
     }
-    write_all(&txn, actor, &mut writes, progress).await?;
+    let owners = OwnerGuard::start(&txn).await?;
+    write_all(&txn, applier, &mut writes, progress).await?;
+    owners.check(&txn).await?;
     if backend == DbBackend::Sqlite {
         txn.execute_unprepared("DROP TABLE IF EXISTS temp.import_updates")
             .await?;
@@ -634,7 +688,18 @@ pub async fn run(
     Ok(Outcome {
         report,
         written: true,
+        changed: None,
     })
+}
+
+/// Why an apply wrote nothing: its plan is not the one the preview showed.
+fn plan_changed(preview: &ImportReport, now: &ImportReport) -> String {
+    format!(
+        "Nothing was written: applying now would do something other than the preview showed \
+         (preview: {} created, {} updated, {} rejected; now: {} created, {} updated, {} rejected). \
+         The users or the rights of the admin who uploaded the file changed since. Upload the file again to preview it anew.",
+        preview.created, preview.updated, preview.rejected, now.created, now.updated, now.rejected
+    )
 }
 
 /// Every distinct (ignoring case) name the rows use, lower-cased -> as first written.

@@ -12,6 +12,7 @@ use super::{Jobs, Reporter};
 use crate::backend::audit::json_value;
 use crate::backend::sql::Sql;
 use crate::backend::{now, AppState, ServiceError};
+use crate::domain::permissions::USERS_IMPORT;
 use crate::domain::transfer::{FileFormat, ImportJob, ImportReport, JobState};
 use crate::domain::AdminInfo;
 
@@ -69,7 +70,7 @@ pub async fn create(
     state.jobs.set(&key(id), "Reading the file", 0, 0);
     let (state, actor) = (state.clone(), actor.clone());
     tokio::spawn(async move {
-        execute(&state, &actor, id, Options::default()).await;
+        execute(&state, &actor, id, Options::default(), None).await;
     });
     Ok(id)
 }
@@ -91,6 +92,13 @@ pub async fn apply(
         )));
     }
     let rejected = job.report.as_ref().map_or(0, |r| r.rejected);
+    let preview = job
+        .report
+        .clone()
+        .ok_or_else(|| ServiceError::Conflict("This import has no preview to apply.".into()))?;
+    // The file is applied with the uploader's rights (what the preview was checked
+    // with), never more than those of whoever applies it.
+    let rights = uploader_rights(&state.db, id, actor).await?;
     if rejected > 0 && !skip_invalid {
         return Err(ServiceError::field(
             "apply",
@@ -126,33 +134,96 @@ pub async fn apply(
                 apply: true,
                 skip_invalid,
             },
+            Some((preview, rights)),
         )
         .await;
     });
     Ok(())
 }
 
-/// Runs a preview or an apply and records how it ended.
-async fn execute(state: &AppState, actor: &AdminInfo, id: i64, options: Options) {
+/// The job's uploader, with the permissions both they and `applier` hold now.
+/// Refused when the uploader is gone, inactive or can no longer import.
+async fn uploader_rights(
+    db: &DatabaseConnection,
+    id: i64,
+    applier: &AdminInfo,
+) -> Result<AdminInfo, ServiceError> {
+    let mut q = Sql::new(
+        "SELECT u.id, u.email, u.status, rp.permission FROM import_jobs j \
+         JOIN users u ON u.id = j.actor_id \
+         LEFT JOIN role_permissions rp ON rp.role_id = u.role_id WHERE j.id = ",
+    );
+    q.bind(id);
+    let rows = db
+        .query_all_raw(q.statement(db.get_database_backend()))
+        .await?;
+    let mut permissions = Vec::new();
+    let mut active = false;
+    let mut uploader = (0, String::new());
+    for row in &rows {
+        active = row.try_get::<String>("", "status")? == "active";
+        uploader = (row.try_get("", "id")?, row.try_get("", "email")?);
+        permissions.extend(row.try_get::<Option<String>>("", "permission")?);
+    }
+    if !active || !permissions.iter().any(|p| p == USERS_IMPORT) {
+        return Err(ServiceError::Conflict(
+            "The admin who uploaded this file can no longer import users, so it cannot be applied. Upload it again."
+                .into(),
+        ));
+    }
+    Ok(AdminInfo {
+        id: uploader.0,
+        email: uploader.1,
+        permissions: applier
+            .permissions
+            .iter()
+            .filter(|p| permissions.contains(p))
+            .cloned()
+            .collect(),
+        ..applier.clone()
+    })
+}
+
+/// Runs a preview or an apply and records how it ended. An apply passes the
+/// preview's report: a different plan writes nothing.
+async fn execute(
+    state: &AppState,
+    actor: &AdminInfo,
+    id: i64,
+    options: Options,
+    preview: Option<(ImportReport, AdminInfo)>,
+) {
     let mut holds_passwords = false;
     let result = async {
         let (format, data) = file(&state.db, id).await?;
         let table = read_off_runtime(data, format).await?;
         holds_passwords = password_columns(&table.headers).next().is_some();
         let reporter = Reporter::new(&state.jobs, key(id));
-        import::run(&state.db, &state.config, actor, &table, options, &reporter).await
+        import::run(
+            &state.db,
+            &state.config,
+            actor,
+            &table,
+            options,
+            preview
+                .as_ref()
+                .map(|(report, rights)| import::Previewed { report, rights }),
+            &reporter,
+        )
+        .await
     }
     .await;
     let (job_state, stored) = match result {
         // Rows that were fine at preview time can be rejected now (someone took an
-        // email or a username meanwhile): all-or-nothing then writes nothing.
+        // email or a username meanwhile), or the plan is not the preview's any more:
+        // the apply then writes nothing, and keeps the report of the attempt.
         Ok(outcome) if options.apply && !outcome.written => (
             JobState::Failed,
             Stored {
-                error: Some(format!(
+                error: Some(outcome.changed.clone().unwrap_or_else(|| format!(
                     "{} rows are rejected now, so nothing was written. Upload the file again to see why, or apply skipping them.",
                     outcome.report.rejected
-                )),
+                ))),
                 report: Some(outcome.report),
                 skip_invalid: options.skip_invalid,
             },
