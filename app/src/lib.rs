@@ -21,6 +21,7 @@ use pages::groups::GroupsPage;
 use pages::imports::{ImportJobPage, ImportsPage};
 use pages::login::LoginPage;
 use pages::outbox::OutboxPage;
+use pages::password::PasswordPage;
 use pages::reminders::RemindersPage;
 use pages::roles::RolesPage;
 use pages::settings::SettingsPage;
@@ -83,6 +84,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/password") view=PasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage/>
                 <Route path=path!("/account/set-password") view=SetPasswordPage/>
                 <Route path=path!("/outbox") view=OutboxPage ssr=SsrMode::Async/>

@@ -3,11 +3,10 @@
 //! Errors are JSON `{"error": <stable code>, "message": …}` (plus `fields` for bad
 //! input).
 
-use std::net::SocketAddr;
-
 use app::backend::accounts::{self, AccountError};
 use app::backend::auth::ClientInfo;
-use axum::extract::{ConnectInfo, State};
+use app::backend::throttle::Verdict;
+use axum::extract::State;
 use axum::http::Method;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -95,12 +94,8 @@ struct SignInBody {
 }
 
 async fn sign_in(State(state): State<ServerState>, request: axum::extract::Request) -> Response {
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
-    let headers = request.headers().clone();
+    let client =
+        ClientInfo::from_request(request.headers(), request.extensions(), &state.app.config);
     let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
         Ok(b) => b,
         Err(e) => return bad_body(e),
@@ -110,33 +105,25 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
         Err(r) => return *r,
     };
     let limits = &state.app.limits;
-    let account = format!("user:{}", form.login.trim().to_lowercase());
-    if let Some(wait) = limits
-        .sign_in_account
-        .blocked(&account)
-        .or_else(|| limits.sign_in_ip.blocked(&ip))
-    {
-        let mut response = (
-            StatusCode::TOO_MANY_REQUESTS,
-            Json(serde_json::json!({
-                "error": "too_many_attempts",
-                "message": format!("Too many failed sign-ins. {}", app::backend::ingest::wait_text(wait)),
-            })),
-        )
-            .into_response();
-        if let Ok(v) = header::HeaderValue::from_str(&wait.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
+    let account = app::backend::throttle::account_key(&form.login);
+    match limits.sign_in.check(&account, client.address) {
+        Verdict::Locked(wait) => {
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                Json(serde_json::json!({
+                    "error": "too_many_attempts",
+                    "message": format!("Too many failed sign-ins. Try again in {}.", app::backend::ingest::wait_text(wait)),
+                })),
+            )
+                .into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&wait.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return response;
         }
-        return response;
+        Verdict::Go(delay) if !delay.is_zero() => tokio::time::sleep(delay).await,
+        Verdict::Go(_) => {}
     }
-    let client = ClientInfo {
-        user_agent: headers
-            .get(header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string(),
-        ip: ip.clone(),
-    };
     match accounts::sign_in(
         &state.app.db,
         &state.app.config,
@@ -147,13 +134,12 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
     .await
     {
         Ok(signed_in) => {
-            limits.sign_in_account.clear(&account);
+            limits.sign_in.succeeded(&account, client.address);
             (StatusCode::OK, Json(signed_in)).into_response()
         }
         Err(e) => {
             if e == AccountError::InvalidCredentials {
-                limits.sign_in_account.fail(&account);
-                limits.sign_in_ip.fail(&ip);
+                limits.sign_in.failed(&account, client.address);
             }
             refuse(e)
         }

@@ -21,6 +21,7 @@ fn operator() -> AdminInfo {
         name: "Command line".into(),
         role: "owner".into(),
         permissions: ALL.iter().map(|p| p.to_string()).collect(),
+        must_change_password: false,
     }
 }
 

@@ -65,6 +65,7 @@ pub async fn prepare_database(db: &DatabaseConnection) -> anyhow::Result<()> {
 pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOptions) -> Router {
     let limits = std::sync::Arc::new(app::backend::Limits::new(&config));
     let max_upload_bytes = config.max_upload_bytes;
+    let https = config.secure_cookies;
     let app_state = AppState {
         db,
         config,
@@ -100,7 +101,7 @@ pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOpti
         )
         .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
         .layer(middleware::from_fn(same_origin_writes))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(https, security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
@@ -247,7 +248,8 @@ async fn post_events(
         }
         Err(e) => return internal(e),
     };
-    if let Err(wait) = state.app.limits.events.check(&format!("key:{key_id}")) {
+    let events = &state.app.limits.events;
+    if let Err(wait) = events.check_and_add(events.key(&[&key_id.to_be_bytes()])) {
         return rate_limited(wait);
     }
     let body: EventsBody = match serde_json::from_slice(&body) {
@@ -274,19 +276,11 @@ async fn post_events(
 /// `POST /api/v1/signup`: a public signup from the admins' own forms.
 async fn post_signup(State(state): State<ServerState>, request: Request) -> Response {
     use app::backend::{ingest, ServiceError};
-    let ip = request
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string())
-        .or_else(|| {
-            request
-                .extensions()
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        })
-        .unwrap_or_default();
+    let client = app::backend::auth::ClientInfo::from_request(
+        request.headers(),
+        request.extensions(),
+        &state.app.config,
+    );
     let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
         Ok(b) => b,
         Err(_) => {
@@ -297,17 +291,24 @@ async fn post_signup(State(state): State<ServerState>, request: Request) -> Resp
             )
         }
     };
-    if let Err(wait) = state.app.limits.signups.check(&format!("ip:{ip}")) {
+    let signups = &state.app.limits.signups;
+    let caller = client.address.map(app::backend::throttle::address_group);
+    if let Err(wait) = signups.check_and_add(signups.key(&[&caller.unwrap_or_default()])) {
         return rate_limited(wait);
     }
     let form: ingest::SignupIn = match serde_json::from_slice(&body) {
         Ok(f) => f,
         Err(e) => return api_error(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()),
     };
-    match ingest::signup(&state.app.db, form).await {
-        Ok(id) => (
-            StatusCode::CREATED,
-            axum::Json(serde_json::json!({ "id": id })),
+    // A new account and an existing one are answered alike, so the endpoint cannot be
+    // used to find out who is registered.
+    match ingest::signup(&state.app.db, &state.app.config, form).await {
+        Ok(_) => (
+            StatusCode::ACCEPTED,
+            axum::Json(serde_json::json!({
+                "status": "received",
+                "message": "Thanks for signing up. If this address can be used, the next step is on its way.",
+            })),
         )
             .into_response(),
         Err(ServiceError::Validation(fields)) => (
@@ -315,7 +316,7 @@ async fn post_signup(State(state): State<ServerState>, request: Request) -> Resp
             axum::Json(serde_json::json!({ "error": "validation", "fields": fields })),
         )
             .into_response(),
-        Err(ServiceError::Conflict(m)) => api_error(StatusCode::CONFLICT, "account_exists", m),
+        Err(ServiceError::Conflict(m)) => api_error(StatusCode::FORBIDDEN, "signups_closed", m),
         Err(e) => internal(e),
     }
 }
@@ -359,26 +360,77 @@ async fn healthz(State(state): State<ServerState>) -> impl IntoResponse {
 
 /// Refuses state-changing requests sent from another origin (CSRF defence on top of
 /// the SameSite=Strict cookie).
-async fn same_origin_writes(request: Request, next: Next) -> Response {
-    // The public API is called from the admins' own sites and never uses cookies.
-    let public = request.uri().path().starts_with("/api/v1/");
-    if !public && request.method() != Method::GET && request.method() != Method::HEAD {
-        let headers = request.headers();
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok());
-        if let (Some(origin), Some(host)) = (origin, host) {
-            let origin_host = origin.split("://").nth(1).unwrap_or(origin);
-            if origin != "null" && origin_host != host {
-                return (StatusCode::FORBIDDEN, "cross-origin request refused").into_response();
-            }
+/// The server functions that take a plain form post (the sign-in and password forms
+/// work before the WASM has loaded); every other `/api/<name>` takes JSON only.
+pub const FORM_SERVER_FNS: [&str; 4] =
+    ["sign_in", "sign_out", "current_admin", "change_my_password"];
+
+/// Why a write may not go on, if it may not: every write outside the public API
+/// (which never uses cookies) must show it comes from this site's own pages, by an
+/// `Origin` naming this host or `Sec-Fetch-Site: same-origin`; `Origin: null` and
+/// neither header are refused. A JSON server function needs a JSON body.
+pub fn refuse_write(
+    method: &Method,
+    path: &str,
+    headers: &axum::http::HeaderMap,
+) -> Option<(StatusCode, &'static str)> {
+    if path.starts_with("/api/v1/")
+        || matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+    {
+        return None;
+    }
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = text(header::HOST);
+    let fetch_site = text(header::HeaderName::from_static("sec-fetch-site"));
+    let same_origin = match (text(header::ORIGIN), fetch_site) {
+        (Some(origin), _) => {
+            let origin_host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            origin_host.is_some() && origin_host == host
         }
+        (None, Some(site)) => site == "same-origin",
+        (None, None) => false,
+    };
+    if fetch_site.is_some_and(|site| site != "same-origin") || !same_origin {
+        return Some((
+            StatusCode::FORBIDDEN,
+            "Refused: this write did not come from Roster's own pages (its Origin is missing, null or another site's).",
+        ));
+    }
+    if let Some(name) = path.strip_prefix("/api/") {
+        let json = text(header::CONTENT_TYPE).is_some_and(|t| {
+            t.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
+        if !json && !FORM_SERVER_FNS.contains(&name) {
+            return Some((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send this call as JSON (Content-Type: application/json).",
+            ));
+        }
+    }
+    None
+}
+
+async fn same_origin_writes(request: Request, next: Next) -> Response {
+    if let Some(refusal) = refuse_write(request.method(), request.uri().path(), request.headers()) {
+        return refusal.into_response();
     }
     next.run(request).await
 }
 
-async fn security_headers(request: Request, next: Next) -> Response {
+async fn security_headers(State(https): State<bool>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if https {
+        // Served over HTTPS: browsers never try plain HTTP again for a year.
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

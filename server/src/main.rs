@@ -84,6 +84,10 @@ enum Command {
         /// The sender of the emails.
         #[arg(long, env = "SMTP_FROM", default_value = "Roster <roster@localhost>")]
         smtp_from: String,
+        /// Proxies whose X-Forwarded-For names the client, as CIDRs or addresses
+        /// (e.g. "10.0.0.0/8, 127.0.0.1"); unset: the connecting peer is the client.
+        #[arg(long, env = "ROSTER_TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
+        trusted_proxies: app::backend::throttle::TrustedProxies,
         /// Largest import file an admin may upload, in MB.
         #[arg(long, env = "ROSTER_MAX_UPLOAD_MB", default_value_t = app::domain::transfer::DEFAULT_MAX_UPLOAD_MB)]
         max_upload_mb: u64,
@@ -193,6 +197,7 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             smtp_url,
             smtp_from,
+            trusted_proxies,
         } => {
             // A bad SMTP_URL stops the start, rather than losing emails later.
             let mailer = smtp_url
@@ -229,6 +234,8 @@ async fn main() -> anyhow::Result<()> {
                 signups_per_minute: signups_per_minute.max(1),
                 max_upload_bytes: max_upload_mb.max(1) * 1024 * 1024,
                 public_url,
+                trusted_proxies,
+                ..Config::default()
             };
             match app::backend::transfer::jobs::fail_interrupted(&conn).await {
                 Ok(0) => {}
@@ -344,4 +351,8 @@ fn random_password() -> String {
     (0..16)
         .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
         .collect()
+}
+
+fn parse_trusted_proxies(list: &str) -> Result<app::backend::throttle::TrustedProxies, String> {
+    app::backend::throttle::TrustedProxies::parse(list)
 }

@@ -6,7 +6,7 @@ use app::backend::transfer::{export, jobs, read, Reporter};
 use app::backend::{auth, prefs, ServiceError};
 use app::domain::permissions::{USERS_EXPORT, USERS_IMPORT};
 use app::domain::transfer::{FileColumn, FileFormat};
-use app::domain::{AdminInfo, Column, UserQuery};
+use app::domain::{AdminInfo, AppError, Column, UserQuery};
 use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -73,14 +73,7 @@ pub async fn admin_for(
     headers: &HeaderMap,
     permission: &str,
 ) -> Result<AdminInfo, Response> {
-    let token = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == auth::SESSION_COOKIE)
-        .map(|(_, value)| value.to_string());
+    let token = auth::session_token_in(headers, &state.app.config);
     let result = async {
         let token = token.ok_or(ServiceError::Unauthorized)?;
         let admin = auth::admin_for_token(&state.app.db, &state.app.config, &token).await?;
@@ -97,6 +90,11 @@ pub fn error_response(err: ServiceError) -> Response {
         ServiceError::Forbidden(p) => (
             StatusCode::FORBIDDEN,
             format!("Your role does not allow this ({p})."),
+        )
+            .into_response(),
+        ServiceError::PasswordChangeRequired => (
+            StatusCode::FORBIDDEN,
+            AppError::PasswordChangeRequired.to_string(),
         )
             .into_response(),
         ServiceError::NotFound(what) => {

@@ -16,66 +16,38 @@ pub async fn sign_in(
 
     use super::guard::{fail, state};
     use crate::backend::auth::{self, ClientInfo};
+    use crate::backend::throttle::{self, Verdict};
 
     let state = state()?;
     let parts = use_context::<Parts>();
-    let header_text = |name: header::HeaderName| {
-        parts
-            .as_ref()
-            .and_then(|p| p.headers.get(name))
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    let forwarded = header_text(header::HeaderName::from_static("x-forwarded-for"));
-    let peer = parts
-        .as_ref()
-        .and_then(|p| {
-            p.extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        })
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_default();
-    let client = ClientInfo {
-        user_agent: header_text(header::USER_AGENT),
-        ip: if forwarded.is_empty() {
-            peer
-        } else {
-            forwarded
-        },
-    };
-    // Throttling: too many failures for this account or from this address are refused
-    // before the password is even checked.
-    let account = format!("acct:{}", email.trim().to_lowercase());
-    let address = format!(
-        "ip:{}",
-        client.ip.split(',').next().unwrap_or_default().trim()
-    );
+    let client = ClientInfo::of(parts.as_ref(), &state.config);
+    // Throttling, before the password is even checked: a locked account+address or
+    // address is refused; an account under attack from many addresses is slowed down.
+    let account = throttle::account_key(&email);
     let limits = &state.limits;
-    if let Some(wait) = limits
-        .sign_in_account
-        .blocked(&account)
-        .or_else(|| limits.sign_in_ip.blocked(&address))
-    {
-        return Err(fail(crate::backend::ServiceError::field(
-            "password",
-            format!(
-                "Too many failed sign-ins. Try again in {}.",
-                crate::backend::ingest::wait_text(wait)
-            ),
-        )));
+    match limits.sign_in.check(&account, client.address) {
+        Verdict::Locked(wait) => {
+            return Err(fail(crate::backend::ServiceError::field(
+                "password",
+                format!(
+                    "Too many failed sign-ins. Try again in {}.",
+                    crate::backend::ingest::wait_text(wait)
+                ),
+            )));
+        }
+        Verdict::Go(delay) if !delay.is_zero() => tokio::time::sleep(delay).await,
+        Verdict::Go(_) => {}
     }
     let (token, admin) = match auth::sign_in(&state.db, &state.config, &email, &password, &client)
         .await
     {
         Ok(ok) => {
-            limits.sign_in_account.clear(&account);
+            limits.sign_in.succeeded(&account, client.address);
             ok
         }
         Err(e) => {
             if matches!(e, crate::backend::ServiceError::Validation(_)) && !password.is_empty() {
-                limits.sign_in_account.fail(&account);
-                limits.sign_in_ip.fail(&address);
+                limits.sign_in.failed(&account, client.address);
             }
             return Err(fail(e));
         }
@@ -86,8 +58,31 @@ pub async fn sign_in(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(|e| fail(anyhow::anyhow!(e).into()))?,
     );
-    leptos_axum::redirect(&safe_next(next.as_deref()));
+    let next = safe_next(next.as_deref());
+    if admin.must_change_password {
+        leptos_axum::redirect(&password_page(&next));
+    } else {
+        leptos_axum::redirect(&next);
+    }
     Ok(admin)
+}
+
+/// The page where an admin changes a temporary password, then goes on to `next`.
+pub fn password_page(next: &str) -> String {
+    let mut qs = form_urlencoded::Serializer::new(String::new());
+    qs.append_pair("next", next);
+    format!("/password?{}", qs.finish())
+}
+
+/// The signed-in admin changes their own password (the only thing allowed while it is
+/// temporary); their other sessions end.
+#[server(endpoint = "change_my_password")]
+pub async fn change_my_password(current: String, new: String) -> Result<(), AppError> {
+    use super::guard::{fail, signed_in};
+    let (state, admin, token) = signed_in().await?;
+    crate::backend::auth::change_own_password(&state.db, &admin, &token, &current, &new)
+        .await
+        .map_err(fail)
 }
 
 /// Ends the current session and clears the cookie.
@@ -99,7 +94,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     use crate::backend::auth;
 
     let state = state()?;
-    if let Some(token) = session_token() {
+    if let Some(token) = session_token(&state) {
         auth::sign_out(&state.db, &token).await.map_err(fail)?;
     }
     let response = expect_context::<leptos_axum::ResponseOptions>();
@@ -113,6 +108,8 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 /// The signed-in admin; `Unauthorized` when there is none.
 #[server(endpoint = "current_admin")]
+/// (`PasswordChangeRequired` while the password is temporary: the UI then asks for a
+/// new one.)
 pub async fn current_admin() -> Result<AdminInfo, AppError> {
     use crate::domain::permissions::ADMIN_ACCESS;
     let (_, admin) = super::guard::authorize(ADMIN_ACCESS).await?;
@@ -120,10 +117,25 @@ pub async fn current_admin() -> Result<AdminInfo, AppError> {
 }
 
 /// Where to go after signing in: only paths on this site, never another origin.
+///
+/// Read the way a browser reads a URL: it drops tabs and newlines anywhere and leading
+/// spaces and controls, and takes `\\` for `/`; so any of these, a scheme, or a
+/// second leading slash (another host) is refused for the default page.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/users".to_string(),
+    const HOME: &str = "/users";
+    let Some(n) = next else {
+        return HOME.to_string();
+    };
+    let on_site = n.starts_with('/')
+        && !n.starts_with("//")
+        && n.len() <= 2000
+        && !n
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if on_site {
+        n.to_string()
+    } else {
+        HOME.to_string()
     }
 }
 
@@ -138,5 +150,13 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/users");
         assert_eq!(safe_next(Some("/\\evil.example")), "/users");
         assert_eq!(safe_next(None), "/users");
+        // `/%09/evil.example` arrives decoded; browsers drop the tab: `//evil.example`.
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/users");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/users");
+        assert_eq!(safe_next(Some(" //evil.example")), "/users");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/users");
+        assert_eq!(safe_next(Some("javascript:alert(1)")), "/users");
+        // Still encoded, it is a path on this site.
+        assert_eq!(safe_next(Some("/%09/x")), "/%09/x");
     }
 }

@@ -18,7 +18,7 @@ pub(crate) mod guard {
     use axum::http::{header, request::Parts, StatusCode};
     use leptos::prelude::*;
 
-    use crate::backend::auth::{admin_for_token, require, SESSION_COOKIE};
+    use crate::backend::auth::{admin_for_token, require};
     use crate::backend::{AppState, ServiceError};
     use crate::domain::{AdminInfo, AppError};
 
@@ -29,29 +29,29 @@ pub(crate) mod guard {
     }
 
     /// The session token from the request's cookie, if any.
-    pub fn session_token() -> Option<String> {
+    pub fn session_token(state: &AppState) -> Option<String> {
         let parts = use_context::<Parts>()?;
-        parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_string())
+        crate::backend::auth::session_token_in(&parts.headers, &state.config)
     }
 
     /// The signed-in admin holding `permission`, with the state; otherwise an
-    /// `Unauthorized` (401) or `Forbidden` (403) error.
+    /// `Unauthorized` (401) or `Forbidden` (403) error, also while the admin's password
+    /// is temporary.
     pub async fn authorize(permission: &str) -> Result<(AppState, AdminInfo), AppError> {
+        let (state, admin, _) = signed_in().await?;
+        require(&admin, permission).map_err(fail)?;
+        Ok((state, admin))
+    }
+
+    /// The signed-in admin and their session token, whatever their permissions or a
+    /// temporary password: only for "who am I" and changing one's own password.
+    pub async fn signed_in() -> Result<(AppState, AdminInfo, String), AppError> {
         let state = state()?;
-        let token = session_token().ok_or_else(|| fail(ServiceError::Unauthorized))?;
+        let token = session_token(&state).ok_or_else(|| fail(ServiceError::Unauthorized))?;
         let admin = admin_for_token(&state.db, &state.config, &token)
             .await
             .map_err(fail)?;
-        require(&admin, permission).map_err(fail)?;
-        Ok((state, admin))
+        Ok((state, admin, token))
     }
 
     /// Turns a service error into the wire error and sets the matching HTTP status.
@@ -59,7 +59,7 @@ pub(crate) mod guard {
         let err = AppError::from(err);
         let status = match &err {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,

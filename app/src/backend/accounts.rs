@@ -201,9 +201,8 @@ pub async fn sign_in(
         return Err(AccountError::InvalidCredentials);
     };
     let status: String = row.try_get("", "status")?;
-    if hash.is_none() && status == "invited" {
-        return Err(AccountError::AccountNotActivated);
-    }
+    // Nothing about the account (invited, banned) is told before a correct password:
+    // an invited account without one answers like an unknown login.
     if !verified || hash.is_none() {
         return Err(AccountError::InvalidCredentials);
     }

@@ -9,7 +9,9 @@ use argon2::Argon2;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use sha2::{Digest, Sha256};
 
 use super::entities::session;
@@ -19,8 +21,34 @@ use crate::domain::permissions::{ADMIN_ACCESS, OWNER_ROLE};
 use crate::domain::user::display_name;
 use crate::domain::AdminInfo;
 
-/// Name of the admin session cookie.
+/// Name of the admin session cookie over plain HTTP.
 pub const SESSION_COOKIE: &str = "roster_session";
+/// Its name over HTTPS: the `__Host-` prefix makes browsers refuse it unless it is
+/// Secure, for this host only and for every path, so no sibling site can plant one.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-roster_session";
+
+/// The session cookie's name under these settings.
+pub fn session_cookie_name(config: &Config) -> &'static str {
+    if config.secure_cookies {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session token a request's `Cookie` headers carry, under its one name.
+pub fn session_token_in(headers: &axum::http::HeaderMap, config: &Config) -> Option<String> {
+    let name = session_cookie_name(config);
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.to_string())
+}
+
 /// The `Set-Cookie` value for the session cookie: `token` for `max_age`, or an empty
 /// value that expires at once (sign-out).
 pub fn session_cookie(token: Option<&str>, config: &Config) -> String {
@@ -33,9 +61,8 @@ pub fn session_cookie(token: Option<&str>, config: &Config) -> String {
     } else {
         ""
     };
-    format!(
-        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
-    )
+    let name = session_cookie_name(config);
+    format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}")
 }
 
 /// Shortest password accepted.
@@ -74,6 +101,26 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// [`verify_password`] on a blocking thread; no stored hash checks against a dummy one
+/// (same time) and never matches.
+pub async fn check_password(hash: Option<&str>, password: &str) -> anyhow::Result<bool> {
+    let known = hash.is_some();
+    let hash = hash.unwrap_or(DUMMY_HASH).to_string();
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+        .await
+        .context("password check task")?;
+    Ok(ok && known)
+}
+
+/// [`hash_password`] on a blocking thread.
+pub async fn hash_off_runtime(password: &str) -> anyhow::Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .context("password hashing task")?
+}
+
 /// A new random session token (256 bits, URL-safe base64).
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -101,7 +148,47 @@ pub fn validate_new_password(password: &str) -> Result<(), ServiceError> {
 #[derive(Clone, Debug, Default)]
 pub struct ClientInfo {
     pub user_agent: String,
+    /// The client's address as text ("" when unknown), for the session record.
     pub ip: String,
+    /// The client's address, from [`super::throttle::client_ip`].
+    pub address: Option<std::net::IpAddr>,
+}
+
+impl ClientInfo {
+    /// Who sent this request: its user agent and the client's address (the peer, or
+    /// behind trusted proxies the right-most untrusted `X-Forwarded-For` entry).
+    pub fn from_request(
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
+        config: &Config,
+    ) -> Self {
+        let peer = extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        let address = super::throttle::client_ip(peer, forwarded, &config.trusted_proxies);
+        ClientInfo {
+            user_agent: headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect(),
+            ip: address.map(|a| a.to_string()).unwrap_or_default(),
+            address,
+        }
+    }
+
+    /// [`ClientInfo::from_request`] for a server function's request parts.
+    pub fn of(parts: Option<&axum::http::request::Parts>, config: &Config) -> Self {
+        parts
+            .map(|p| Self::from_request(&p.headers, &p.extensions, config))
+            .unwrap_or_default()
+    }
 }
 
 /// Checks an admin's email and password and opens a session. Returns the raw token
@@ -127,22 +214,20 @@ pub async fn sign_in<C: ConnectionTrait>(
     let row = db
         .query_one_raw(q.statement(db.get_database_backend()))
         .await?;
+    let hash: Option<String> = row
+        .as_ref()
+        .map(|r| r.try_get("", "password_hash"))
+        .transpose()?
+        .flatten();
+    // The same argon2 work, off the async runtime, whether or not the account exists,
+    // so neither the answer nor its time reveals it.
+    let verified = check_password(hash.as_deref(), password).await?;
     let Some(row) = row else {
-        // Same work as a real check, so response time does not reveal the account.
-        let _ = verify_password(DUMMY_HASH, password);
         return Err(ServiceError::field("password", WRONG));
     };
     let user_id: i64 = row.try_get("", "id")?;
-    let hash: Option<String> = row.try_get("", "password_hash")?;
     let status: String = row.try_get("", "status")?;
     let role_id: i64 = row.try_get("", "role_id")?;
-    let verified = tokio::task::spawn_blocking({
-        let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_string());
-        let password = password.to_string();
-        move || verify_password(&hash, &password)
-    })
-    .await
-    .context("password check task")?;
     if !verified {
         return Err(ServiceError::field("password", WRONG));
     }
@@ -191,7 +276,7 @@ pub async fn admin_for_token<C: ConnectionTrait>(
     // permission of the role (or one row with NULL when it has none).
     let mut q = Sql::new(
         "SELECT s.id AS session_id, s.last_seen_at, s.expires_at, u.id, u.email, u.first_name, \
-         u.last_name, u.status, r.name AS role, rp.permission \
+         u.last_name, u.status, u.must_change_password, r.name AS role, rp.permission \
          FROM sessions s JOIN users u ON u.id = s.user_id JOIN roles r ON r.id = u.role_id \
          LEFT JOIN role_permissions rp ON rp.role_id = r.id \
          WHERE s.kind = 'admin' AND s.token_hash = ",
@@ -236,7 +321,80 @@ pub async fn admin_for_token<C: ConnectionTrait>(
         email,
         role: row.try_get("", "role")?,
         permissions,
+        must_change_password: row.try_get("", "must_change_password")?,
     })
+}
+
+/// An admin changes their own password (a temporary one must be changed before
+/// anything else): the current password is checked, the new one must be a different,
+/// acceptable password; the admin's other sessions end. One transaction.
+pub async fn change_own_password(
+    db: &sea_orm::DatabaseConnection,
+    admin: &AdminInfo,
+    token: &str,
+    current: &str,
+    new: &str,
+) -> Result<(), ServiceError> {
+    let mut fields = crate::domain::FieldErrors::new();
+    if current.is_empty() {
+        fields.insert(
+            "current".into(),
+            vec!["Enter your current password.".into()],
+        );
+    }
+    if let Err(ServiceError::Validation(e)) = validate_new_password(new) {
+        fields.insert("new".into(), e.into_values().flatten().collect());
+    } else if new == current {
+        fields.insert(
+            "new".into(),
+            vec!["Choose a password different from the current one.".into()],
+        );
+    }
+    if !fields.is_empty() {
+        return Err(ServiceError::Validation(fields));
+    }
+    let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
+    q.bind(admin.id);
+    let backend = db.get_database_backend();
+    let hash: Option<String> = db
+        .query_one_raw(q.statement(backend))
+        .await?
+        .map(|r| r.try_get("", "password_hash"))
+        .transpose()?
+        .flatten();
+    if !check_password(hash.as_deref(), current).await? {
+        return Err(ServiceError::field(
+            "current",
+            "The current password is not correct.",
+        ));
+    }
+    let hashed = hash_off_runtime(new).await?;
+    let txn = db.begin().await?;
+    let mut u = Sql::new("UPDATE users SET password_hash = ");
+    u.bind(hashed)
+        .push(", must_change_password = ")
+        .bind(false)
+        .push(", version = version + 1, updated_at = ")
+        .bind(now())
+        .push(" WHERE id = ")
+        .bind(admin.id);
+    txn.execute_raw(u.statement(backend)).await?;
+    let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
+    d.bind(admin.id)
+        .push(" AND token_hash <> ")
+        .bind(token_hash(token));
+    txn.execute_raw(d.statement(backend)).await?;
+    super::audit::record(
+        &txn,
+        admin,
+        "admin.password_change",
+        Some((admin.id, &admin.email)),
+        None,
+        Some(serde_json::json!({ "was_temporary": admin.must_change_password })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Ends the session behind `token` (no error if it is already gone).
@@ -248,9 +406,12 @@ pub async fn sign_out<C: ConnectionTrait>(db: &C, token: &str) -> Result<(), Ser
     Ok(())
 }
 
-/// `Forbidden` unless the admin's role grants `permission`.
+/// `Forbidden` unless the admin's role grants `permission`; nothing is allowed while
+/// the admin's password is temporary (see [`change_own_password`]).
 pub fn require(admin: &AdminInfo, permission: &str) -> Result<(), ServiceError> {
-    if admin.permissions.iter().any(|p| p == permission) {
+    if admin.must_change_password {
+        Err(ServiceError::PasswordChangeRequired)
+    } else if admin.permissions.iter().any(|p| p == permission) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden(permission.to_string()))
@@ -370,7 +531,8 @@ mod tests {
         };
         assert_eq!(
             session_cookie(Some("abc"), &config),
-            "roster_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=7200; Secure"
+            "__Host-roster_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=7200; Secure",
+            "over HTTPS the __Host- prefix pins the cookie to this host"
         );
         let plain = Config {
             secure_cookies: false,

@@ -10,6 +10,8 @@ pub enum ServiceError {
     Unauthorized,
     #[error("missing permission {0}")]
     Forbidden(String),
+    #[error("the temporary password must be changed first")]
+    PasswordChangeRequired,
     #[error("{0} not found")]
     NotFound(String),
     #[error("invalid input: {0:?}")]
@@ -36,6 +38,7 @@ impl From<ServiceError> for AppError {
         match err {
             ServiceError::Unauthorized => AppError::Unauthorized,
             ServiceError::Forbidden(p) => AppError::Forbidden(p),
+            ServiceError::PasswordChangeRequired => AppError::PasswordChangeRequired,
             ServiceError::NotFound(what) => AppError::NotFound(what),
             ServiceError::Validation(errors) => AppError::Validation(errors),
             ServiceError::Conflict(msg) => AppError::Conflict(msg),

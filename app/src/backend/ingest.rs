@@ -3,8 +3,6 @@
 //! retention purge of old activity.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde::{Deserialize, Serialize};
@@ -22,94 +20,6 @@ use crate::domain::AdminInfo;
 pub const MAX_BATCH: usize = 1000;
 const MAX_NAME_CHARS: usize = 500;
 const MAX_DETAIL_BYTES: usize = 8 * 1024;
-
-/// Fixed-window request counters per caller (API key, IP address).
-#[derive(Debug)]
-pub struct RateLimiter {
-    per_window: u32,
-    window: Duration,
-    seen: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl RateLimiter {
-    pub fn new(per_window: u32, window: Duration) -> Self {
-        RateLimiter {
-            per_window,
-            window,
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Ok` if `caller` may make another request now, else the seconds to wait.
-    pub fn check(&self, caller: &str) -> Result<(), u64> {
-        let at = Instant::now();
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() > 10_000 {
-            let window = self.window;
-            seen.retain(|_, (start, _)| at.duration_since(*start) < window);
-        }
-        let entry = seen.entry(caller.to_string()).or_insert((at, 0));
-        if at.duration_since(entry.0) >= self.window {
-            *entry = (at, 0);
-        }
-        if entry.1 >= self.per_window {
-            let wait = self.window.saturating_sub(at.duration_since(entry.0));
-            return Err(wait.as_secs().max(1));
-        }
-        entry.1 += 1;
-        Ok(())
-    }
-}
-
-/// Counts failures (wrong passwords) per caller in a sliding window of the first
-/// failure; a caller with `max` failures is refused until the window ends.
-#[derive(Debug)]
-pub struct FailureLimiter {
-    max: u32,
-    window: Duration,
-    seen: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl FailureLimiter {
-    pub fn new(max: u32, window: Duration) -> Self {
-        FailureLimiter {
-            max,
-            window,
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Seconds `caller` must still wait, if they are blocked.
-    pub fn blocked(&self, caller: &str) -> Option<u64> {
-        let at = Instant::now();
-        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let (start, count) = seen.get(caller)?;
-        let elapsed = at.duration_since(*start);
-        (elapsed < self.window && *count >= self.max)
-            .then(|| self.window.saturating_sub(elapsed).as_secs().max(1))
-    }
-
-    pub fn fail(&self, caller: &str) {
-        let at = Instant::now();
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.len() > 10_000 {
-            let window = self.window;
-            seen.retain(|_, (start, _)| at.duration_since(*start) < window);
-        }
-        let entry = seen.entry(caller.to_string()).or_insert((at, 0));
-        if at.duration_since(entry.0) >= self.window {
-            *entry = (at, 0);
-        }
-        entry.1 += 1;
-    }
-
-    pub fn clear(&self, caller: &str) {
-        self.seen
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(caller);
-    }
-}
 
 /// "3 minutes", "1 minute", "40 seconds".
 pub fn wait_text(secs: u64) -> String {
@@ -527,7 +437,15 @@ pub struct SignupIn {
 
 /// Creates a user with signup source `self_signup` (status invited: they set a
 /// password through the invitation). Field errors name the JSON field.
-pub async fn signup(db: &DatabaseConnection, form: SignupIn) -> Result<i64, ServiceError> {
+///
+/// The answer never tells whether the email (username, phone) is registered: an
+/// existing account gives `Ok(None)`, which the endpoint answers exactly like a new one.
+/// Past the seat quota every signup is refused alike.
+pub async fn signup(
+    db: &DatabaseConnection,
+    config: &super::Config,
+    form: SignupIn,
+) -> Result<Option<i64>, ServiceError> {
     let mut errors = crate::domain::FieldErrors::new();
     let mut push = |k: &str, m: String| errors.entry(k.to_string()).or_default().push(m);
     let email = Email::parse(form.email.as_deref().unwrap_or_default())
@@ -582,6 +500,11 @@ pub async fn signup(db: &DatabaseConnection, form: SignupIn) -> Result<i64, Serv
     let opt_in = form.email_opt_in.unwrap_or(false);
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
+    if let Some(max) = config.max_users {
+        if super::lifecycle::user_total(&txn).await? >= max as i64 {
+            return Err(ServiceError::Conflict(SIGNUPS_CLOSED.into()));
+        }
+    }
     let role = super::roles::role_id(&txn, crate::domain::permissions::DEFAULT_ROLE)
         .await?
         .ok_or_else(|| anyhow::anyhow!("the built-in member role is missing"))?;
@@ -612,15 +535,19 @@ pub async fn signup(db: &DatabaseConnection, form: SignupIn) -> Result<i64, Serv
         .push(", ")
         .bind(at)
         .push(") RETURNING id");
-    let id: i64 = txn
-        .query_one_raw(s.statement(backend))
-        .await
-        .map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ServiceError::Conflict(
-                "An account with this email, username or phone exists.".into(),
-            ),
-            _ => ServiceError::Db(e),
-        })?
+    let inserted = match txn.query_one_raw(s.statement(backend)).await {
+        Ok(row) => row,
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let id: i64 = inserted
         .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
         .try_get("", "id")?;
     let mut a =
@@ -636,8 +563,11 @@ pub async fn signup(db: &DatabaseConnection, form: SignupIn) -> Result<i64, Serv
         .push(", 'signup')");
     txn.execute_raw(a.statement(backend)).await?;
     txn.commit().await?;
-    Ok(id)
+    Ok(Some(id))
 }
+
+/// The public answer once the seat quota is reached.
+pub const SIGNUPS_CLOSED: &str = "Signups are closed for now.";
 
 /// Deletes activity older than `days` days (in chunks, so SQLite writers are never
 /// blocked for long). Returns how many entries went.
@@ -660,6 +590,7 @@ pub async fn purge_old_activity(db: &DatabaseConnection, days: i64) -> Result<u6
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn event(v: serde_json::Value) -> EventIn {
         serde_json::from_value(v).expect("event")
@@ -706,36 +637,44 @@ mod tests {
     }
 
     #[test]
-    fn failures_block_a_caller_until_the_window_ends_and_success_clears_them() {
-        let limiter = FailureLimiter::new(2, Duration::from_secs(900));
-        limiter.fail("acct:a");
-        assert_eq!(limiter.blocked("acct:a"), None, "one failure is allowed");
-        limiter.fail("acct:a");
-        let wait = limiter.blocked("acct:a").expect("blocked after two");
+    fn counters_block_a_caller_until_the_window_ends_and_clear_forgets_them() {
+        use crate::backend::throttle::Counter;
+        let limiter = Counter::new(2, Duration::from_secs(900), 100);
+        let a = limiter.key(&[b"acct:a"]);
+        limiter.add(a);
+        assert_eq!(limiter.blocked(a), None, "one failure is allowed");
+        limiter.add(a);
+        let wait = limiter.blocked(a).expect("blocked after two");
         assert!((1..=900).contains(&wait), "{wait}");
-        assert_eq!(limiter.blocked("acct:b"), None, "others are not blocked");
-        limiter.clear("acct:a");
-        assert_eq!(limiter.blocked("acct:a"), None);
+        assert_eq!(
+            limiter.blocked(limiter.key(&[b"acct:b"])),
+            None,
+            "others are not blocked"
+        );
+        limiter.clear(a);
+        assert_eq!(limiter.blocked(a), None);
         assert_eq!(wait_text(40), "40 seconds");
         assert_eq!(wait_text(61), "1 minute");
         assert_eq!(wait_text(601), "11 minutes");
     }
 
     #[test]
-    fn the_rate_limiter_counts_per_caller_and_window() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
-        assert!(limiter.check("a").is_ok());
-        assert!(limiter.check("a").is_ok());
-        let wait = limiter.check("a").expect_err("third in the window");
+    fn the_rate_counter_counts_per_caller_and_window() {
+        use crate::backend::throttle::Counter;
+        let limiter = Counter::new(2, Duration::from_secs(60), 100);
+        let (a, b) = (limiter.key(&[b"a"]), limiter.key(&[b"b"]));
+        assert!(limiter.check_and_add(a).is_ok());
+        assert!(limiter.check_and_add(a).is_ok());
+        let wait = limiter.check_and_add(a).expect_err("third in the window");
         assert!((1..=60).contains(&wait), "{wait}");
         assert!(
-            limiter.check("b").is_ok(),
+            limiter.check_and_add(b).is_ok(),
             "another caller has its own count"
         );
-        let fresh = RateLimiter::new(1, Duration::from_millis(0));
-        assert!(fresh.check("a").is_ok());
+        let fresh = Counter::new(1, Duration::from_millis(0), 100);
+        assert!(fresh.check_and_add(a).is_ok());
         assert!(
-            fresh.check("a").is_ok(),
+            fresh.check_and_add(a).is_ok(),
             "a new window starts the count again"
         );
     }

@@ -21,6 +21,7 @@ pub mod roles;
 pub mod seed;
 pub mod sql;
 pub mod tags;
+pub mod throttle;
 pub mod timeline;
 pub mod transfer;
 pub mod users;
@@ -39,26 +40,26 @@ pub struct AppState {
     pub jobs: std::sync::Arc<transfer::Jobs>,
 }
 
-/// Request limits of the public endpoints, per caller.
+/// Request limits of the public endpoints and the sign-ins, per caller, each in
+/// bounded memory (see [`throttle`]).
 #[derive(Debug)]
 pub struct Limits {
     /// `POST /api/v1/events`, per API key.
-    pub events: ingest::RateLimiter,
-    /// `POST /api/v1/signup`, per client IP.
-    pub signups: ingest::RateLimiter,
-    /// Failed admin sign-ins per account (5 in 15 minutes) and per IP (20).
-    pub sign_in_account: ingest::FailureLimiter,
-    pub sign_in_ip: ingest::FailureLimiter,
+    pub events: throttle::Counter,
+    /// `POST /api/v1/signup`, per client address.
+    pub signups: throttle::Counter,
+    /// Failed sign-ins of admins and users.
+    pub sign_in: throttle::SignInThrottle,
 }
 
 impl Limits {
     pub fn new(config: &Config) -> Self {
         let minute = std::time::Duration::from_secs(60);
+        let capacity = config.throttle_capacity;
         Limits {
-            events: ingest::RateLimiter::new(config.event_requests_per_minute, minute),
-            signups: ingest::RateLimiter::new(config.signups_per_minute, minute),
-            sign_in_account: ingest::FailureLimiter::new(5, minute * 15),
-            sign_in_ip: ingest::FailureLimiter::new(20, minute * 15),
+            events: throttle::Counter::new(config.event_requests_per_minute, minute, capacity),
+            signups: throttle::Counter::new(config.signups_per_minute, minute, capacity),
+            sign_in: throttle::SignInThrottle::new(capacity),
         }
     }
 }
@@ -84,6 +85,10 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// The address users reach Roster at, for links in emails (no trailing slash).
     pub public_url: String,
+    /// Proxies whose `X-Forwarded-For` names the client (none: the peer is the client).
+    pub trusted_proxies: throttle::TrustedProxies,
+    /// Most entries each rate counter keeps.
+    pub throttle_capacity: usize,
 }
 
 impl Default for Config {
@@ -98,6 +103,8 @@ impl Default for Config {
             activity_retention_days: 365,
             max_upload_bytes: crate::domain::transfer::DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
             public_url: "http://127.0.0.1:3000".into(),
+            trusted_proxies: throttle::TrustedProxies::default(),
+            throttle_capacity: throttle::DEFAULT_CAPACITY,
         }
     }
 }

@@ -25,6 +25,22 @@ use leptos_router::NavigateOptions;
 
 use crate::domain::UserQuery;
 
+/// Sends an admin signed in with a temporary password to the page where they change
+/// it, then back to where they were.
+#[component]
+pub fn PasswordFirst() -> impl IntoView {
+    let location = use_location();
+    let here = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        match location.search.get_untracked() {
+            s if s.is_empty() || s.starts_with('?') => s,
+            s => format!("?{s}"),
+        }
+    );
+    view! { <leptos_router::components::Redirect path=crate::api::auth::password_page(&here)/> }
+}
+
 /// The table state, read from the URL.
 pub fn use_user_query() -> Memo<UserQuery> {
     let location = use_location();

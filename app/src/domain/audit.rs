@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 /// Entries per page.
 pub const AUDIT_PAGE: u32 = 50;
 
-/// What the Audit log page shows, as its URL holds it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Longest actor, target or action filter kept.
+pub const MAX_FILTER_CHARS: usize = 200;
+
+/// What the Audit log page shows, as its URL holds it (and, on the wire, its query
+/// string: see [`super::wire`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AuditQuery {
     /// Part of the acting admin's email.
     pub actor: String,
@@ -16,12 +20,31 @@ pub struct AuditQuery {
     pub target: String,
     /// An action (`user.update`) or its start (`user.`).
     pub action: String,
-    #[serde(with = "super::dates::day_opt")]
     pub from: Option<NaiveDate>,
-    #[serde(with = "super::dates::day_opt")]
     pub to: Option<NaiveDate>,
     /// 1-based.
     pub page: u32,
+}
+
+impl super::wire::QueryString for AuditQuery {
+    fn parse_query_string(s: &str) -> Self {
+        AuditQuery::from_query_string(s)
+    }
+    fn query_string(&self) -> String {
+        self.to_query_string()
+    }
+}
+
+impl Serialize for AuditQuery {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::wire::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AuditQuery {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::wire::deserialize(d)
+    }
 }
 
 impl AuditQuery {
@@ -31,7 +54,7 @@ impl AuditQuery {
             ..AuditQuery::default()
         };
         for (k, v) in form_urlencoded::parse(s.trim_start_matches('?').as_bytes()) {
-            let v = v.trim().to_string();
+            let v: String = v.trim().chars().take(MAX_FILTER_CHARS).collect();
             match k.as_ref() {
                 "actor" => q.actor = v,
                 "target" => q.target = v,

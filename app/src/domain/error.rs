@@ -19,6 +19,9 @@ pub enum AppError {
     /// Signed in, but the role lacks the named permission.
     #[error("Your role does not allow this ({0}).")]
     Forbidden(String),
+    /// Signed in with a temporary password: nothing but changing it is allowed.
+    #[error("Change your temporary password before anything else.")]
+    PasswordChangeRequired,
     #[error("{0} was not found.")]
     NotFound(String),
     /// Bad input; messages are keyed by the field or row they concern.

@@ -14,6 +14,7 @@ pub mod permissions;
 pub mod query;
 pub mod transfer;
 pub mod user;
+pub mod wire;
 
 pub use columns::Column;
 pub use error::{AppError, FieldErrors};

@@ -175,7 +175,7 @@ impl SortDir {
 }
 
 /// The whole table state. `Default` is the plain first page, newest users first.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserQuery {
     /// Free-text search (trimmed, at most [`MAX_SEARCH_CHARS`]).
     pub q: String,
@@ -184,10 +184,8 @@ pub struct UserQuery {
     pub tags: Vec<String>,
     pub tag_mode: TagMode,
     /// Signed up on or after this day (UTC).
-    #[serde(with = "super::dates::day_opt")]
     pub signup_from: Option<NaiveDate>,
     /// Signed up on or before this day (UTC), inclusive.
-    #[serde(with = "super::dates::day_opt")]
     pub signup_to: Option<NaiveDate>,
     pub sort: SortKey,
     pub dir: SortDir,
@@ -203,6 +201,28 @@ pub struct UserQuery {
     pub sort_field: Option<String>,
     /// Custom field columns shown, in order; `None` means "the admin's saved choice".
     pub field_columns: Option<Vec<String>>,
+}
+
+/// On the wire a `UserQuery` is its query string (see [`super::wire`]).
+impl super::wire::QueryString for UserQuery {
+    fn parse_query_string(s: &str) -> Self {
+        UserQuery::from_query_string(s)
+    }
+    fn query_string(&self) -> String {
+        self.to_query_string()
+    }
+}
+
+impl Serialize for UserQuery {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::wire::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for UserQuery {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::wire::deserialize(d)
+    }
 }
 
 impl Default for UserQuery {

@@ -189,6 +189,9 @@ pub struct AdminInfo {
     pub name: String,
     pub role: String,
     pub permissions: Vec<String>,
+    /// Signed in with a temporary password: must change it before anything else.
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 #[cfg(test)]

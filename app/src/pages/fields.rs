@@ -21,6 +21,7 @@ pub fn FieldsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match admin.await {
                     Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Ffields"/> }.into_any(),
+                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
                     Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
                     Ok(me) => view! { <Fields me/> }.into_any(),
                 }

@@ -24,6 +24,7 @@ fn signed_in<V: IntoView + 'static>(
             {move || Suspend::new(async move {
                 match admin.await {
                     Err(AppError::Unauthorized) => view! { <Redirect path=format!("/login?next={next}")/> }.into_any(),
+                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
                     Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
                     Ok(me) => page(me).into_any(),
                 }

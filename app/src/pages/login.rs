@@ -23,8 +23,13 @@ pub fn LoginPage() -> impl IntoView {
     };
     // After a client-side sign-in, load the app fresh so every resource sees the cookie.
     Effect::new(move |_| {
-        if let Some(Ok(_)) = sign_in.value().get() {
-            let _ = window().location().set_href(&next());
+        if let Some(Ok(admin)) = sign_in.value().get() {
+            let to = if admin.must_change_password {
+                crate::api::auth::password_page(&next())
+            } else {
+                next()
+            };
+            let _ = window().location().set_href(&to);
         }
     });
     let field_error = move |field: &'static str| {

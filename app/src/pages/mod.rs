@@ -7,6 +7,7 @@ pub mod groups;
 pub mod imports;
 pub mod login;
 pub mod outbox;
+pub mod password;
 pub mod reminders;
 pub mod roles;
 pub mod settings;

@@ -19,6 +19,7 @@ pub fn RemindersPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match admin.await {
                     Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Freminders"/> }.into_any(),
+                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
                     Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
                     Ok(me) => view! { <DueReminders me/> }.into_any(),
                 }

@@ -18,6 +18,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match admin.await {
                     Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Fsettings"/> }.into_any(),
+                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
                     Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
                     Ok(me) => view! { <ApiKeys me/> }.into_any(),
                 }

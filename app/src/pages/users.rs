@@ -94,6 +94,7 @@ pub fn UsersPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match admin.await {
                     Err(AppError::Unauthorized) => view! { <Redirect path=login_href()/> }.into_any(),
+                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
                     Err(e) => view! {
                         <main class="center-page"><p role="alert">{e.to_string()}</p></main>
                     }.into_any(),

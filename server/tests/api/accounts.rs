@@ -346,11 +346,16 @@ async fn an_invitation_activates_the_user_and_a_new_one_replaces_the_old_link() 
     invited.status = "invited";
     let email = invited.email.clone();
     let id = app.insert_user(invited).await;
+    // Before a correct password nothing tells that the account exists or is invited.
     let (status, body) = app.user_sign_in(&email, "anything at all").await;
+    let (unknown_status, unknown) = app
+        .user_sign_in("nobody-at-all@example.com", "anything at all")
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (StatusCode::FORBIDDEN, Some("account_not_activated"))
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
     );
+    assert_eq!((status, &body), (unknown_status, &unknown));
 
     for _ in 0..2 {
         let sent = app

@@ -57,8 +57,9 @@ const ACCOUNT_COMMANDS: [&str; 14] = [
 
 /// Server functions that read, or write only admins' own notes and settings; they
 /// must leave every account as it is (checked for those taking a user).
-const OTHER_FUNCTIONS: [&str; 43] = [
+const OTHER_FUNCTIONS: [&str; 44] = [
     "sign_in",
+    "change_my_password",
     "sign_out",
     "current_admin",
     "get_hidden_columns",

@@ -43,9 +43,12 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         server::leptos_options("target/site", addr),
     );
     tokio::spawn(async move {
-        axum::serve(listener, router.into_make_service())
-            .await
-            .expect("serve")
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve")
     });
     TestApp {
         address: format!("http://{addr}"),
@@ -55,8 +58,16 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     }
 }
 
+/// A client as a browser on Roster's own pages is: it keeps cookies and says its
+/// requests are same-origin (writes without that are refused).
 pub fn new_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
     reqwest::Client::builder()
+        .default_headers(headers)
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -229,6 +229,8 @@ async fn api_keys_are_for_admins_who_manage_them() {
 async fn a_public_signup_creates_a_self_signed_up_user_with_the_opt_in() {
     let app = spawn_app_with(Config {
         signups_per_minute: 2,
+        // The test plays the proxy: its X-Forwarded-For names the client.
+        trusted_proxies: app::backend::throttle::TrustedProxies::parse("127.0.0.1").unwrap(),
         ..Config::default()
     })
     .await;
@@ -252,10 +254,13 @@ async fn a_public_signup_creates_a_self_signed_up_user_with_the_opt_in() {
         "10.0.0.1",
     )
     .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let id = created.json::<Value>().await.expect("id")["id"]
-        .as_i64()
-        .expect("an id");
+    assert_eq!(created.status(), StatusCode::ACCEPTED);
+    let created: Value = created.json().await.expect("an answer");
+    assert!(
+        created.get("id").is_none(),
+        "no id is given away: {created}"
+    );
+    let id = app.user_id("new@example.com").await;
     let user = app.user_detail(id).await;
     assert_eq!(user.email, "new@example.com");
     assert_eq!(user.signup_source, "self_signup");
@@ -273,8 +278,10 @@ async fn a_public_signup_creates_a_self_signed_up_user_with_the_opt_in() {
         body["fields"]["email"].is_array() && body["fields"]["phone"].is_array(),
         "{body}"
     );
+    // Signing up again with a registered email is answered exactly like a new signup.
     let taken = signup(json!({ "email": "new@example.com" }), "10.0.0.1").await;
-    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert_eq!(taken.status(), StatusCode::ACCEPTED);
+    assert_eq!(taken.json::<Value>().await.expect("an answer"), created);
     let limited = signup(json!({ "email": "third@example.com" }), "10.0.0.1").await;
     assert_eq!(
         limited.status(),
@@ -406,4 +413,48 @@ async fn activity_older_than_the_retention_is_purged() {
         .map(|e| e.name)
         .collect();
     assert_eq!(names, vec!["/10"]);
+}
+
+#[tokio::test]
+async fn public_signup_respects_the_seat_quota_and_ignores_made_up_forwarded_for() {
+    let app = spawn_app_with(Config {
+        signups_per_minute: 3,
+        max_users: Some(2),
+        ..Config::default()
+    })
+    .await;
+    app.sign_in_owner().await;
+    let signup = |email: String, n: u32| {
+        let url = format!("{}/api/v1/signup", app.address);
+        async move {
+            new_client()
+                .post(url)
+                .header("X-Forwarded-For", format!("10.9.0.{n}"))
+                .json(&json!({ "email": email }))
+                .send()
+                .await
+                .expect("signup request")
+        }
+    };
+    // The owner is one seat; one more signup fits.
+    assert_eq!(
+        signup("one@example.com".into(), 1).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let full = signup("two@example.com".into(), 2).await;
+    assert_eq!(full.status(), StatusCode::FORBIDDEN);
+    let body: Value = full.json().await.expect("error");
+    assert_eq!(body["error"], "signups_closed", "{body}");
+    assert_eq!(
+        app.scalar_i64("SELECT count(*) FROM users", vec![]).await,
+        2,
+        "nothing past the quota"
+    );
+    // No proxy is trusted, so a new X-Forwarded-For each time does not make a new
+    // caller: the fourth signup from this peer in a minute is refused.
+    signup("three@example.com".into(), 3).await;
+    assert_eq!(
+        signup("four@example.com".into(), 4).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

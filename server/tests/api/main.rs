@@ -8,6 +8,7 @@ mod auth;
 mod authority;
 mod checkpoints;
 mod commands;
+mod edges;
 mod fields;
 mod files;
 mod helpers;

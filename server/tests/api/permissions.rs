@@ -33,6 +33,11 @@ fn sample(endpoint: &str) -> Option<(Value, Need)> {
             Need::Open,
         ),
         "sign_out" => (none, Need::Open),
+        // One's own password: any signed-in admin, even with a temporary password.
+        "change_my_password" => (
+            json!({ "current": "wrong", "new": "whatever-new-1" }),
+            Admin(p::ADMIN_ACCESS),
+        ),
         "current_admin" | "get_hidden_columns" | "get_field_columns" => {
             (none, Admin(p::ADMIN_ACCESS))
         }
@@ -138,8 +143,9 @@ fn sample(endpoint: &str) -> Option<(Value, Need)> {
     })
 }
 
-/// The server functions that take a form (they work before the WASM has loaded).
-const FORM_INPUT: [&str; 3] = ["sign_in", "sign_out", "current_admin"];
+/// The server functions that take a form (they work before the WASM has loaded); the
+/// server refuses a form body for every other one.
+const FORM_INPUT: [&str; 4] = server::FORM_SERVER_FNS;
 
 /// Calls `endpoint` with `body`, form encoded where the function takes a form.
 async fn call(
