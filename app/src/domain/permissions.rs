@@ -127,6 +127,30 @@ pub fn may_act_on<A: AsRef<str>, T: AsRef<str>>(actor: &[A], target: &[T]) -> Re
     }
 }
 
+/// What each built-in role may do to an account of each built-in role, derived from
+/// [`may_act_on`]: the Markdown table in README's "Security model" (a test keeps the two
+/// equal). A refused cell names what the actor lacks.
+pub fn rule_table() -> String {
+    let mut out = String::from("| actor ↓ / target → |");
+    for (target, _, _) in BUILT_IN_ROLES {
+        out.push_str(&format!(" {target} |"));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(BUILT_IN_ROLES.len()));
+    for (actor, _, actor_perms) in BUILT_IN_ROLES.iter().filter(|(_, _, p)| p.contains(&ADMIN_ACCESS)) {
+        out.push_str(&format!("\n| **{actor}** |"));
+        for (_, _, target_perms) in BUILT_IN_ROLES {
+            let cell = match may_act_on(actor_perms, target_perms) {
+                Ok(()) => "yes".to_string(),
+                Err(r) => format!("no (lacks {})", r.permissions()),
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+    }
+    out.push('\n');
+    out
+}
+
 /// A role may be made or changed only to hold permissions its author holds.
 pub fn may_author<A: AsRef<str>, T: AsRef<str>>(
     author: &[A],
@@ -287,6 +311,16 @@ mod tests {
             .find(|(n, _, _)| *n == name)
             .map(|(_, _, p)| p.to_vec())
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_readme_shows_the_rule_as_it_is() {
+        let readme = include_str!("../../../README.md");
+        let table = rule_table();
+        assert!(
+            readme.contains(&table),
+            "README's Security model table is out of date; it should read:\n{table}"
+        );
     }
 
     #[test]
