@@ -240,7 +240,7 @@ async fn main() -> anyhow::Result<()> {
         let mut times = Vec::with_capacity(runs);
         for i in 0..runs + 3 {
             let started = Instant::now();
-            let page = timeline::page(&conn, user, &[], 0, 50)
+            let page = timeline::page(&conn, user, &[], 0, 50, true)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if i >= 3 {

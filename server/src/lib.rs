@@ -329,10 +329,15 @@ async fn activity_csv(
     headers: axum::http::HeaderMap,
 ) -> Response {
     use app::domain::permissions::USERS_READ;
-    if let Err(refused) = transfer::admin_for(&state, &headers, USERS_READ).await {
-        return refused;
-    }
-    match app::backend::timeline::all(&state.app.db, id).await {
+    let admin = match transfer::admin_for(&state, &headers, USERS_READ).await {
+        Ok(admin) => admin,
+        Err(refused) => return refused,
+    };
+    let with_audit = admin
+        .permissions
+        .iter()
+        .any(|p| p == app::domain::permissions::AUDIT_READ);
+    match app::backend::timeline::all(&state.app.db, id, with_audit).await {
         Ok(entries) => {
             let body = format!("\u{feff}{}", app::domain::activity::timeline_csv(&entries));
             (
@@ -340,7 +345,7 @@ async fn activity_csv(
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                     (
                         header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"user-{id}-activity.csv\""),
+                        transfer::content_disposition(&format!("user-{id}-activity.csv")),
                     ),
                 ],
                 body,

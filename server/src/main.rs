@@ -294,6 +294,13 @@ fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
                     Err(e) => tracing::warn!(error = ?e, "purging old activity failed"),
                 }
             }
+            match app::backend::transfer::jobs::drop_stale_passwords(&conn, app::backend::now())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(files = n, "deleted unapplied uploads holding passwords"),
+                Err(e) => tracing::warn!(error = ?e, "deleting unapplied password uploads failed"),
+            }
             match app::backend::bulk::purge_expired(&conn, &config, app::backend::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(users = n, "purged deleted users"),

@@ -120,10 +120,7 @@ pub fn error_response(err: ServiceError) -> Response {
 fn attachment(content_type: &str, name: &str) -> [(header::HeaderName, String); 3] {
     [
         (header::CONTENT_TYPE, content_type.to_string()),
-        (
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        ),
+        (header::CONTENT_DISPOSITION, content_disposition(name)),
         (header::CACHE_CONTROL, "no-store".to_string()),
     ]
 }
@@ -309,6 +306,32 @@ async fn template_xlsx(State(state): State<ServerState>, headers: HeaderMap) -> 
     }
 }
 
+/// `attachment` with a file name that may come from an upload: an ASCII fallback with
+/// quotes, backslashes and controls replaced, and the exact name in RFC 5987's
+/// `filename*` (percent-encoded UTF-8), so no name can break out of the header.
+pub fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .take(200)
+        .map(|c| {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut exact = String::new();
+    for b in name.bytes().take(600) {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            exact.push(b as char);
+        } else {
+            exact.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{exact}")
+}
+
 async fn rejected_rows(
     State(state): State<ServerState>,
     headers: HeaderMap,
@@ -429,5 +452,27 @@ async fn audit_csv(
             (attachment(CSV, "audit-log.csv"), body).into_response()
         }
         Err(e) => error_response(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn upload_names_cannot_break_out_of_content_disposition() {
+        let header = content_disposition("evil\"; filename=x.exe\r\nSet-Cookie: a=b.csv");
+        assert!(!header.contains('\r') && !header.contains('\n'), "{header}");
+        assert!(
+            header.starts_with(
+                "attachment; filename=\"evil_; filename=x.exe__Set-Cookie: a=b.csv\"; "
+            ),
+            "{header}"
+        );
+        assert!(axum::http::HeaderValue::from_str(&header).is_ok());
+        assert_eq!(
+            content_disposition("Kundär.csv"),
+            "attachment; filename=\"Kund_r.csv\"; filename*=UTF-8''Kund%C3%A4r.csv"
+        );
     }
 }

@@ -21,8 +21,14 @@ pub async fn user_timeline(
     offset: u64,
     limit: u32,
 ) -> Result<TimelinePage, AppError> {
-    let (state, _) = authorize(USERS_READ).await?;
-    crate::backend::timeline::page(&state.db, user_id, &kinds, offset, limit.clamp(1, 500))
+    let (state, admin) = authorize(USERS_READ).await?;
+    // What admins did to the user is the audit log's: shown only with audit.read.
+    let with_audit = admin
+        .permissions
+        .iter()
+        .any(|p| p == crate::domain::permissions::AUDIT_READ);
+    let limit = limit.clamp(1, 500);
+    crate::backend::timeline::page(&state.db, user_id, &kinds, offset, limit, with_audit)
         .await
         .map_err(fail)
 }

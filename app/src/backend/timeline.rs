@@ -19,10 +19,12 @@ pub async fn page<C: ConnectionTrait>(
     kinds: &[ActivityKind],
     offset: u64,
     limit: u32,
+    with_audit: bool,
 ) -> Result<TimelinePage, ServiceError> {
     user_email(db, user_id).await?;
     let backend = db.get_database_backend();
-    let mut q = stream_sql(backend, user_id, kinds, Some(offset + u64::from(limit) + 1));
+    let take = Some(offset + u64::from(limit) + 1);
+    let mut q = stream_sql(backend, user_id, kinds, take, with_audit);
     q.push(" ORDER BY at DESC, src DESC, id DESC LIMIT ")
         .bind(i64::from(limit) + 1)
         .push(" OFFSET ")
@@ -42,10 +44,11 @@ pub async fn page<C: ConnectionTrait>(
 pub async fn all<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
+    with_audit: bool,
 ) -> Result<Vec<TimelineEntry>, ServiceError> {
     user_email(db, user_id).await?;
     let backend = db.get_database_backend();
-    let mut q = stream_sql(backend, user_id, &[], None);
+    let mut q = stream_sql(backend, user_id, &[], None, with_audit);
     q.push(" ORDER BY at DESC, src DESC, id DESC");
     db.query_all_raw(q.statement(backend))
         .await?
@@ -58,7 +61,14 @@ pub async fn all<C: ConnectionTrait>(
 ///
 /// With `take`, each source is cut to its newest `take` rows first (through the
 /// `(user_id, at)` indexes), so the first page never sorts a user's whole history.
-fn stream_sql(backend: DbBackend, user_id: i64, kinds: &[ActivityKind], take: Option<u64>) -> Sql {
+/// The audit log's entries come only `with_audit` (for admins who hold `audit.read`).
+fn stream_sql(
+    backend: DbBackend,
+    user_id: i64,
+    kinds: &[ActivityKind],
+    take: Option<u64>,
+    with_audit: bool,
+) -> Sql {
     let text = |col: &str| match backend {
         DbBackend::Postgres => format!("coalesce({col}::text, '')"),
         _ => format!("coalesce({col}, '')"),
@@ -81,7 +91,7 @@ fn stream_sql(backend: DbBackend, user_id: i64, kinds: &[ActivityKind], take: Op
         }
         parts.push(a);
     }
-    if wants(ActivityKind::AdminChange) {
+    if with_audit && wants(ActivityKind::AdminChange) {
         let mut l = Sql::new(&format!(
             "SELECT 'l' AS src, id, at, 'admin_change' AS kind, action AS name, {} AS detail, actor_email AS source \
              FROM audit_log WHERE target_user_id = ",

@@ -137,7 +137,10 @@ pub fn rule_table() -> String {
     }
     out.push_str("\n|---|");
     out.push_str(&"---|".repeat(BUILT_IN_ROLES.len()));
-    for (actor, _, actor_perms) in BUILT_IN_ROLES.iter().filter(|(_, _, p)| p.contains(&ADMIN_ACCESS)) {
+    for (actor, _, actor_perms) in BUILT_IN_ROLES
+        .iter()
+        .filter(|(_, _, p)| p.contains(&ADMIN_ACCESS))
+    {
         out.push_str(&format!("\n| **{actor}** |"));
         for (_, _, target_perms) in BUILT_IN_ROLES {
             let cell = match may_act_on(actor_perms, target_perms) {

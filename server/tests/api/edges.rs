@@ -324,3 +324,51 @@ async fn an_admin_with_a_temporary_password_must_change_it_before_anything_else(
     );
     assert_eq!(app.audit("admin.password_change").await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_timeline_shows_audit_entries_only_to_admins_who_read_the_audit_log() {
+    use app::domain::activity::{ActivityKind, TimelinePage};
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let id = app.insert_user(TestUser::new("Ada", "Audited")).await;
+    let tagged = app
+        .call(
+            &app.client,
+            "set_user_tags",
+            json!({ "id": id, "names": ["vip"] }),
+        )
+        .await;
+    assert_eq!(tagged.status(), StatusCode::OK);
+    let viewer = app.sign_in_as("viewer@roster.test", "viewer").await;
+    let kinds = |client: reqwest::Client| {
+        let call = app.call_owned(
+            client,
+            "user_timeline",
+            json!({ "user_id": id, "kinds": [], "offset": 0, "limit": 50 }),
+        );
+        async move {
+            let page: TimelinePage = call.await.json().await.expect("a timeline");
+            page.entries.iter().map(|e| e.kind).collect::<Vec<_>>()
+        }
+    };
+    assert!(kinds(app.client.clone())
+        .await
+        .contains(&ActivityKind::AdminChange));
+    assert!(!kinds(viewer.clone())
+        .await
+        .contains(&ActivityKind::AdminChange));
+    let csv = |client: &reqwest::Client| {
+        client
+            .get(format!("{}/users/{id}/activity.csv", app.address))
+            .send()
+    };
+    let owners = csv(&app.client)
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("text");
+    let viewers = csv(&viewer).await.expect("csv").text().await.expect("text");
+    assert!(owners.contains("user.tags"), "{owners}");
+    assert!(!viewers.contains("user.tags"), "{viewers}");
+}

@@ -143,6 +143,17 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{endpoint}: {e}"))
     }
 
+    /// [`TestApp::call`] with an owned client, for futures built ahead.
+    pub fn call_owned(
+        &self,
+        client: reqwest::Client,
+        endpoint: &str,
+        body: serde_json::Value,
+    ) -> impl std::future::Future<Output = reqwest::Response> {
+        let url = format!("{}/api/{endpoint}", self.address);
+        async move { client.post(url).json(&body).send().await.expect("request") }
+    }
+
     pub async fn list(&self, query: &UserQuery) -> UserPage {
         let response = self
             .call(

@@ -1403,7 +1403,7 @@ async fn the_rejected_rows_file_holds_only_those_rows_as_written_with_their_reas
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         response.headers()["content-disposition"],
-        "attachment; filename=\"fix-me-rejected.csv\""
+        "attachment; filename=\"fix-me-rejected.csv\"; filename*=UTF-8''fix-me-rejected.csv"
     );
     let rows = parse_csv(&response.bytes().await.expect("body"));
     assert_eq!(
@@ -1908,4 +1908,58 @@ async fn imported_users_are_found_by_search_and_counted_by_status() {
         app.insert_user(TestUser::new("Trudy", "Triggerson")).await;
         assert_eq!(app.list_qs("q=triggerson").await.total, 1);
     }
+}
+
+#[tokio::test]
+async fn an_unapplied_upload_holding_passwords_is_deleted_after_a_few_hours() {
+    use app::backend::transfer::jobs::{drop_stale_passwords, PASSWORDS_DROPPED, PASSWORD_HOURS};
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let (with_passwords, _) = previewed(
+        &app,
+        "secrets.csv",
+        b"email,password\nnew@example.com,a-long-password-1\n".to_vec(),
+    )
+    .await;
+    let (plain, _) = previewed(&app, "plain.csv", b"email\nplain@example.com\n".to_vec()).await;
+    let later = app::backend::now()
+        + chrono::Duration::hours(PASSWORD_HOURS)
+        + chrono::Duration::minutes(1);
+    assert_eq!(
+        drop_stale_passwords(&app.db, app::backend::now())
+            .await
+            .expect("purge"),
+        0,
+        "fresh uploads stay"
+    );
+    assert_eq!(
+        drop_stale_passwords(&app.db, later).await.expect("purge"),
+        1
+    );
+    let held =
+        |id: i64| format!("SELECT count(*) FROM import_jobs WHERE id = {id} AND data IS NOT NULL");
+    assert_eq!(
+        count(&app, &held(with_passwords.id)).await,
+        0,
+        "the passwords are gone"
+    );
+    assert_eq!(
+        count(&app, &held(plain.id)).await,
+        1,
+        "a file without passwords stays"
+    );
+    let (_, _, job) = apply(&app, with_passwords.id, false).await;
+    assert_eq!(job.state, JobState::Failed);
+    assert!(
+        format!("{job:?}").contains(PASSWORDS_DROPPED),
+        "the apply says why: {job:?}"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM users WHERE email = 'new@example.com'"
+        )
+        .await,
+        0
+    );
 }

@@ -196,6 +196,9 @@ async fn execute(
     let mut holds_passwords = false;
     let result = async {
         let (format, data) = file(&state.db, id).await?;
+        if data.is_empty() {
+            return Err(ServiceError::Conflict(PASSWORDS_DROPPED.into()));
+        }
         let table = read_off_runtime(data, format).await?;
         holds_passwords = password_columns(&table.headers).next().is_some();
         let reporter = Reporter::new(&state.jobs, key(id));
@@ -321,6 +324,48 @@ async fn finish(
     s.push(" WHERE id = ").bind(id);
     db.execute_raw(s.statement(backend)).await?;
     Ok(())
+}
+
+/// How long an unapplied upload may hold plaintext passwords.
+pub const PASSWORD_HOURS: i64 = 4;
+
+/// Why an old preview can no longer be applied.
+pub const PASSWORDS_DROPPED: &str =
+    "The uploaded file held passwords and was not applied within 4 hours, so it was deleted. Upload it again.";
+
+/// Deletes the uploaded files of imports not applied within [`PASSWORD_HOURS`] that
+/// hold a `password` column, so plaintext passwords never wait in the database for an
+/// Apply that may never come. Returns how many files went.
+pub async fn drop_stale_passwords(
+    db: &DatabaseConnection,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, ServiceError> {
+    let backend = db.get_database_backend();
+    let mut q = Sql::new(
+        "SELECT id, format, data FROM import_jobs WHERE data IS NOT NULL \
+         AND state IN ('uploaded', 'previewed', 'failed') AND created_at < ",
+    );
+    q.bind(at - chrono::Duration::hours(PASSWORD_HOURS));
+    let mut dropped = 0;
+    for row in db.query_all_raw(q.statement(backend)).await? {
+        let id: i64 = row.try_get("", "id")?;
+        let Some(format) = FileFormat::parse(&row.try_get::<String>("", "format")?) else {
+            continue;
+        };
+        let data: Vec<u8> = row.try_get("", "data")?;
+        // A file that no longer reads cannot be applied either: it goes too.
+        let holds = match read_off_runtime(data, format).await {
+            Ok(table) => password_columns(&table.headers).next().is_some(),
+            Err(_) => true,
+        };
+        if holds {
+            let mut u = Sql::new("UPDATE import_jobs SET data = NULL WHERE id = ");
+            u.bind(id);
+            db.execute_raw(u.statement(backend)).await?;
+            dropped += 1;
+        }
+    }
+    Ok(dropped)
 }
 
 async fn file(db: &DatabaseConnection, id: i64) -> Result<(FileFormat, Vec<u8>), ServiceError> {
