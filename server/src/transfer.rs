@@ -445,14 +445,56 @@ async fn audit_csv(
     if let Err(r) = admin_for(&state, &headers, app::domain::permissions::AUDIT_READ).await {
         return r;
     }
+    use app::backend::audit::chunk_after;
+    use app::domain::audit::{audit_csv_lines, AUDIT_CSV_HEADER};
+    /// Entries read per query while streaming.
+    const CHUNK: i64 = 2000;
     let query = app::domain::audit::AuditQuery::from_query_string(raw.as_deref().unwrap_or(""));
-    match app::backend::audit::all(&state.app.db, &query, AUDIT_CSV_ROWS).await {
-        Ok(entries) => {
-            let body = format!("\u{feff}{}", app::domain::audit::audit_csv(&entries));
-            (attachment(CSV, "audit-log.csv"), body).into_response()
-        }
-        Err(e) => error_response(e),
-    }
+    let db = state.app.db.clone();
+    // The first chunk is read before answering, so a failure is a clean error page;
+    // the rest streams (keyset by (at, id)), memory flat however long the log.
+    let first = match chunk_after(&db, &query, None, CHUNK).await {
+        Ok(entries) => entries,
+        Err(e) => return error_response(e),
+    };
+    let head = format!("\u{feff}{AUDIT_CSV_HEADER}{}", audit_csv_lines(&first));
+    let after = first.last().map(|e| (e.at, e.id));
+    let more = first.len() as i64 == CHUNK;
+    let rest = futures_util::stream::unfold(
+        (after, more, first.len() as i64),
+        move |(after, more, sent)| {
+            let (db, query) = (db.clone(), query.clone());
+            async move {
+                if !more || sent >= AUDIT_CSV_ROWS {
+                    return None;
+                }
+                match chunk_after(&db, &query, after, CHUNK).await {
+                    Ok(entries) if entries.is_empty() => None,
+                    Ok(entries) => {
+                        let next = entries.last().map(|e| (e.at, e.id));
+                        let full = entries.len() as i64 == CHUNK;
+                        let n = entries.len() as i64;
+                        let bytes = axum::body::Bytes::from(audit_csv_lines(&entries));
+                        Some((Ok::<_, std::io::Error>(bytes), (next, full, sent + n)))
+                    }
+                    Err(e) => {
+                        tracing::error!(error = ?e, "audit CSV failed midway");
+                        Some((
+                            Err(std::io::Error::other("the audit CSV failed on the server")),
+                            (None, false, sent),
+                        ))
+                    }
+                }
+            }
+        },
+    );
+    let stream = futures_util::StreamExt::chain(
+        futures_util::stream::once(async move {
+            Ok::<_, std::io::Error>(axum::body::Bytes::from(head))
+        }),
+        rest,
+    );
+    (attachment(CSV, "audit-log.csv"), Body::from_stream(stream)).into_response()
 }
 
 #[cfg(test)]

@@ -186,6 +186,33 @@ pub async fn page<C: ConnectionTrait>(
     Ok(crate::domain::audit::AuditPage { entries, more })
 }
 
+/// The next `limit` entries the filter matches after `after` (the last entry already
+/// read, by `(at, id)`), newest first: the audit CSV streams the log chunk by chunk.
+pub async fn chunk_after<C: ConnectionTrait>(
+    db: &C,
+    q: &crate::domain::audit::AuditQuery,
+    after: Option<(chrono::DateTime<chrono::Utc>, i64)>,
+    limit: i64,
+) -> Result<Vec<crate::domain::audit::AuditRecord>, ServiceError> {
+    let mut s = Sql::new(LIST_COLUMNS);
+    s.append(&filter_sql(q));
+    if let Some((at, id)) = after {
+        s.push(" AND (at < ")
+            .bind(at)
+            .push(" OR (at = ")
+            .bind(at)
+            .push(" AND id < ")
+            .bind(id)
+            .push("))");
+    }
+    s.push(" ORDER BY at DESC, id DESC LIMIT ").bind(limit);
+    db.query_all_raw(s.statement(db.get_database_backend()))
+        .await?
+        .iter()
+        .map(record_from)
+        .collect()
+}
+
 /// Every entry the filter matches, newest first (at most `limit`).
 pub async fn all<C: ConnectionTrait>(
     db: &C,

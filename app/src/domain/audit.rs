@@ -117,8 +117,16 @@ pub struct AuditPage {
 
 /// The log as CSV (RFC 4180, formula-neutral cells).
 pub fn audit_csv(entries: &[AuditRecord]) -> String {
+    format!("{AUDIT_CSV_HEADER}{}", audit_csv_lines(entries))
+}
+
+/// The audit CSV's header line.
+pub const AUDIT_CSV_HEADER: &str = "at,actor,action,target_id,target,before,after\r\n";
+
+/// The audit CSV's lines for these entries, without the header.
+pub fn audit_csv_lines(entries: &[AuditRecord]) -> String {
     use super::lifecycle::csv_cell;
-    let mut out = String::from("at,actor,action,target_id,target,before,after\r\n");
+    let mut out = String::new();
     let json =
         |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
     for e in entries {

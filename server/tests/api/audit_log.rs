@@ -156,3 +156,35 @@ async fn reading_the_log_needs_audit_read() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_audit_csv_streams_every_entry_across_chunks_once_in_order() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    // 4,500 entries at one instant: the chunks (2,000) must page by id within it.
+    app.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500) \
+         INSERT INTO audit_log (at, actor_email, action, target_email) \
+         SELECT $1, 'bulk@example.com', 'test.entry', 'n' || i FROM n",
+        vec![app::backend::now().into()],
+    )
+    .await;
+    let text = app
+        .client
+        .get(format!("{}/audit.csv?action=test.entry", app.address))
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("body");
+    let targets: Vec<String> = text
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .split("\r\n")
+        .skip(1)
+        .map(|line| line.split(',').nth(4).unwrap_or_default().to_string())
+        .collect();
+    let want: Vec<String> = (1..=4500).rev().map(|i| format!("n{i}")).collect();
+    assert_eq!(targets, want, "newest (highest id) first, each once");
+}
