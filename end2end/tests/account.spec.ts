@@ -192,7 +192,7 @@ test("a viewer sees no edit controls, and the server refuses their edits", async
     ["sign_out_everywhere", { id: targetId }],
     ["list_outbox", {}],
   ] as const) {
-    const response = await v.request.post(`/api/${endpoint}`, { data });
+    const response = await v.request.post(`/api/${endpoint}`, { headers: { "sec-fetch-site": "same-origin" }, data });
     expect(response.status(), endpoint).toBe(403);
   }
   await context.close();

@@ -59,7 +59,7 @@ test("sets a choice field on a user in the drawer; the value survives a reload",
   await act.signIn(page);
   const key = unique("tier").toLowerCase();
   const label = `Tier ${key}`;
-  const created = await page.request.post("/api/create_field", {
+  const created = await page.request.post("/api/create_field", { headers: { "sec-fetch-site": "same-origin" },
     data: { form: { key, label, kind: "choice", choices: "Bronze\nSilver\nGold", required: false, searchable: true } },
   });
   expect(created.status(), await created.text()).toBe(200);
@@ -78,7 +78,7 @@ test("sets a choice field on a user in the drawer; the value survives a reload",
   await expect(again.getByLabel(label)).toHaveValue("Silver");
 
   // Archived, the field leaves the drawer (its value is kept).
-  const archived = await page.request.post("/api/archive_field", { data: { id: field.id, archived: true } });
+  const archived = await page.request.post("/api/archive_field", { headers: { "sec-fetch-site": "same-origin" }, data: { id: field.id, archived: true } });
   expect(archived.status()).toBe(200);
   await act.reload(page);
   await check.drawerReady(page);
@@ -90,7 +90,7 @@ test("the New user form asks for a required field and names it when it is missin
   await act.signIn(page);
   const key = unique("region").toLowerCase();
   const label = `Region ${key}`;
-  const created = await page.request.post("/api/create_field", {
+  const created = await page.request.post("/api/create_field", { headers: { "sec-fetch-site": "same-origin" },
     data: { form: { key, label, kind: "choice", choices: "EU\nUS", required: true, searchable: true } },
   });
   expect(created.status(), await created.text()).toBe(200);
@@ -112,7 +112,7 @@ test("the New user form asks for a required field and names it when it is missin
     await dialog.getByRole("button", { name: "Create user" }).click();
     await expect(page.getByRole("dialog", { name: "1 user created" })).toBeVisible();
   } finally {
-    await page.request.post("/api/archive_field", { data: { id: field.id, archived: true } });
+    await page.request.post("/api/archive_field", { headers: { "sec-fetch-site": "same-origin" }, data: { id: field.id, archived: true } });
   }
 });
 
@@ -120,7 +120,7 @@ test("a choice field set in the drawer becomes a column, a filter, a sort and a 
   await act.signIn(page);
   const key = unique("level").toLowerCase();
   const label = `Level ${key}`;
-  const created = await page.request.post("/api/create_field", {
+  const created = await page.request.post("/api/create_field", { headers: { "sec-fetch-site": "same-origin" },
     data: { form: { key, label, kind: "choice", choices: "Bronze\nSilver\nGold", required: false, searchable: true } },
   });
   expect(created.status(), await created.text()).toBe(200);
@@ -185,6 +185,6 @@ test("a choice field set in the drawer becomes a column, a filter, a sort and a 
     const text = await (await import("node:fs/promises")).readFile(await download.path(), "utf8");
     expect(text.split(/\r?\n/)[0].replace(/^\uFEFF/, "").split(",")).toContain(key);
   } finally {
-    await page.request.post("/api/archive_field", { data: { id: field.id, archived: true } });
+    await page.request.post("/api/archive_field", { headers: { "sec-fetch-site": "same-origin" }, data: { id: field.id, archived: true } });
   }
 });

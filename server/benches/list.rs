@@ -666,5 +666,6 @@ fn bench_admin() -> app::domain::AdminInfo {
             .iter()
             .map(|p| p.to_string())
             .collect(),
+        must_change_password: false,
     }
 }
