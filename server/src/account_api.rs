@@ -105,7 +105,10 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
         Err(r) => return *r,
     };
     let limits = &state.app.limits;
-    let account = app::backend::throttle::account_key(&form.login);
+    let account = match accounts::throttle_key(&state.app.db, &form.login).await {
+        Ok(key) => key,
+        Err(e) => return crate::transfer::error_response(e),
+    };
     match limits.sign_in.check(&account, client.address) {
         Verdict::Locked(wait) => {
             let mut response = (

@@ -488,12 +488,13 @@ async fn audit_csv(
             }
         },
     );
-    let stream = futures_util::StreamExt::chain(
+    // Fused: the compression layer polls once more after the end.
+    let stream = futures_util::StreamExt::fuse(futures_util::StreamExt::chain(
         futures_util::stream::once(async move {
             Ok::<_, std::io::Error>(axum::body::Bytes::from(head))
         }),
         rest,
-    );
+    ));
     (attachment(CSV, "audit-log.csv"), Body::from_stream(stream)).into_response()
 }
 

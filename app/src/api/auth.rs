@@ -16,14 +16,16 @@ pub async fn sign_in(
 
     use super::guard::{fail, state};
     use crate::backend::auth::{self, ClientInfo};
-    use crate::backend::throttle::{self, Verdict};
+    use crate::backend::throttle::Verdict;
 
     let state = state()?;
     let parts = use_context::<Parts>();
     let client = ClientInfo::of(parts.as_ref(), &state.config);
     // Throttling, before the password is even checked: a locked account+address or
     // address is refused; an account under attack from many addresses is slowed down.
-    let account = throttle::account_key(&email);
+    let account = crate::backend::accounts::throttle_key(&state.db, &email)
+        .await
+        .map_err(fail)?;
     let limits = &state.limits;
     match limits.sign_in.check(&account, client.address) {
         Verdict::Locked(wait) => {

@@ -146,6 +146,30 @@ fn account_from(r: &sea_orm::QueryResult) -> Result<AccountInfo, sea_orm::DbErr>
     })
 }
 
+/// The sign-in throttle's key for what was typed: the account it names (by email,
+/// username or phone, as [`sign_in`] finds it), so every spelling of one account counts
+/// as one; an unknown login is keyed by its canonical text.
+pub async fn throttle_key<C: ConnectionTrait>(db: &C, login: &str) -> Result<String, ServiceError> {
+    let login = login.trim();
+    let phone = crate::domain::account::Phone::parse(login)
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let mut q = Sql::new("SELECT u.id FROM users u WHERE u.email = ");
+    q.bind(login.to_lowercase())
+        .push(" OR lower(u.username) = ")
+        .bind(login.to_lowercase())
+        .push(" OR u.phone = ")
+        .bind(phone)
+        .push(" ORDER BY u.id LIMIT 1");
+    let row = db
+        .query_one_raw(q.statement(db.get_database_backend()))
+        .await?;
+    Ok(match row {
+        Some(r) => format!("account:{}", r.try_get::<i64>("", "id")?),
+        None => super::throttle::account_key(login),
+    })
+}
+
 /// Signs a managed user in with their email, username or phone and password. Records
 /// the device (user agent) and a sign-in entry in their activity.
 pub async fn sign_in(

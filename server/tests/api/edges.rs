@@ -372,3 +372,46 @@ async fn the_timeline_shows_audit_entries_only_to_admins_who_read_the_audit_log(
     assert!(owners.contains("user.tags"), "{owners}");
     assert!(!viewers.contains("user.tags"), "{viewers}");
 }
+
+/// The users' sign-in counts failures per account, however it is named: by email,
+/// username, or the phone in either spelling.
+#[tokio::test]
+async fn every_spelling_of_one_account_counts_toward_one_lock() {
+    let app = spawn_app().await;
+    let mut user = TestUser::new("Spell", "Ing");
+    user.username = Some("spelling".into());
+    user.phone = Some("+46701234567".into());
+    let email = user.email.clone();
+    app.insert_user(user).await;
+    let sign_in = |login: String| {
+        let url = format!("{}/api/v1/auth/sign-in", app.address);
+        async move {
+            new_client()
+                .post(url)
+                .json(&json!({ "login": login, "password": "not-the-password" }))
+                .send()
+                .await
+                .expect("sign-in")
+                .status()
+        }
+    };
+    let spellings = [
+        email.to_uppercase(),
+        "Spelling".into(),
+        "+46 70 123 45 67".into(),
+        "0046701234567".into(),
+        email.clone(),
+    ];
+    for login in spellings {
+        assert_eq!(
+            sign_in(login.clone()).await,
+            StatusCode::UNAUTHORIZED,
+            "{login}"
+        );
+    }
+    assert_eq!(
+        sign_in("spelling".into()).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "five failures under five names lock the one account here"
+    );
+}
