@@ -64,6 +64,16 @@ pub async fn prepare_database(db: &DatabaseConnection) -> anyhow::Result<()> {
 /// The whole HTTP application.
 pub fn router(db: DatabaseConnection, config: Config, leptos_options: LeptosOptions) -> Router {
     let limits = std::sync::Arc::new(app::backend::Limits::new(&config));
+    router_with_limits(db, config, leptos_options, limits)
+}
+
+/// [`router`] with these request limits (a test reads their footprint).
+pub fn router_with_limits(
+    db: DatabaseConnection,
+    config: Config,
+    leptos_options: LeptosOptions,
+    limits: std::sync::Arc<app::backend::Limits>,
+) -> Router {
     let max_upload_bytes = config.max_upload_bytes;
     let https = config.secure_cookies;
     let app_state = AppState {

@@ -415,3 +415,47 @@ async fn every_spelling_of_one_account_counts_toward_one_lock() {
         "five failures under five names lock the one account here"
     );
 }
+
+/// 10,000 failed sign-ins over HTTP, each with its own long made-up email and its own
+/// X-Forwarded-For: all answered, none let through, and the limiter stays small.
+#[tokio::test]
+async fn ten_thousand_failed_sign_ins_keep_the_limiter_small() {
+    let app = spawn_app_with(Config {
+        throttle_capacity: 1000,
+        ..Config::default()
+    })
+    .await;
+    let client = new_client();
+    let long = "a".repeat(2000);
+    let mut refused = 0;
+    for n in 0..10_000u32 {
+        let response = client
+            .post(format!("{}/api/v1/auth/sign-in", app.address))
+            .header(
+                "x-forwarded-for",
+                format!("10.{}.{}.{}", n >> 16, (n >> 8) & 255, n & 255),
+            )
+            .json(
+                &json!({ "login": format!("{long}{n}@example.com"), "password": "wrong-password" }),
+            )
+            .send()
+            .await
+            .expect("sign-in");
+        assert!(
+            matches!(
+                response.status(),
+                StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS
+            ),
+            "attempt {n}: {}",
+            response.status()
+        );
+        refused += 1;
+    }
+    assert_eq!(refused, 10_000);
+    let (entries, bytes) = app.limits.sign_in.footprint();
+    assert!(
+        entries <= app.limits.sign_in.capacity(),
+        "{entries} entries"
+    );
+    assert!(bytes <= 3 * 4 * 1000 * 32, "{bytes} bytes");
+}

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
+    /// The server's request limits, to read their footprint.
+    pub limits: std::sync::Arc<app::backend::Limits>,
     _database: TestDatabase,
 }
 
@@ -37,10 +39,12 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         .await
         .expect("bind a free port");
     let addr: SocketAddr = listener.local_addr().expect("local address");
-    let router = server::router(
+    let limits = std::sync::Arc::new(app::backend::Limits::new(&config));
+    let router = server::router_with_limits(
         db.clone(),
         config,
         server::leptos_options("target/site", addr),
+        limits.clone(),
     );
     tokio::spawn(async move {
         axum::serve(
@@ -54,6 +58,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         address: format!("http://{addr}"),
         client: new_client(),
         db,
+        limits,
         _database: database,
     }
 }
