@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use app::backend::dialect::Run;
 use app::backend::{db, seed, users};
 use app::domain::UserQuery;
 
@@ -109,16 +110,15 @@ async fn main() -> anyhow::Result<()> {
     println!();
 
     // The total on its own (unfiltered, as the table header shows it).
-    let backend = conn.get_database_backend();
     let count = users::count_sql(
-        backend,
+        conn.dialect(),
         &UserQuery::default(),
         &users::TagFilter::Off.into(),
     );
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let started = Instant::now();
-        conn.query_one_raw(count.statement(backend)).await?;
+        conn.one(&count).await?;
         times.push(started.elapsed());
     }
     times.sort();

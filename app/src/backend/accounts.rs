@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::auth::{new_token, token_hash, validate_new_password, verify_password, ClientInfo};
 use super::authority::Authority;
+use super::dialect::Run;
 use super::lifecycle::{hash_off_runtime, temporary_password};
 use super::sql::Sql;
 use super::{audit, now, Config, ServiceError};
@@ -161,9 +162,7 @@ pub async fn throttle_key<C: ConnectionTrait>(db: &C, login: &str) -> Result<Str
         .push(" OR u.phone = ")
         .bind(phone)
         .push(" ORDER BY u.id LIMIT 1");
-    let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?;
+    let row = db.one(&q).await?;
     Ok(match row {
         Some(r) => format!("account:{}", r.try_get::<i64>("", "id")?),
         None => super::throttle::account_key(login),
@@ -193,7 +192,7 @@ pub async fn sign_in(
         }
         return Err(AccountError::Validation(fields));
     }
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let phone = crate::domain::account::Phone::parse(login)
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
@@ -206,7 +205,7 @@ pub async fn sign_in(
         .push(" OR u.phone = ")
         .bind(phone)
         .push(" ORDER BY u.id LIMIT 1");
-    let row = db.query_one_raw(q.statement(backend)).await?;
+    let row = db.one(&q).await?;
     let hash = row
         .as_ref()
         .map(|r| r.try_get::<Option<String>>("", "password_hash"))
@@ -258,7 +257,7 @@ pub async fn sign_in(
         .push(", ")
         .bind(client.ip.clone())
         .push(")");
-    txn.execute_raw(s.statement(backend)).await?;
+    txn.exec(&s).await?;
     record_device(&txn, user.id, &user_agent, at).await?;
     let mut a =
         Sql::new("INSERT INTO activities (user_id, at, kind, name, detail, source) VALUES (");
@@ -266,15 +265,12 @@ pub async fn sign_in(
         .push(", ")
         .bind(at)
         .push(", 'sign_in', 'Signed in', ")
-        .append(&audit::json_value(
-            backend,
-            Some(json!({ "user_agent": user_agent, "ip": client.ip })),
-        ))
+        .append(&dialect.json_value(Some(json!({ "user_agent": user_agent, "ip": client.ip }))))
         .push(", 'auth')");
-    txn.execute_raw(a.statement(backend)).await?;
+    txn.exec(&a).await?;
     let mut touch = Sql::new("UPDATE users SET last_access_at = ");
     touch.bind(at).push(" WHERE id = ").bind(user.id);
-    txn.execute_raw(touch.statement(backend)).await?;
+    txn.exec(&touch).await?;
     txn.commit().await?;
     Ok(SignedIn {
         token,
@@ -290,7 +286,6 @@ async fn record_device<C: ConnectionTrait>(
     user_agent: &str,
     at: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let backend = db.get_database_backend();
     let name = if user_agent.trim().is_empty() {
         "Unknown device".to_string()
     } else {
@@ -303,7 +298,7 @@ async fn record_device<C: ConnectionTrait>(
         .bind(user_id)
         .push(" AND name = ")
         .bind(name.clone());
-    if db.execute_raw(u.statement(backend)).await?.rows_affected() == 0 {
+    if db.exec(&u).await?.rows_affected() == 0 {
         let mut i = Sql::new(
             "INSERT INTO devices (user_id, name, platform, created_at, last_seen_at) VALUES (",
         );
@@ -317,7 +312,7 @@ async fn record_device<C: ConnectionTrait>(
             .push(", ")
             .bind(at)
             .push(")");
-        db.execute_raw(i.statement(backend)).await?;
+        db.exec(&i).await?;
     }
     Ok(())
 }
@@ -351,10 +346,7 @@ async fn session<C: ConnectionTrait>(
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.kind = 'user' AND s.token_hash = "
     ));
     q.bind(token_hash(token.trim()));
-    let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?
-        .ok_or(AccountError::InvalidToken)?;
+    let row = db.one(&q).await?.ok_or(AccountError::InvalidToken)?;
     let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
     let status: String = row.try_get("", "status")?;
     if expires_at <= now() {
@@ -382,8 +374,7 @@ pub async fn sign_out<C: ConnectionTrait>(db: &C, token: &str) -> Result<(), Acc
     let (session_id, _) = session(db, token, true).await?;
     let mut d = Sql::new("DELETE FROM sessions WHERE id = ");
     d.bind(session_id);
-    db.execute_raw(d.statement(db.get_database_backend()))
-        .await?;
+    db.exec(&d).await?;
     Ok(())
 }
 
@@ -396,11 +387,10 @@ pub async fn change_password(
     new: &str,
 ) -> Result<AccountInfo, AccountError> {
     let (session_id, user) = session(db, token, true).await?;
-    let backend = db.get_database_backend();
     let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
     q.bind(user.id);
     let hash: Option<String> = db
-        .query_one_raw(q.statement(backend))
+        .one(&q)
         .await?
         .map(|r| r.try_get("", "password_hash"))
         .transpose()?
@@ -433,7 +423,7 @@ pub async fn change_password(
     set_password(&txn, user.id, &hash).await?;
     let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
     d.bind(user.id).push(" AND id <> ").bind(session_id);
-    txn.execute_raw(d.statement(backend)).await?;
+    txn.exec(&d).await?;
     txn.commit().await?;
     Ok(AccountInfo {
         password_change_required: false,
@@ -471,8 +461,7 @@ async fn set_password<C: ConnectionTrait>(
         .bind(now())
         .push(", version = version + 1 WHERE id = ")
         .bind(user_id);
-    db.execute_raw(u.statement(db.get_database_backend()))
-        .await?;
+    db.exec(&u).await?;
     Ok(())
 }
 
@@ -492,10 +481,7 @@ async fn link<C: ConnectionTrait>(
          JOIN users u ON u.id = t.user_id WHERE t.used_at IS NULL AND t.token_hash = ",
     );
     q.bind(token_hash(token.trim()));
-    let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?
-        .ok_or(AccountError::InvalidLink)?;
+    let row = db.one(&q).await?.ok_or(AccountError::InvalidLink)?;
     let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
     if expires_at <= now() {
         return Err(AccountError::InvalidLink);
@@ -533,17 +519,11 @@ pub async fn set_password_with_link(
     let txn = db.begin().await?;
     // Read again inside the transaction: two tabs using one link, only one wins.
     let (token_id, user_id, info) = link(&txn, token).await?;
-    let backend = txn.get_database_backend();
     let mut used = Sql::new("UPDATE tokens SET used_at = ");
     used.bind(now())
         .push(" WHERE used_at IS NULL AND id = ")
         .bind(token_id);
-    if txn
-        .execute_raw(used.statement(backend))
-        .await?
-        .rows_affected()
-        != 1
-    {
+    if txn.exec(&used).await?.rows_affected() != 1 {
         return Err(AccountError::InvalidLink);
     }
     set_password(&txn, user_id, &hash).await?;
@@ -555,10 +535,7 @@ pub async fn set_password_with_link(
 async fn end_sessions<C: ConnectionTrait>(db: &C, user_id: i64) -> Result<u64, ServiceError> {
     let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
     d.bind(user_id);
-    Ok(db
-        .execute_raw(d.statement(db.get_database_backend()))
-        .await?
-        .rows_affected())
+    Ok(db.exec(&d).await?.rows_affected())
 }
 
 struct Target {
@@ -573,7 +550,7 @@ async fn target<C: ConnectionTrait>(db: &C, id: i64) -> Result<Target, ServiceEr
         Sql::new("SELECT email, first_name, last_name, language, status FROM users WHERE id = ");
     q.bind(id);
     let r = db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
     let email: String = r.try_get("", "email")?;
@@ -595,10 +572,9 @@ async fn issue_link<C: ConnectionTrait>(
     kind: &str,
     ttl: chrono::Duration,
 ) -> Result<String, ServiceError> {
-    let backend = db.get_database_backend();
     let mut d = Sql::new("DELETE FROM tokens WHERE used_at IS NULL AND user_id = ");
     d.bind(user_id).push(" AND kind = ").bind(kind);
-    db.execute_raw(d.statement(backend)).await?;
+    db.exec(&d).await?;
     let token = new_token();
     let at = now();
     let mut i =
@@ -613,7 +589,7 @@ async fn issue_link<C: ConnectionTrait>(
         .push(", ")
         .bind(at + ttl)
         .push(")");
-    db.execute_raw(i.statement(backend)).await?;
+    db.exec(&i).await?;
     Ok(token)
 }
 
@@ -643,8 +619,7 @@ async fn queue_email<C: ConnectionTrait>(
         .push(", ")
         .bind(now())
         .push(")");
-    db.execute_raw(i.statement(db.get_database_backend()))
-        .await?;
+    db.exec(&i).await?;
     Ok(())
 }
 
@@ -672,7 +647,6 @@ pub async fn reset_password(
         ResetMode::Link => None,
     };
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let to = target(&txn, id).await?;
     Authority::load(&txn, actor)
         .await?
@@ -696,7 +670,7 @@ pub async fn reset_password(
         .bind(now())
         .push(", version = version + 1 WHERE id = ")
         .bind(id);
-    txn.execute_raw(u.statement(backend)).await?;
+    txn.exec(&u).await?;
     let ended = end_sessions(&txn, id).await?;
     let shown = match temporary {
         Some((password, _)) => {
@@ -778,7 +752,7 @@ pub async fn send_invitation(
     let mut q = Sql::new("SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ");
     q.bind(id);
     let has_password: bool = txn
-        .query_one_raw(q.statement(txn.get_database_backend()))
+        .one(&q)
         .await?
         .map(|r| r.try_get("", "has_password"))
         .transpose()?
@@ -850,7 +824,7 @@ pub async fn outbox<C: ConnectionTrait>(
     );
     q.bind(limit as i64);
     Ok(db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(|r| {
@@ -898,7 +872,7 @@ pub async fn pending_emails<C: ConnectionTrait>(
         "SELECT id, to_address, subject, body FROM outbox WHERE sent_at IS NULL AND error IS NULL ORDER BY id LIMIT ",
     );
     q.bind(limit as i64);
-    db.query_all_raw(q.statement(db.get_database_backend()))
+    db.all(&q)
         .await?
         .iter()
         .map(|r| {
@@ -924,8 +898,7 @@ pub async fn mark_email<C: ConnectionTrait>(
         Err(e) => u.push("error = ").bind(e),
     };
     u.push(" WHERE id = ").bind(id);
-    db.execute_raw(u.statement(db.get_database_backend()))
-        .await?;
+    db.exec(&u).await?;
     Ok(())
 }
 

@@ -2,8 +2,9 @@
 //! command writes its entries inside its own transaction, so a rolled-back command
 //! leaves no entry and an applied one always has its entry.
 
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::ConnectionTrait;
 
+use super::dialect::Run;
 use super::sql::Sql;
 use super::{now, ServiceError};
 use crate::domain::AdminInfo;
@@ -34,7 +35,7 @@ pub async fn record<C: ConnectionTrait>(
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
 ) -> Result<(), ServiceError> {
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let (target_id, target_email) = match target {
         Some((id, email)) => (Some(id), email.to_string()),
         None => (None, String::new()),
@@ -44,36 +45,11 @@ pub async fn record<C: ConnectionTrait>(
         .push(", ")
         .bind(target_email)
         .push(", ")
-        .append(&json_value(backend, before))
+        .append(&dialect.json_value(before))
         .push(", ")
-        .append(&json_value(backend, after));
-    db.execute_raw(s.statement(backend)).await?;
+        .append(&dialect.json_value(after));
+    db.exec(&s).await?;
     Ok(())
-}
-
-/// A bound JSON value (or NULL) for a JSON column: JSONB on PostgreSQL, text on SQLite.
-pub fn json_value(backend: DbBackend, value: Option<serde_json::Value>) -> Sql {
-    let mut s = Sql::default();
-    match value {
-        None => {
-            s.push("NULL");
-        }
-        Some(v) => {
-            s.bind(v.to_string());
-            if backend == DbBackend::Postgres {
-                s.push("::jsonb");
-            }
-        }
-    }
-    s
-}
-
-/// The SQL function building a JSON object from key/value pairs.
-pub fn json_object_fn(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => "jsonb_build_object",
-        _ => "json_object",
-    }
 }
 
 /// One audit entry per user in `ids_sql` (a `SELECT id` subquery), written in one
@@ -87,15 +63,15 @@ pub async fn record_each<C: ConnectionTrait>(
     before_expr: Option<&str>,
     after: Option<serde_json::Value>,
 ) -> Result<u64, ServiceError> {
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let mut s = insert_head(actor, action);
     s.push(&format!(
         "users.id, users.email, {}, ",
         before_expr.unwrap_or("NULL")
     ))
-    .append(&json_value(backend, after))
+    .append(&dialect.json_value(after))
     .push(&format!(" FROM users WHERE users.id IN ({ids_sql})"));
-    Ok(db.execute_raw(s.statement(backend)).await?.rows_affected())
+    Ok(db.exec(&s).await?.rows_affected())
 }
 
 /// `WHERE ...` for an audit filter (on `audit_log`).
@@ -176,7 +152,7 @@ pub async fn page<C: ConnectionTrait>(
         .push(" OFFSET ")
         .bind(i64::from(q.page.max(1) - 1) * i64::from(AUDIT_PAGE));
     let mut entries = db
-        .query_all_raw(s.statement(db.get_database_backend()))
+        .all(&s)
         .await?
         .iter()
         .map(record_from)
@@ -206,11 +182,7 @@ pub async fn chunk_after<C: ConnectionTrait>(
             .push("))");
     }
     s.push(" ORDER BY at DESC, id DESC LIMIT ").bind(limit);
-    db.query_all_raw(s.statement(db.get_database_backend()))
-        .await?
-        .iter()
-        .map(record_from)
-        .collect()
+    db.all(&s).await?.iter().map(record_from).collect()
 }
 
 /// Every entry the filter matches, newest first (at most `limit`).
@@ -223,9 +195,5 @@ pub async fn all<C: ConnectionTrait>(
     s.append(&filter_sql(q))
         .push(" ORDER BY at DESC, id DESC LIMIT ")
         .bind(limit);
-    db.query_all_raw(s.statement(db.get_database_backend()))
-        .await?
-        .iter()
-        .map(record_from)
-        .collect()
+    db.all(&s).await?.iter().map(record_from).collect()
 }

@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
+use super::dialect::Run;
 use super::entities::session;
 use super::sql::Sql;
 use super::{now, roles, Config, ServiceError};
@@ -211,9 +212,7 @@ pub async fn sign_in<C: ConnectionTrait>(
     }
     let mut q = Sql::new("SELECT id, password_hash, status, role_id FROM users WHERE email = ");
     q.bind(email.as_str());
-    let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?;
+    let row = db.one(&q).await?;
     let hash: Option<String> = row
         .as_ref()
         .map(|r| r.try_get("", "password_hash"))
@@ -282,8 +281,7 @@ pub async fn admin_for_token<C: ConnectionTrait>(
          WHERE s.kind = 'admin' AND s.token_hash = ",
     );
     q.bind(token_hash(token)).push(" ORDER BY rp.permission");
-    let backend = db.get_database_backend();
-    let rows = db.query_all_raw(q.statement(backend)).await?;
+    let rows = db.all(&q).await?;
     let row = rows.first().ok_or(ServiceError::Unauthorized)?;
     let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
     let last_seen_at: DateTime<Utc> = row.try_get("", "last_seen_at")?;
@@ -310,7 +308,7 @@ pub async fn admin_for_token<C: ConnectionTrait>(
             .bind(at + config.session_ttl)
             .push(" WHERE id = ")
             .bind(row.try_get::<i64>("", "session_id")?);
-        db.execute_raw(touch.statement(backend)).await?;
+        db.exec(&touch).await?;
     }
     let email: String = row.try_get("", "email")?;
     let first: String = row.try_get("", "first_name")?;
@@ -355,9 +353,8 @@ pub async fn change_own_password(
     }
     let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
     q.bind(admin.id);
-    let backend = db.get_database_backend();
     let hash: Option<String> = db
-        .query_one_raw(q.statement(backend))
+        .one(&q)
         .await?
         .map(|r| r.try_get("", "password_hash"))
         .transpose()?
@@ -378,12 +375,12 @@ pub async fn change_own_password(
         .bind(now())
         .push(" WHERE id = ")
         .bind(admin.id);
-    txn.execute_raw(u.statement(backend)).await?;
+    txn.exec(&u).await?;
     let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
     d.bind(admin.id)
         .push(" AND token_hash <> ")
         .bind(token_hash(token));
-    txn.execute_raw(d.statement(backend)).await?;
+    txn.exec(&d).await?;
     super::audit::record(
         &txn,
         admin,
@@ -435,7 +432,6 @@ pub async fn create_admin<C: ConnectionTrait>(
         .ok_or_else(|| anyhow::anyhow!("the built-in owner role is missing"))?;
     let hash = hash_password(password)?;
     let at = now();
-    let backend = db.get_database_backend();
     let mut upsert = Sql::new(
         "INSERT INTO users (email, username, first_name, last_name, status, role_id, password_hash, \
          signup_source, created_at, updated_at) VALUES (",
@@ -459,7 +455,7 @@ pub async fn create_admin<C: ConnectionTrait>(
              updated_at = excluded.updated_at, version = users.version + 1 RETURNING id",
         );
     let row = db
-        .query_one_raw(upsert.statement(backend))
+        .one(&upsert)
         .await
         .map_err(|e| match e.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {

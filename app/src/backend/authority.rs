@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use sea_orm::ConnectionTrait;
 
+use super::dialect::Run;
 use super::sql::Sql;
 use super::ServiceError;
 use crate::domain::permissions::{may_act_on, Refusal, OWNER_ROLE};
@@ -37,13 +38,10 @@ impl Authority {
     /// against `actor`'s permissions.
     pub async fn load<C: ConnectionTrait>(db: &C, actor: &AdminInfo) -> Result<Self, ServiceError> {
         let rows = db
-            .query_all_raw(
-                Sql::new(
-                    "SELECT r.id, r.name, rp.permission FROM roles r \
+            .all(Sql::new(
+                "SELECT r.id, r.name, rp.permission FROM roles r \
                      LEFT JOIN role_permissions rp ON rp.role_id = r.id ORDER BY r.id",
-                )
-                .statement(db.get_database_backend()),
-            )
+            ))
             .await?;
         let mut roles: HashMap<i64, RoleRights> = HashMap::new();
         for row in &rows {
@@ -116,7 +114,7 @@ impl Authority {
         let mut q = Sql::new("SELECT role_id FROM users WHERE id = ");
         q.bind(user_id);
         let role_id: i64 = db
-            .query_one_raw(q.statement(db.get_database_backend()))
+            .one(&q)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("User {user_id}")))?
             .try_get("", "role_id")?;
@@ -153,9 +151,7 @@ impl Authority {
             .push(" AND role_id IN (")
             .bind_list(refused)
             .push(") GROUP BY role_id ORDER BY role_id");
-        let rows = db
-            .query_all_raw(q.statement(db.get_database_backend()))
-            .await?;
+        let rows = db.all(&q).await?;
         let mut total = 0i64;
         let mut missing: Vec<String> = Vec::new();
         for row in &rows {
@@ -223,7 +219,7 @@ async fn active_owners<C: ConnectionTrait>(db: &C) -> Result<i64, ServiceError> 
     );
     q.bind(OWNER_ROLE).push(" AND u.status = 'active'");
     let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no count row"))?;
     Ok(super::users::read_count(&row)? as i64)

@@ -7,13 +7,12 @@
 //! trash tables (`deletions`, `trash_*`) and come back on undo; `purge_expired`
 //! removes trash older than the undo window for good.
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde_json::json;
 
 use super::audit;
 use super::authority::{Authority, OwnerGuard};
+use super::dialect::Run;
 use super::lifecycle::{ensure_named, unique_conflict, user_snapshot_expr, Link};
 use super::sql::Sql;
 use super::users::{matching_ids_sql, resolve};
@@ -45,14 +44,12 @@ async fn select(
     selection: &Selection,
     spare_actor: bool,
 ) -> Result<(u64, bool), ServiceError> {
-    let backend = txn.get_database_backend();
-    let create = match backend {
-        DbBackend::Postgres => {
-            "CREATE TEMPORARY TABLE bulk_selection (id BIGINT PRIMARY KEY) ON COMMIT DROP"
-        }
-        _ => "CREATE TEMPORARY TABLE bulk_selection (id INTEGER PRIMARY KEY)",
-    };
-    txn.execute_unprepared(create).await?;
+    let dialect = txn.dialect();
+    let create = dialect.create_temp_table(
+        "bulk_selection",
+        &format!("id {} PRIMARY KEY", dialect.id_type()),
+    );
+    txn.execute_unprepared(&create).await?;
     let mut fill = Sql::new("INSERT INTO bulk_selection (id) ");
     match selection {
         Selection::Ids(ids) => {
@@ -77,18 +74,15 @@ async fn select(
         }
         Selection::Matching(query) => {
             let filters = resolve(txn, query).await?;
-            fill.append(&matching_ids_sql(backend, query, &filters));
+            fill.append(&matching_ids_sql(dialect, query, &filters));
         }
     }
-    let mut selected = txn
-        .execute_raw(fill.statement(backend))
-        .await?
-        .rows_affected();
+    let mut selected = txn.exec(&fill).await?.rows_affected();
     let mut skipped_self = false;
     if spare_actor {
         let mut d = Sql::new("DELETE FROM bulk_selection WHERE id = ");
         d.bind(actor.id);
-        if txn.execute_raw(d.statement(backend)).await?.rows_affected() > 0 {
+        if txn.exec(&d).await?.rows_affected() > 0 {
             skipped_self = true;
             selected -= 1;
         }
@@ -97,10 +91,8 @@ async fn select(
 }
 
 async fn finish(txn: DatabaseTransaction) -> Result<(), ServiceError> {
-    // PostgreSQL drops it at commit; SQLite keeps temp tables per connection.
-    if txn.get_database_backend() == DbBackend::Sqlite {
-        txn.execute_unprepared("DROP TABLE temp.bulk_selection")
-            .await?;
+    if let Some(drop) = txn.dialect().drop_temp_table("bulk_selection") {
+        txn.execute_unprepared(&drop).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -153,11 +145,11 @@ pub async fn apply(
             skipped_self,
         });
     }
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     // Every selected user must be within the actor's rights, whatever the action.
     authority.may_act_on_selection(&txn, SELECTED).await?;
     let owners = OwnerGuard::start(&txn).await?;
-    let obj = audit::json_object_fn(backend);
+    let obj = dialect.json_object_fn();
     let at = now();
     let mut deletion_id = None;
     match action {
@@ -176,7 +168,7 @@ pub async fn apply(
                 .push(", updated_at = ")
                 .bind(at)
                 .push(&format!(", version = version + 1 WHERE id IN ({SELECTED})"));
-            txn.execute_raw(u.statement(backend)).await?;
+            txn.exec(&u).await?;
             if *status == Status::Banned {
                 // A ban takes effect at once: the users' sessions end.
                 txn.execute_unprepared(&format!(
@@ -200,7 +192,7 @@ pub async fn apply(
                 .push(", updated_at = ")
                 .bind(at)
                 .push(&format!(", version = version + 1 WHERE id IN ({SELECTED})"));
-            txn.execute_raw(u.statement(backend)).await?;
+            txn.exec(&u).await?;
         }
         BulkAction::AddTag(_) | BulkAction::AddToGroup(_) => {
             let link = if matches!(action, BulkAction::AddTag(_)) {
@@ -227,7 +219,7 @@ pub async fn apply(
             s.bind(target.id)
                 // "WHERE true": SQLite cannot otherwise tell ON CONFLICT from a join.
                 .push(" FROM bulk_selection WHERE true ON CONFLICT DO NOTHING");
-            txn.execute_raw(s.statement(backend)).await?;
+            txn.exec(&s).await?;
         }
         BulkAction::RemoveTag(_) | BulkAction::RemoveFromGroup(_) => {
             let link = if matches!(action, BulkAction::RemoveTag(_)) {
@@ -242,7 +234,7 @@ pub async fn apply(
                 "SELECT id, name FROM {names_table} WHERE lower(name) = "
             ));
             find.bind(name.to_lowercase());
-            let Some(row) = txn.query_one_raw(find.statement(backend)).await? else {
+            let Some(row) = txn.one(&find).await? else {
                 return Err(ServiceError::field(
                     if link == Link::Tags { "tag" } else { "group" },
                     format!(
@@ -267,7 +259,7 @@ pub async fn apply(
             .await?;
             let mut s = Sql::new(&format!("DELETE FROM {table} WHERE {key} = "));
             s.bind(id).push(&format!(" AND user_id IN ({SELECTED})"));
-            txn.execute_raw(s.statement(backend)).await?;
+            txn.exec(&s).await?;
         }
         BulkAction::Delete => {
             deletion_id = Some(move_to_trash(&txn, actor, affected).await?);
@@ -323,7 +315,7 @@ async fn move_to_trash(
     actor: &AdminInfo,
     count: u64,
 ) -> Result<i64, ServiceError> {
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     let mut d =
         Sql::new("INSERT INTO deletions (actor_id, actor_email, users, created_at) VALUES (");
     d.bind(actor.id)
@@ -335,7 +327,7 @@ async fn move_to_trash(
         .bind(now())
         .push(") RETURNING id");
     let deletion: i64 = txn
-        .query_one_raw(d.statement(backend))
+        .one(&d)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no deletion id"))?
         .try_get("", "id")?;
@@ -345,7 +337,7 @@ async fn move_to_trash(
     copy.bind(deletion).push(&format!(
         ", {USER_COLUMNS} FROM users WHERE id IN ({SELECTED})"
     ));
-    txn.execute_raw(copy.statement(backend)).await?;
+    txn.exec(&copy).await?;
     for (table, columns) in DEPENDENTS {
         let mut copy = Sql::new(&format!(
             "INSERT INTO trash_{table} (deletion_id, {columns}) SELECT "
@@ -353,9 +345,9 @@ async fn move_to_trash(
         copy.bind(deletion).push(&format!(
             ", {columns} FROM {table} WHERE user_id IN ({SELECTED})"
         ));
-        txn.execute_raw(copy.statement(backend)).await?;
+        txn.exec(&copy).await?;
     }
-    let snapshot = user_snapshot_expr(backend);
+    let snapshot = user_snapshot_expr(dialect);
     audit::record_each(
         txn,
         actor,
@@ -379,7 +371,7 @@ pub async fn undo_delete(
     deletion_id: i64,
 ) -> Result<u64, ServiceError> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     let mut q = Sql::new("SELECT created_at FROM deletions WHERE id = ");
     q.bind(deletion_id);
     let gone = || {
@@ -388,7 +380,7 @@ pub async fn undo_delete(
         )
     };
     let created: chrono::DateTime<chrono::Utc> = txn
-        .query_one_raw(q.statement(backend))
+        .one(&q)
         .await?
         .ok_or_else(gone)?
         .try_get("", "created_at")?;
@@ -398,7 +390,7 @@ pub async fn undo_delete(
     let mut restore = Sql::new(&format!("INSERT INTO users ({USER_COLUMNS}) SELECT {USER_COLUMNS} FROM trash_users WHERE deletion_id = "));
     restore.bind(deletion_id);
     let restored = txn
-        .execute_raw(restore.statement(backend))
+        .exec(&restore)
         .await
         .map_err(|e| {
             unique_conflict(
@@ -449,22 +441,22 @@ pub async fn undo_delete(
         let insert = |columns: &str, select: &str, condition: &str| {
             let mut s = Sql::new(&format!("INSERT INTO {table} ({columns}) SELECT {select} FROM trash_{table} t WHERE t.deletion_id = "));
             s.bind(deletion_id).push(filter).push(condition);
-            s.statement(backend)
+            s
         };
         match (columns.strip_prefix("id, "), select.strip_prefix("t.id, ")) {
             (Some(columns_but_id), Some(select_but_id)) => {
                 // SQLite hands out the highest free id again, so a row added since the
                 // delete may hold a trashed row's id: that row comes back under a new id.
                 let free = format!(" AND NOT EXISTS (SELECT 1 FROM {table} x WHERE x.id = t.id)");
-                txn.execute_raw(insert(columns, &select, &free)).await?;
+                txn.exec(insert(columns, &select, &free)).await?;
                 let taken = format!(
                     " AND EXISTS (SELECT 1 FROM {table} x WHERE x.id = t.id AND x.user_id <> t.user_id) ORDER BY t.id"
                 );
-                txn.execute_raw(insert(columns_but_id, select_but_id, &taken))
+                txn.exec(insert(columns_but_id, select_but_id, &taken))
                     .await?;
             }
             _ => {
-                txn.execute_raw(insert(columns, &select, "")).await?;
+                txn.exec(insert(columns, &select, "")).await?;
             }
         }
     }
@@ -473,16 +465,13 @@ pub async fn undo_delete(
     let mut audit_sql = audit::insert_head(actor, "user.restore");
     audit_sql
         .push("id, email, NULL, ")
-        .append(&audit::json_value(
-            backend,
-            Some(json!({ "deletion": deletion_id })),
-        ))
+        .append(&dialect.json_value(Some(json!({ "deletion": deletion_id }))))
         .push(" FROM trash_users WHERE deletion_id = ")
         .bind(deletion_id);
-    txn.execute_raw(audit_sql.statement(backend)).await?;
+    txn.exec(&audit_sql).await?;
     let mut del = Sql::new("DELETE FROM deletions WHERE id = ");
     del.bind(deletion_id);
-    txn.execute_raw(del.statement(backend)).await?;
+    txn.exec(&del).await?;
     txn.commit().await?;
     Ok(restored)
 }
@@ -495,12 +484,11 @@ pub async fn purge_expired(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64, ServiceError> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let cutoff = now - config.undo_window;
     let mut count =
         Sql::new("SELECT coalesce(sum(users), 0) AS n FROM deletions WHERE created_at < ");
     count.bind(cutoff);
-    let row = txn.query_one_raw(count.statement(backend)).await?;
+    let row = txn.one(&count).await?;
     let purged = match row {
         Some(r) => super::users::read_count(&r)?,
         None => 0,
@@ -518,11 +506,11 @@ pub async fn purge_expired(
     ] {
         let mut s = Sql::new(&format!("DELETE FROM trash_{table} WHERE deletion_id IN (SELECT id FROM deletions WHERE created_at < "));
         s.bind(cutoff).push(")");
-        txn.execute_raw(s.statement(backend)).await?;
+        txn.exec(&s).await?;
     }
     let mut s = Sql::new("DELETE FROM deletions WHERE created_at < ");
     s.bind(cutoff);
-    txn.execute_raw(s.statement(backend)).await?;
+    txn.exec(&s).await?;
     txn.commit().await?;
     Ok(purged)
 }

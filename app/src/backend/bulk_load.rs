@@ -6,8 +6,9 @@
 //! rolled-back load leaves nothing behind. On PostgreSQL this is a no-op: its triggers
 //! stay as they are.
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 
+use super::dialect::Run;
 use super::sql::Sql;
 use super::ServiceError;
 
@@ -33,16 +34,13 @@ impl BulkLoad {
     /// first, so the users inserted from here on are exactly those with ids above
     /// today's greatest. `None` on PostgreSQL.
     pub async fn begin(txn: &DatabaseTransaction) -> Result<Option<BulkLoad>, ServiceError> {
-        if txn.get_database_backend() != DbBackend::Sqlite {
+        if !txn.dialect().is_sqlite() {
             return Ok(None);
         }
         txn.execute_unprepared("INSERT INTO bulk_load (id) VALUES (1)")
             .await?;
         let row = txn
-            .query_one_raw(
-                Sql::new("SELECT coalesce(max(id), 0) AS id FROM users")
-                    .statement(DbBackend::Sqlite),
-            )
+            .one(Sql::new("SELECT coalesce(max(id), 0) AS id FROM users"))
             .await?
             .ok_or_else(|| anyhow::anyhow!("max(id) returned no row"))?;
         Ok(Some(BulkLoad {
@@ -58,12 +56,11 @@ impl BulkLoad {
         txn: &DatabaseTransaction,
         updated: Option<&str>,
     ) -> Result<(), ServiceError> {
-        let backend = DbBackend::Sqlite;
         let mut s = Sql::new(&format!(
             "INSERT INTO users_fts (rowid, doc) SELECT users.id, {SEARCH_DOC} FROM users WHERE users.id > "
         ));
         s.bind(self.last_id_before);
-        txn.execute_raw(s.into_statement(backend)).await?;
+        txn.exec(s).await?;
         if let Some(ids) = updated {
             txn.execute_unprepared(&format!("DELETE FROM users_fts WHERE rowid IN ({ids})"))
                 .await?;
@@ -79,7 +76,7 @@ impl BulkLoad {
              ELSE sum(status = 'invited') END FROM (SELECT status FROM users WHERE users.id > ",
         );
         c.bind(self.last_id_before).push(")), 0)");
-        txn.execute_raw(c.into_statement(backend)).await?;
+        txn.exec(c).await?;
         txn.execute_unprepared("DELETE FROM bulk_load").await?;
         Ok(())
     }

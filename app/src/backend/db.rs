@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::dialect::Run;
+use super::sql::Sql;
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
@@ -56,15 +58,11 @@ pub async fn open(
 /// needs it, without waiting for anyone (a no-op on PostgreSQL). Returns the log's
 /// pages and how many of them are now in the database file.
 pub async fn checkpoint(db: &DatabaseConnection) -> anyhow::Result<(i64, i64)> {
-    use sea_orm::ConnectionTrait;
-    if db.get_database_backend() != sea_orm::DbBackend::Sqlite {
+    if !db.dialect().is_sqlite() {
         return Ok((0, 0));
     }
     let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Sqlite,
-            "PRAGMA wal_checkpoint(PASSIVE)",
-        ))
+        .one(Sql::new("PRAGMA wal_checkpoint(PASSIVE)"))
         .await?
         .context("wal_checkpoint returned no row")?;
     Ok((

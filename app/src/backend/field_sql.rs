@@ -7,8 +7,9 @@
 //! does (SQLite and PostgreSQL match index expressions structurally). Keys are
 //! `[a-z][a-z0-9_]*` (see `parse_key`), so they are written into the SQL text.
 
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::ConnectionTrait;
 
+use super::dialect::{Dialect, Run};
 use super::sql::Sql;
 use super::ServiceError;
 use crate::domain::field_query::FieldCondition;
@@ -21,31 +22,22 @@ fn checked_key(def: &FieldDef) -> &str {
 
 /// The field's value as SQL over `table`'s `attributes` column (`table` empty for an
 /// index definition).
-fn value_expr(backend: DbBackend, def: &FieldDef, table: &str) -> String {
+fn value_expr(dialect: Dialect, def: &FieldDef, table: &str) -> String {
     let key = checked_key(def);
     let col = if table.is_empty() {
         "attributes".to_string()
     } else {
         format!("{table}.attributes")
     };
-    match backend {
-        // Numbers stay jsonb, which compares numbers numerically: a cast to float8
-        // could fail, and CREATE INDEX also evaluates recently replaced row versions
-        // (a value from before a type change).
-        DbBackend::Postgres => match def.kind {
-            FieldKind::Number => format!("({col} -> '{key}')"),
-            _ => format!("(({col} ->> '{key}') COLLATE \"C\")"),
-        },
-        // The `->>` operator rather than json_extract(): on SQLite 3.51 an index on
-        // json_extract() made the next INSERT on every other open connection fail with
-        // "no such table: users" once, while it reloaded the schema.
-        _ => format!("({col} ->> '$.{key}')"),
-    }
+    // Numbers stay JSON, which compares numbers numerically: a cast to a float could
+    // fail, and CREATE INDEX also evaluates recently replaced row versions (a value
+    // from before a type change).
+    dialect.json_member(&col, key, def.kind == FieldKind::Number)
 }
 
 /// The field's value in a users query.
-pub fn expr(backend: DbBackend, def: &FieldDef) -> String {
-    value_expr(backend, def, "users")
+pub fn expr(dialect: Dialect, def: &FieldDef) -> String {
+    value_expr(dialect, def, "users")
 }
 
 fn index_name(def: &FieldDef) -> String {
@@ -58,17 +50,13 @@ pub async fn ensure_index<C: ConnectionTrait>(db: &C, def: &FieldDef) -> Result<
     if def.kind == FieldKind::MultiChoice {
         return Ok(());
     }
-    let backend = db.get_database_backend();
-    // PostgreSQL: no value first ascending, as the queries sort (SQLite's rule).
-    let nulls = if backend == DbBackend::Postgres {
-        " NULLS FIRST"
-    } else {
-        ""
-    };
+    let dialect = db.dialect();
+    // No value first ascending, as the queries sort.
+    let nulls = dialect.nulls_lowest(false);
     let sql = format!(
         "CREATE INDEX IF NOT EXISTS {} ON users ({}{nulls}, id)",
         index_name(def),
-        value_expr(backend, def, "")
+        value_expr(dialect, def, "")
     );
     db.execute_unprepared(&sql).await?;
     Ok(())
@@ -81,7 +69,7 @@ pub async fn ensure_index<C: ConnectionTrait>(db: &C, def: &FieldDef) -> Result<
 /// that one failure here instead of in an admin's request. PostgreSQL needs nothing.
 pub async fn refresh_connections(db: &sea_orm::DatabaseConnection) {
     use sea_orm::sqlx;
-    if db.get_database_backend() != DbBackend::Sqlite {
+    if !db.dialect().is_sqlite() {
         return;
     }
     let pool = db.get_sqlite_connection_pool();
@@ -136,9 +124,8 @@ fn bound(def: &FieldDef, raw: &Option<String>) -> Option<sea_orm::Value> {
 
 /// The SQL condition of `condition` on field `def`, or `None` when the condition does
 /// not fit the field's type (it is then ignored, like other malformed URL values).
-pub fn condition(backend: DbBackend, def: &FieldDef, condition: &FieldCondition) -> Option<Sql> {
-    let e = expr(backend, def);
-    let pg = backend == DbBackend::Postgres;
+pub fn condition(dialect: Dialect, def: &FieldDef, condition: &FieldCondition) -> Option<Sql> {
+    let e = expr(dialect, def);
     let mut s = Sql::default();
     match (def.kind, condition) {
         (FieldKind::Text, FieldCondition::Contains(text)) => {
@@ -151,12 +138,10 @@ pub fn condition(backend: DbBackend, def: &FieldDef, condition: &FieldCondition)
             if from.is_none() && to.is_none() {
                 return None;
             }
-            // PostgreSQL compares a number field's jsonb with a jsonb number.
+            // A number field's value is JSON, compared with a JSON number.
             let typed = |s: &mut Sql, v: sea_orm::Value| {
-                if pg && def.kind == FieldKind::Number {
-                    s.push("to_jsonb(CAST(")
-                        .bind(v)
-                        .push(" AS double precision))");
+                if def.kind == FieldKind::Number {
+                    s.append(&dialect.json_number(v));
                 } else {
                     s.bind(v);
                 }
@@ -176,12 +161,8 @@ pub fn condition(backend: DbBackend, def: &FieldDef, condition: &FieldCondition)
             s.push(")");
         }
         (FieldKind::Bool, FieldCondition::Bool(yes)) => {
-            if pg {
-                s.push(&format!("{e} = "))
-                    .bind(if *yes { "true" } else { "false" });
-            } else {
-                s.push(&format!("{e} = ")).bind(i32::from(*yes));
-            }
+            s.push(&format!("{e} = "))
+                .append(&dialect.json_member_bool(*yes));
         }
         (FieldKind::Choice, FieldCondition::Is(picked) | FieldCondition::IsNot(picked)) => {
             let known = known_choices(def, picked);
@@ -212,27 +193,7 @@ pub fn condition(backend: DbBackend, def: &FieldDef, condition: &FieldCondition)
                 return Some(s);
             }
             let key = checked_key(def);
-            if pg {
-                s.push(if negate { "NOT coalesce((" } else { "((" });
-                for (i, choice) in known.into_iter().enumerate() {
-                    if i > 0 {
-                        s.push(" OR ");
-                    }
-                    s.push(&format!(
-                        "(users.attributes -> '{key}') @> jsonb_build_array(CAST("
-                    ))
-                    .bind(choice)
-                    .push(" AS TEXT))");
-                }
-                s.push(if negate { "), FALSE)" } else { "))" });
-            } else {
-                s.push(&format!(
-                    "{}EXISTS (SELECT 1 FROM json_each(users.attributes, '$.{key}') AS picked WHERE picked.value IN (",
-                    if negate { "NOT " } else { "" }
-                ))
-                .bind_list(known)
-                .push("))");
-            }
+            s.append(&dialect.json_list_has_any("users.attributes", key, known, negate));
         }
         _ => return None,
     }
@@ -241,15 +202,11 @@ pub fn condition(backend: DbBackend, def: &FieldDef, condition: &FieldCondition)
 
 /// `ORDER BY` for a field: its value, then id; no value sorts first ascending on both
 /// backends (SQLite's rule).
-pub fn order_by(backend: DbBackend, def: &FieldDef, dir: &str) -> String {
-    let nulls = match (backend, dir) {
-        (DbBackend::Postgres, "ASC") => " NULLS FIRST",
-        (DbBackend::Postgres, _) => " NULLS LAST",
-        _ => "",
-    };
+pub fn order_by(dialect: Dialect, def: &FieldDef, dir: &str) -> String {
+    let nulls = dialect.nulls_lowest(dir != "ASC");
     format!(
         " ORDER BY {} {dir}{nulls}, users.id {dir}",
-        expr(backend, def)
+        expr(dialect, def)
     )
 }
 
@@ -271,14 +228,10 @@ pub async fn reindex_search<C: ConnectionTrait>(
     def: &FieldDef,
 ) -> Result<(), ServiceError> {
     let key = checked_key(def);
-    let sql = match db.get_database_backend() {
-        DbBackend::Postgres => {
-            format!("UPDATE users SET attributes = attributes WHERE attributes ? '{key}'")
-        }
-        _ => format!(
-            "UPDATE users SET attributes = attributes WHERE json_type(attributes, '$.{key}') IS NOT NULL"
-        ),
-    };
+    let sql = format!(
+        "UPDATE users SET attributes = attributes WHERE {}",
+        db.dialect().json_has("attributes", key)
+    );
     db.execute_unprepared(&sql).await?;
     Ok(())
 }

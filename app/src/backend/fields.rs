@@ -3,10 +3,11 @@
 //! while any user's value would not convert, naming how many; otherwise the values
 //! are converted in the same transaction. Every change is audited.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use serde_json::json;
 
-use super::audit::{self, json_value};
+use super::audit;
+use super::dialect::Run;
 use super::field_sql;
 use super::sql::Sql;
 use super::{now, ServiceError};
@@ -45,18 +46,14 @@ pub async fn list<C: ConnectionTrait>(
         q.push(" WHERE archived = ").bind(false);
     }
     q.push(" ORDER BY position, id");
-    db.query_all_raw(q.statement(db.get_database_backend()))
-        .await?
-        .iter()
-        .map(field_from)
-        .collect()
+    db.all(&q).await?.iter().map(field_from).collect()
 }
 
 async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<FieldDef, ServiceError> {
     let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM profile_fields WHERE id = "));
     q.bind(id);
     let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("Field {id}")))?;
     field_from(&row)
@@ -113,7 +110,7 @@ pub async fn create(
         }
     };
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     let existing = list(&txn, true).await?;
     if existing.iter().any(|f| f.key == key) {
         return Err(ServiceError::field(
@@ -139,7 +136,7 @@ pub async fn create(
         .push(", ")
         .bind(kind.as_str())
         .push(", ")
-        .append(&json_value(backend, Some(json!(choices))))
+        .append(&dialect.json_value(Some(json!(choices))))
         .push(", ")
         .bind(form.required)
         .push(", ")
@@ -150,7 +147,7 @@ pub async fn create(
         .bind(now())
         .push(") RETURNING id");
     let id: i64 = txn
-        .query_one_raw(s.statement(backend))
+        .one(&s)
         .await?
         .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
         .try_get("", "id")?;
@@ -175,24 +172,12 @@ async fn values<C: ConnectionTrait>(
     db: &C,
     key: &str,
 ) -> Result<Vec<(i64, serde_json::Value)>, ServiceError> {
-    let backend = db.get_database_backend();
-    let mut q = Sql::default();
-    match backend {
-        DbBackend::Postgres => {
-            q.push("SELECT id, CAST(attributes -> ")
-                .bind(key)
-                .push(" AS TEXT) AS v FROM users WHERE attributes ? ")
-                .bind(key);
-        }
-        _ => {
-            q.push("SELECT id, attributes -> ('$.' || ")
-                .bind(key)
-                .push(") AS v FROM users WHERE json_type(attributes, '$.' || ")
-                .bind(key)
-                .push(") IS NOT NULL");
-        }
-    }
-    db.query_all_raw(q.statement(backend))
+    let dialect = db.dialect();
+    let mut q = Sql::new("SELECT id, ");
+    q.append(&dialect.json_member_text_bound("attributes", key))
+        .push(" AS v FROM users WHERE ")
+        .append(&dialect.json_has_bound("attributes", key));
+    db.all(&q)
         .await?
         .iter()
         .map(|r| {
@@ -214,27 +199,11 @@ async fn set_value<C: ConnectionTrait>(
     key: &str,
     value: &serde_json::Value,
 ) -> Result<(), ServiceError> {
-    let backend = db.get_database_backend();
-    let mut s = Sql::default();
-    match backend {
-        DbBackend::Postgres => {
-            s.push("UPDATE users SET attributes = jsonb_set(attributes, ARRAY[")
-                .bind(key)
-                .push("], ")
-                .bind(value.to_string())
-                .push("::jsonb) WHERE id = ")
-                .bind(id);
-        }
-        _ => {
-            s.push("UPDATE users SET attributes = json_set(attributes, '$.' || ")
-                .bind(key)
-                .push(", json(")
-                .bind(value.to_string())
-                .push(")) WHERE id = ")
-                .bind(id);
-        }
-    }
-    db.execute_raw(s.statement(backend)).await?;
+    let mut s = Sql::new("UPDATE users SET attributes = ");
+    s.append(&db.dialect().json_set_bound("attributes", key, value))
+        .push(" WHERE id = ")
+        .bind(id);
+    db.exec(&s).await?;
     Ok(())
 }
 
@@ -249,7 +218,7 @@ pub async fn update(
 ) -> Result<FieldDef, ServiceError> {
     let (label, kind, choices) = parse_form(form)?;
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     let before = get(&txn, id).await?;
     if !form.key.trim().is_empty() && form.key.trim() != before.key {
         return Err(ServiceError::field(
@@ -309,14 +278,14 @@ pub async fn update(
         .push(", kind = ")
         .bind(kind.as_str())
         .push(", choices = ")
-        .append(&json_value(backend, Some(json!(choices))))
+        .append(&dialect.json_value(Some(json!(choices))))
         .push(", required = ")
         .bind(form.required)
         .push(", searchable = ")
         .bind(form.searchable)
         .push(" WHERE id = ")
         .bind(id);
-    txn.execute_raw(s.statement(backend)).await?;
+    txn.exec(&s).await?;
     let after = get(&txn, id).await?;
     field_sql::ensure_index(&txn, &after).await?;
     if field_sql::in_search(&before) != field_sql::in_search(&after) {
@@ -360,11 +329,10 @@ pub async fn set_archived(
     archived: bool,
 ) -> Result<FieldDef, ServiceError> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let before = get(&txn, id).await?;
     let mut s = Sql::new("UPDATE profile_fields SET archived = ");
     s.bind(archived).push(" WHERE id = ").bind(id);
-    txn.execute_raw(s.statement(backend)).await?;
+    txn.exec(&s).await?;
     let after = get(&txn, id).await?;
     if field_sql::in_search(&before) != field_sql::in_search(&after) {
         field_sql::reindex_search(&txn, &after).await?;
@@ -386,7 +354,6 @@ pub async fn reorder(
     ids: &[i64],
 ) -> Result<Vec<FieldDef>, ServiceError> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let before = list(&txn, true).await?;
     let mut order: Vec<i64> = ids
         .iter()
@@ -402,7 +369,7 @@ pub async fn reorder(
     for (position, id) in order.iter().enumerate() {
         let mut s = Sql::new("UPDATE profile_fields SET position = ");
         s.bind(position as i32).push(" WHERE id = ").bind(*id);
-        txn.execute_raw(s.statement(backend)).await?;
+        txn.exec(&s).await?;
     }
     let after = list(&txn, true).await?;
     let keys =

@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 
 use super::audit;
+use super::dialect::Run;
 use super::lifecycle::{ensure_named, unique_conflict, Link};
 use super::sql::Sql;
 use super::ServiceError;
@@ -19,7 +20,7 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<GroupInfo>, ServiceE
          FROM groups ORDER BY lower(groups.name), groups.id",
     );
     Ok(db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(|r| {
@@ -44,7 +45,7 @@ async fn group_name<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, Servi
     let mut q = Sql::new("SELECT name FROM groups WHERE id = ");
     q.bind(id);
     Ok(db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound("That group".into()))?
         .try_get("", "name")?)
@@ -61,7 +62,7 @@ pub async fn create(
     let mut q = Sql::new("SELECT count(*) AS n FROM groups WHERE lower(name) = ");
     q.bind(name.to_lowercase());
     let exists: i64 = txn
-        .query_one_raw(q.statement(txn.get_database_backend()))
+        .one(&q)
         .await?
         .map(|r| r.try_get("", "n"))
         .transpose()?
@@ -102,7 +103,7 @@ pub async fn rename(
     let old = group_name(&txn, id).await?;
     let mut u = Sql::new("UPDATE groups SET name = ");
     u.bind(name.as_str()).push(" WHERE id = ").bind(id);
-    txn.execute_raw(u.statement(txn.get_database_backend()))
+    txn.exec(&u)
         .await
         .map_err(|e| match unique_conflict(e, "") {
             ServiceError::Conflict(_) => {
@@ -130,14 +131,13 @@ pub async fn delete(
     id: i64,
 ) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let old = group_name(&txn, id).await?;
     let mut members = Sql::new("DELETE FROM user_groups WHERE group_id = ");
     members.bind(id);
-    txn.execute_raw(members.statement(backend)).await?;
+    txn.exec(&members).await?;
     let mut d = Sql::new("DELETE FROM groups WHERE id = ");
     d.bind(id);
-    txn.execute_raw(d.statement(backend)).await?;
+    txn.exec(&d).await?;
     audit::record(
         &txn,
         actor,
@@ -155,7 +155,7 @@ pub async fn delete(
 pub async fn roles<C: ConnectionTrait>(db: &C) -> Result<Vec<RoleInfo>, ServiceError> {
     let q = Sql::new("SELECT id, name, description FROM roles ORDER BY built_in DESC, id");
     Ok(db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(|r| {

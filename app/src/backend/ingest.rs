@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::audit;
 use super::auth::{new_token, token_hash};
+use super::dialect::Run;
 use super::sql::Sql;
 use super::{now, ServiceError};
 use crate::domain::account::{parse_language, Email, Phone, Username};
@@ -36,7 +37,7 @@ pub async fn list_keys<C: ConnectionTrait>(db: &C) -> Result<Vec<ApiKeyInfo>, Se
         "SELECT id, name, key_prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id DESC",
     );
     Ok(db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(|r| {
@@ -81,8 +82,7 @@ pub async fn create_key(
         .push(", ")
         .bind(now())
         .push(")");
-    txn.execute_raw(s.statement(txn.get_database_backend()))
-        .await?;
+    txn.exec(&s).await?;
     audit::record(
         &txn,
         actor,
@@ -107,10 +107,7 @@ pub async fn revoke_key(
     s.bind(now())
         .push(" WHERE revoked_at IS NULL AND id = ")
         .bind(id);
-    let n = txn
-        .execute_raw(s.statement(txn.get_database_backend()))
-        .await?
-        .rows_affected();
+    let n = txn.exec(&s).await?.rows_affected();
     if n == 0 {
         return Err(ServiceError::NotFound("That active API key".into()));
     }
@@ -129,14 +126,10 @@ pub async fn revoke_key(
 
 /// The id of the active key `key`, noting its use; `Unauthorized` otherwise.
 pub async fn key_id<C: ConnectionTrait>(db: &C, key: &str) -> Result<i64, ServiceError> {
-    let backend = db.get_database_backend();
     let mut q =
         Sql::new("SELECT id, last_used_at FROM api_keys WHERE revoked_at IS NULL AND key_hash = ");
     q.bind(token_hash(key));
-    let row = db
-        .query_one_raw(q.statement(backend))
-        .await?
-        .ok_or(ServiceError::Unauthorized)?;
+    let row = db.one(&q).await?.ok_or(ServiceError::Unauthorized)?;
     let id: i64 = row.try_get("", "id")?;
     let last: Option<chrono::DateTime<chrono::Utc>> = row.try_get("", "last_used_at")?;
     let at = now();
@@ -144,7 +137,7 @@ pub async fn key_id<C: ConnectionTrait>(db: &C, key: &str) -> Result<i64, Servic
     if last.is_none_or(|l| at - l >= chrono::Duration::minutes(1)) {
         let mut u = Sql::new("UPDATE api_keys SET last_used_at = ");
         u.bind(at).push(" WHERE id = ").bind(id);
-        db.execute_raw(u.statement(backend)).await?;
+        db.exec(&u).await?;
     }
     Ok(id)
 }
@@ -299,7 +292,7 @@ pub async fn ingest(
         }
     }
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     // Resolve users: ids, emails and usernames, one query each.
     let mut ids = Vec::new();
     let mut emails = Vec::new();
@@ -337,7 +330,7 @@ pub async fn ingest(
                 q.bind_list(chunk.iter().cloned());
             }
             q.push(")");
-            for r in txn.query_all_raw(q.statement(backend)).await? {
+            for r in txn.all(&q).await? {
                 let id: i64 = r.try_get("", "id")?;
                 let k = if key == "id" {
                     id.to_string()
@@ -388,15 +381,14 @@ pub async fn ingest(
                 .push(", ")
                 .bind(c.name.as_str())
                 .push(", ")
-                .append(&audit::json_value(
-                    backend,
-                    Some(serde_json::from_str(&c.detail).unwrap_or(json!({}))),
-                ))
+                .append(
+                    &dialect.json_value(Some(serde_json::from_str(&c.detail).unwrap_or(json!({})))),
+                )
                 .push(", ")
                 .bind(source.as_str())
                 .push(")");
         }
-        txn.execute_raw(s.statement(backend)).await?;
+        txn.exec(&s).await?;
     }
     let mut newest: HashMap<i64, chrono::DateTime<chrono::Utc>> = HashMap::new();
     for (id, c) in &rows {
@@ -413,7 +405,7 @@ pub async fn ingest(
             .push(" AND (last_access_at IS NULL OR last_access_at < ")
             .bind(at)
             .push(")");
-        txn.execute_raw(u.statement(backend)).await?;
+        txn.exec(&u).await?;
     }
     txn.commit().await?;
     rejected.sort_by_key(|r| r.index);
@@ -499,7 +491,7 @@ pub async fn signup(
     }
     let opt_in = form.email_opt_in.unwrap_or(false);
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     if let Some(max) = config.max_users {
         if super::lifecycle::user_total(&txn).await? >= max as i64 {
             return Err(ServiceError::Conflict(SIGNUPS_CLOSED.into()));
@@ -535,7 +527,7 @@ pub async fn signup(
         .push(", ")
         .bind(at)
         .push(") RETURNING id");
-    let inserted = match txn.query_one_raw(s.statement(backend)).await {
+    let inserted = match txn.one(&s).await {
         Ok(row) => row,
         Err(e)
             if matches!(
@@ -556,12 +548,9 @@ pub async fn signup(
         .push(", ")
         .bind(at)
         .push(", 'custom', 'signup', ")
-        .append(&audit::json_value(
-            backend,
-            Some(json!({ "email_opt_in": opt_in })),
-        ))
+        .append(&dialect.json_value(Some(json!({ "email_opt_in": opt_in }))))
         .push(", 'signup')");
-    txn.execute_raw(a.statement(backend)).await?;
+    txn.exec(&a).await?;
     txn.commit().await?;
     Ok(Some(id))
 }
@@ -573,13 +562,12 @@ pub const SIGNUPS_CLOSED: &str = "Signups are closed for now.";
 /// blocked for long). Returns how many entries went.
 pub async fn purge_old_activity(db: &DatabaseConnection, days: i64) -> Result<u64, ServiceError> {
     let cutoff = now() - chrono::Duration::days(days);
-    let backend = db.get_database_backend();
     let mut total = 0;
     loop {
         let mut s =
             Sql::new("DELETE FROM activities WHERE id IN (SELECT id FROM activities WHERE at < ");
         s.bind(cutoff).push(" LIMIT 5000)");
-        let n = db.execute_raw(s.statement(backend)).await?.rows_affected();
+        let n = db.exec(&s).await?.rows_affected();
         total += n;
         if n < 5000 {
             return Ok(total);

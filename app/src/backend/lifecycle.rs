@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 
 use rand::Rng;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use serde_json::json;
 
 use super::audit;
 use super::auth::hash_password;
 use super::authority::{Authority, OwnerGuard};
+use super::dialect::{Dialect, Run};
 use super::sql::Sql;
 use super::users::named_refs;
 use super::{now, Config, ServiceError};
@@ -57,10 +58,7 @@ pub(crate) async fn hash_off_runtime(password: String) -> Result<String, Service
 /// How many users exist (from the per-status counters).
 pub(crate) async fn user_total<C: ConnectionTrait>(db: &C) -> Result<i64, ServiceError> {
     let row = db
-        .query_one_raw(
-            Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts")
-                .statement(db.get_database_backend()),
-        )
+        .one(Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts"))
         .await?
         .ok_or_else(|| anyhow::anyhow!("no count row"))?;
     Ok(super::users::read_count(&row)? as i64)
@@ -148,7 +146,7 @@ pub async fn create_users(
             ));
         }
     }
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     let at = now();
     let mut created = Vec::new();
     for (((u, (hash, shown)), role), values) in
@@ -186,10 +184,10 @@ pub async fn create_users(
             .push(", ")
             .bind(at)
             .push(", ")
-            .append(&audit::json_value(backend, Some(json!(values))))
+            .append(&dialect.json_value(Some(json!(values))))
             .push(") RETURNING id");
         let id: i64 = txn
-            .query_one_raw(s.statement(backend))
+            .one(&s)
             .await
             .map_err(|e| {
                 unique_conflict(
@@ -240,7 +238,6 @@ async fn taken_identities<C: ConnectionTrait>(
     users: &[NewUser],
     errors: &mut FieldErrors,
 ) -> Result<(), ServiceError> {
-    let backend = db.get_database_backend();
     let mut q = Sql::new("SELECT email, lower(coalesce(username, '')) AS username, coalesce(phone, '') AS phone FROM users WHERE email IN (");
     q.bind_list(users.iter().map(|u| u.email.as_str().to_string()));
     let usernames: Vec<String> = users
@@ -258,7 +255,7 @@ async fn taken_identities<C: ConnectionTrait>(
         q.push(") OR phone IN (").bind_list(phones);
     }
     q.push(")");
-    let existing = rows(db.query_all_raw(q.statement(backend)).await?, |r| {
+    let existing = rows(db.all(&q).await?, |r| {
         Ok((
             r.try_get::<String>("", "email")?,
             r.try_get::<String>("", "username")?,
@@ -361,12 +358,12 @@ pub async fn update_user(
     let raw_attributes = form.attributes.clone();
     let edit = UserEdit::try_from(form).map_err(ServiceError::Validation)?;
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     let mut q =
         Sql::new("SELECT *, CAST(attributes AS TEXT) AS attributes_json FROM users WHERE id = ");
     q.bind(id);
     let row = txn
-        .query_one_raw(q.statement(backend))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
     let version: i32 = row.try_get("", "version")?;
@@ -435,7 +432,7 @@ pub async fn update_user(
         ));
         q.bind(value).push(" AND id <> ").bind(id);
         let n: i64 = txn
-            .query_one_raw(q.statement(backend))
+            .one(&q)
             .await?
             .map(|r| r.try_get("", "n"))
             .transpose()?
@@ -475,7 +472,7 @@ pub async fn update_user(
         .bind(edit.email_opt_in);
     if new_attributes != old_attributes {
         u.push(", attributes = ")
-            .append(&audit::json_value(backend, Some(json!(new_attributes))));
+            .append(&dialect.json_value(Some(json!(new_attributes))));
     }
     if changed.contains(&"email_opt_in") {
         u.push(", email_opt_in_changed_at = ").bind(at);
@@ -487,7 +484,7 @@ pub async fn update_user(
         .push(" AND version = ")
         .bind(edit.version);
     let result = txn
-        .execute_raw(u.statement(backend))
+        .exec(&u)
         .await
         .map_err(|e| unique_conflict(e, "The username or phone was just taken by another user."))?;
     if result.rows_affected() == 0 {
@@ -576,7 +573,6 @@ pub async fn ensure_named<C: ConnectionTrait>(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = db.get_database_backend();
     let table = link.table();
     let mut insert = Sql::new(&format!("INSERT INTO {table} (name, created_at) VALUES "));
     let at = now();
@@ -589,7 +585,7 @@ pub async fn ensure_named<C: ConnectionTrait>(
             .push(")");
     }
     insert.push(" ON CONFLICT DO NOTHING");
-    db.execute_raw(insert.statement(backend)).await?;
+    db.exec(&insert).await?;
     let mut q = Sql::new(&format!(
         "SELECT id, name FROM {table} WHERE lower(name) IN ("
     ));
@@ -630,8 +626,7 @@ async fn link_all<C: ConnectionTrait>(
             .push(")");
     }
     s.push(" ON CONFLICT DO NOTHING");
-    db.execute_raw(s.statement(db.get_database_backend()))
-        .await?;
+    db.exec(&s).await?;
     Ok(())
 }
 
@@ -661,7 +656,6 @@ pub async fn set_links(
 ) -> Result<Vec<NamedRef>, ServiceError> {
     let names = clean_names(names).map_err(|e| ServiceError::field(link.field(), e))?;
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let email = user_email(&txn, id).await?;
     Authority::load(&txn, actor)
         .await?
@@ -679,7 +673,7 @@ pub async fn set_links(
             .bind_list(wanted.iter().map(|w| w.id))
             .push(")");
     }
-    txn.execute_raw(del.statement(backend)).await?;
+    txn.exec(&del).await?;
     link_all(&txn, link, id, &wanted).await?;
     let after = linked(&txn, link, id).await?;
     if before != after {
@@ -703,7 +697,7 @@ pub async fn user_email<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, S
     let mut q = Sql::new("SELECT email FROM users WHERE id = ");
     q.bind(id);
     Ok(db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?
         .try_get("", "email")?)
@@ -745,7 +739,6 @@ pub async fn delete_owned_row(
     row: OwnedRow,
 ) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let email = user_email(&txn, user_id).await?;
     Authority::load(&txn, actor)
         .await?
@@ -755,7 +748,7 @@ pub async fn delete_owned_row(
     let mut q = Sql::new(&format!("SELECT {a}, {b} FROM {} WHERE id = ", row.table));
     q.bind(id).push(" AND user_id = ").bind(user_id);
     let found = txn
-        .query_one_raw(q.statement(backend))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound(row.what.into()))?;
     let mut before = serde_json::Map::new();
@@ -764,7 +757,7 @@ pub async fn delete_owned_row(
     }
     let mut d = Sql::new(&format!("DELETE FROM {} WHERE id = ", row.table));
     d.bind(id);
-    txn.execute_raw(d.statement(backend)).await?;
+    txn.exec(&d).await?;
     audit::record(
         &txn,
         actor,
@@ -791,19 +784,15 @@ pub async fn comments<C: ConnectionTrait>(
     );
     q.bind(user_id)
         .push(" ORDER BY c.created_at DESC, c.id DESC");
-    rows(
-        db.query_all_raw(q.statement(db.get_database_backend()))
-            .await?,
-        |r| {
-            Ok(CommentInfo {
-                id: r.try_get("", "id")?,
-                author_id: r.try_get("", "author_id")?,
-                author: r.try_get("", "author")?,
-                body: r.try_get("", "body")?,
-                created_at: r.try_get("", "created_at")?,
-            })
-        },
-    )
+    rows(db.all(&q).await?, |r| {
+        Ok(CommentInfo {
+            id: r.try_get("", "id")?,
+            author_id: r.try_get("", "author_id")?,
+            author: r.try_get("", "author")?,
+            body: r.try_get("", "body")?,
+            created_at: r.try_get("", "created_at")?,
+        })
+    })
 }
 
 /// Adds a comment by the actor on user `id`.
@@ -834,8 +823,7 @@ pub async fn add_comment(
         .push(", ")
         .bind(now())
         .push(")");
-    txn.execute_raw(s.statement(txn.get_database_backend()))
-        .await?;
+    txn.exec(&s).await?;
     audit::record(
         &txn,
         actor,
@@ -856,11 +844,10 @@ pub async fn delete_comment(
     comment_id: i64,
 ) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let mut q = Sql::new("SELECT c.user_id, c.author_id, c.body, u.email FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = ");
     q.bind(comment_id);
     let row = txn
-        .query_one_raw(q.statement(backend))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound("That comment".into()))?;
     if row.try_get::<Option<i64>>("", "author_id")? != Some(actor.id) {
@@ -872,7 +859,7 @@ pub async fn delete_comment(
     let email: String = row.try_get("", "email")?;
     let mut d = Sql::new("DELETE FROM comments WHERE id = ");
     d.bind(comment_id);
-    txn.execute_raw(d.statement(backend)).await?;
+    txn.exec(&d).await?;
     audit::record(
         &txn,
         actor,
@@ -887,10 +874,10 @@ pub async fn delete_comment(
 }
 
 /// The SQL expression for a JSON snapshot of a users row, for audit entries.
-pub fn user_snapshot_expr(backend: DbBackend) -> String {
+pub fn user_snapshot_expr(dialect: Dialect) -> String {
     format!(
         "{}('email', users.email, 'first_name', users.first_name, 'last_name', users.last_name, \
          'username', users.username, 'phone', users.phone, 'status', users.status, 'role_id', users.role_id)",
-        audit::json_object_fn(backend)
+        dialect.json_object_fn()
     )
 }

@@ -8,6 +8,7 @@ pub mod authority;
 pub mod bulk;
 pub mod bulk_load;
 pub mod db;
+pub mod dialect;
 pub mod entities;
 pub mod error;
 pub mod field_sql;

@@ -3,6 +3,7 @@
 
 use sea_orm::ConnectionTrait;
 
+use super::dialect::Run;
 use super::sql::Sql;
 use super::{now, ServiceError};
 use crate::domain::columns::normalize_hidden;
@@ -20,10 +21,7 @@ async fn string_list<C: ConnectionTrait>(
 ) -> Result<Vec<String>, ServiceError> {
     let mut q = Sql::new("SELECT value FROM preferences WHERE user_id = ");
     q.bind(admin_id).push(" AND key = ").bind(key);
-    let Some(row) = db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?
-    else {
+    let Some(row) = db.one(&q).await? else {
         return Ok(Vec::new());
     };
     let value: serde_json::Value = row.try_get("", "value")?;
@@ -88,7 +86,6 @@ async fn save<C: ConnectionTrait>(
         .push(", ")
         .bind(now())
         .push(") ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
-    db.execute_raw(q.statement(db.get_database_backend()))
-        .await?;
+    db.exec(&q).await?;
     Ok(())
 }

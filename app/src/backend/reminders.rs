@@ -5,6 +5,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait
 use serde_json::json;
 
 use super::audit;
+use super::dialect::Run;
 use super::lifecycle::user_email;
 use super::sql::Sql;
 use super::{now, ServiceError};
@@ -31,7 +32,7 @@ fn from_row(r: &QueryResult) -> Result<ReminderInfo, sea_orm::DbErr> {
 
 async fn query<C: ConnectionTrait>(db: &C, q: Sql) -> Result<Vec<ReminderInfo>, ServiceError> {
     Ok(db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(from_row)
@@ -70,7 +71,7 @@ pub async fn due_count<C: ConnectionTrait>(
     let mut q = Sql::new("SELECT count(*) AS n FROM reminders WHERE done = ");
     q.bind(false).push(" AND due_at < ").bind(until);
     Ok(db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .map(|r| r.try_get("", "n"))
         .transpose()?
@@ -111,8 +112,7 @@ pub async fn add(
         .push(", ")
         .bind(now())
         .push(")");
-    txn.execute_raw(s.statement(txn.get_database_backend()))
-        .await?;
+    txn.exec(&s).await?;
     audit::record(
         &txn,
         actor,
@@ -146,8 +146,7 @@ pub async fn update(
         .bind(done)
         .push(" WHERE id = ")
         .bind(id);
-    txn.execute_raw(s.statement(txn.get_database_backend()))
-        .await?;
+    txn.exec(&s).await?;
     audit::record(
         &txn,
         actor,
@@ -171,8 +170,7 @@ pub async fn delete(
     let (user_id, email) = owner(&txn, id).await?;
     let mut s = Sql::new("DELETE FROM reminders WHERE id = ");
     s.bind(id);
-    txn.execute_raw(s.statement(txn.get_database_backend()))
-        .await?;
+    txn.exec(&s).await?;
     audit::record(
         &txn,
         actor,
@@ -192,7 +190,7 @@ async fn owner<C: ConnectionTrait>(db: &C, id: i64) -> Result<(i64, String), Ser
     );
     q.bind(id);
     let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound("That reminder".into()))?;
     Ok((row.try_get("", "user_id")?, row.try_get("", "email")?))

@@ -3,6 +3,7 @@
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 
+use super::dialect::Run;
 use super::sql::Sql;
 use super::{audit, ServiceError};
 use crate::domain::permissions::{check_role, may_author, RoleDetail, RoleForm, BUILT_IN_ROLES};
@@ -12,7 +13,6 @@ use crate::domain::AdminInfo;
 /// permissions the code defines. Safe to run at every start.
 pub async fn ensure_built_in(db: &DatabaseConnection) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     for (name, description, permissions) in BUILT_IN_ROLES {
         let mut insert =
             Sql::new("INSERT INTO roles (name, description, built_in, created_at) VALUES (");
@@ -25,17 +25,17 @@ pub async fn ensure_built_in(db: &DatabaseConnection) -> Result<(), DbErr> {
             .push(", ")
             .bind(super::now())
             .push(") ON CONFLICT (name) DO NOTHING");
-        txn.execute_raw(insert.statement(backend)).await?;
+        txn.exec(&insert).await?;
         let id = role_id(&txn, name)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound(name.to_string()))?;
         let mut clear = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
         clear.bind(id);
-        txn.execute_raw(clear.statement(backend)).await?;
+        txn.exec(&clear).await?;
         for permission in permissions.iter() {
             let mut grant = Sql::new("INSERT INTO role_permissions (role_id, permission) VALUES (");
             grant.bind(id).push(", ").bind(*permission).push(")");
-            txn.execute_raw(grant.statement(backend)).await?;
+            txn.exec(&grant).await?;
         }
     }
     txn.commit().await
@@ -44,10 +44,7 @@ pub async fn ensure_built_in(db: &DatabaseConnection) -> Result<(), DbErr> {
 pub async fn role_id<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<i64>, DbErr> {
     let mut q = Sql::new("SELECT id FROM roles WHERE name = ");
     q.bind(name);
-    match db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?
-    {
+    match db.one(&q).await? {
         Some(row) => Ok(Some(row.try_get::<i64>("", "id")?)),
         None => Ok(None),
     }
@@ -57,7 +54,7 @@ pub async fn role_id<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<i6
 pub async fn permissions<C: ConnectionTrait>(db: &C, role_id: i64) -> Result<Vec<String>, DbErr> {
     let mut q = Sql::new("SELECT permission FROM role_permissions WHERE role_id = ");
     q.bind(role_id).push(" ORDER BY permission");
-    db.query_all_raw(q.statement(db.get_database_backend()))
+    db.all(&q)
         .await?
         .iter()
         .map(|row| row.try_get::<String>("", "permission"))
@@ -71,9 +68,8 @@ pub async fn details<C: ConnectionTrait>(db: &C) -> Result<Vec<RoleDetail>, Serv
          (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) AS users \
          FROM roles r ORDER BY r.built_in DESC, r.id",
     );
-    let backend = db.get_database_backend();
     let mut roles = Vec::new();
-    for r in db.query_all_raw(q.statement(backend)).await? {
+    for r in db.all(&q).await? {
         let id: i64 = r.try_get("", "id")?;
         roles.push(RoleDetail {
             id,
@@ -113,11 +109,7 @@ async fn name_taken<C: ConnectionTrait>(
     if let Some(id) = except {
         q.push(" AND id <> ").bind(id);
     }
-    if db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?
-        .is_some()
-    {
+    if db.one(&q).await?.is_some() {
         return Err(ServiceError::field(
             "name",
             format!("A role named {name} already exists."),
@@ -127,14 +119,13 @@ async fn name_taken<C: ConnectionTrait>(
 }
 
 async fn grant<C: ConnectionTrait>(db: &C, id: i64, list: &[String]) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
     let mut clear = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
     clear.bind(id);
-    db.execute_raw(clear.statement(backend)).await?;
+    db.exec(&clear).await?;
     for permission in list {
         let mut g = Sql::new("INSERT INTO role_permissions (role_id, permission) VALUES (");
         g.bind(id).push(", ").bind(permission.as_str()).push(")");
-        db.execute_raw(g.statement(backend)).await?;
+        db.exec(&g).await?;
     }
     Ok(())
 }
@@ -180,7 +171,7 @@ pub async fn create(
         .bind(super::now())
         .push(") RETURNING id");
     let id: i64 = txn
-        .query_one_raw(insert.statement(txn.get_database_backend()))
+        .one(&insert)
         .await
         .map_err(|e| {
             super::lifecycle::unique_conflict(
@@ -230,8 +221,7 @@ pub async fn update(
         .bind(form.description.as_str())
         .push(" WHERE id = ")
         .bind(id);
-    txn.execute_raw(u.statement(txn.get_database_backend()))
-        .await?;
+    txn.exec(&u).await?;
     grant(&txn, id, &form.permissions).await?;
     let after = detail(&txn, id).await?;
     audit::record(
@@ -273,13 +263,12 @@ pub async fn delete(
             role.name
         )));
     }
-    let backend = txn.get_database_backend();
     let mut p = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
     p.bind(id);
-    txn.execute_raw(p.statement(backend)).await?;
+    txn.exec(&p).await?;
     let mut r = Sql::new("DELETE FROM roles WHERE id = ");
     r.bind(id);
-    txn.execute_raw(r.statement(backend)).await?;
+    txn.exec(&r).await?;
     audit::record(
         &txn,
         actor,

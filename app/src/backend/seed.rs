@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
 
+use super::dialect::Run;
 use super::sql::Sql;
 use super::{roles, ServiceError};
 use crate::domain::permissions::DEFAULT_ROLE;
@@ -286,9 +287,7 @@ pub fn anchor() -> DateTime<Utc> {
 /// How many users (of any kind) the database holds.
 pub async fn user_count<C: ConnectionTrait>(db: &C) -> Result<u64, ServiceError> {
     let q = Sql::new("SELECT count(*) AS n FROM users");
-    let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
-        .await?;
+    let row = db.one(&q).await?;
     Ok(row
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
@@ -307,7 +306,7 @@ pub async fn seed(
     let mut probe = Sql::new("SELECT count(*) AS n FROM users WHERE email LIKE ");
     probe.bind("%.0@example.com");
     let existing = db
-        .query_one_raw(probe.statement(db.get_database_backend()))
+        .one(&probe)
         .await?
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
@@ -356,7 +355,6 @@ async fn ensure_named<C: ConnectionTrait>(
     table: &str,
     names: Vec<(&str, &str)>,
 ) -> Result<Vec<i64>, ServiceError> {
-    let backend = db.get_database_backend();
     let mut ids = Vec::new();
     for (name, extra) in names {
         let extra_col = if table == "tags" {
@@ -373,11 +371,11 @@ async fn ensure_named<C: ConnectionTrait>(
             .push(", ")
             .bind(anchor())
             .push(") ON CONFLICT DO NOTHING");
-        db.execute_raw(ins.statement(backend)).await?;
+        db.exec(&ins).await?;
         let mut q = Sql::new(&format!("SELECT id FROM {table} WHERE lower(name) = "));
         q.bind(name.to_lowercase());
         let row = db
-            .query_one_raw(q.statement(backend))
+            .one(&q)
             .await?
             .ok_or_else(|| anyhow::anyhow!("{table} {name} vanished"))?;
         ids.push(row.try_get("", "id")?);
@@ -520,7 +518,6 @@ async fn write_batch(
     group_ids: &[i64],
 ) -> Result<(), ServiceError> {
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
     let mut ids = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         let mut ins = Sql::new(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES "));
@@ -530,7 +527,7 @@ async fn write_batch(
                 .push(")");
         }
         ins.push(" RETURNING id, email");
-        let rows = txn.query_all_raw(ins.statement(backend)).await?;
+        let rows = txn.all(&ins).await?;
         // RETURNING order is not guaranteed: match ids back by email.
         let mut by_email = std::collections::HashMap::with_capacity(rows.len());
         for row in rows {
@@ -622,7 +619,6 @@ async fn insert_rows<C: ConnectionTrait>(
     into: &str,
     rows: Vec<Vec<Value>>,
 ) -> Result<(), ServiceError> {
-    let backend = db.get_database_backend();
     for chunk in rows.chunks(ROWS_PER_INSERT * 2) {
         let mut ins = Sql::new(&format!("INSERT INTO {into} VALUES "));
         for (i, row) in chunk.iter().enumerate() {
@@ -630,7 +626,7 @@ async fn insert_rows<C: ConnectionTrait>(
                 .bind_list(row.iter().cloned())
                 .push(")");
         }
-        db.execute_raw(ins.statement(backend)).await?;
+        db.exec(&ins).await?;
     }
     Ok(())
 }

@@ -1,8 +1,8 @@
 //! A small SQL text builder with bound values. Fragments are written with `$1, $2, ...`
 //! placeholders, always numbered in text order; PostgreSQL gets them as they are, SQLite
-//! gets anonymous `?` (see [`Sql::statement`]).
+//! gets anonymous `?` (see [`super::dialect::Dialect::statement`]).
 
-use sea_orm::{DbBackend, Statement, Value};
+use sea_orm::Value;
 
 #[derive(Debug, Default, Clone)]
 pub struct Sql {
@@ -65,26 +65,15 @@ impl Sql {
         self.text.is_empty()
     }
 
-    /// [`Sql::statement`] without copying the values (for statements with thousands).
-    pub fn into_statement(self, backend: DbBackend) -> Statement {
-        let text = match backend {
-            DbBackend::Sqlite => rewrite_placeholders(&self.text, |_| "?".to_string()),
-            _ => self.text,
-        };
-        Statement::from_sql_and_values(backend, text, self.values)
+    /// The text and the values, for [`super::dialect::Dialect::statement`].
+    pub fn into_parts(self) -> (String, Vec<Value>) {
+        (self.text, self.values)
     }
+}
 
-    /// The statement for `backend`. SQLite gets anonymous `?` placeholders (text order
-    /// and bind order agree by construction): sqlx asks SQLite for every parameter's
-    /// name, and SQLite finds a named or numbered parameter's name by a linear scan,
-    /// which made binding a many-row INSERT quadratic.
-    pub fn statement(&self, backend: DbBackend) -> Statement {
-        let text = match backend {
-            DbBackend::Sqlite => rewrite_placeholders(&self.text, |_| "?".to_string()),
-            _ => self.text.clone(),
-        };
-        Statement::from_sql_and_values(backend, text, self.values.clone())
-    }
+/// The text with every `$N` written as an anonymous `?` (SQLite's placeholders).
+pub(super) fn anonymous_placeholders(text: &str) -> String {
+    rewrite_placeholders(text, |_| "?".to_string())
 }
 
 /// Rewrites every `$N` in `text` with `placeholder(N)`; a `$` without digits stays.
@@ -137,23 +126,6 @@ mod tests {
             numbers(a.text()),
             vec![1, 2, 3, 4],
             "placeholders appear in bind order"
-        );
-    }
-
-    #[test]
-    fn sqlite_gets_anonymous_placeholders_postgres_numbered() {
-        let mut s = Sql::new("INSERT INTO t VALUES (");
-        s.bind_list([1_i64, 2, 3]).push(") -- $ stays");
-        let mut tail = Sql::new(" AND x = ");
-        tail.bind(4_i64);
-        s.append(&tail);
-        assert_eq!(
-            s.statement(DbBackend::Sqlite).sql,
-            "INSERT INTO t VALUES (?, ?, ?) -- $ stays AND x = ?"
-        );
-        assert_eq!(
-            s.statement(DbBackend::Postgres).sql,
-            "INSERT INTO t VALUES ($1, $2, $3) -- $ stays AND x = $4"
         );
     }
 }

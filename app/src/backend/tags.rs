@@ -2,6 +2,7 @@
 
 use sea_orm::ConnectionTrait;
 
+use super::dialect::Run;
 use super::sql::Sql;
 use super::ServiceError;
 use crate::domain::TagInfo;
@@ -14,7 +15,7 @@ pub async fn list<C: ConnectionTrait>(db: &C) -> Result<Vec<TagInfo>, ServiceErr
          FROM tags ORDER BY lower(tags.name)",
     );
     Ok(db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(|r| {

@@ -1,10 +1,11 @@
 //! The activity timeline of one user: `activities` (pages, features, sign-ins, notes
 //! added by hand) merged with the audit log's entries about the user, newest first.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use serde_json::json;
 
 use super::audit;
+use super::dialect::{Dialect, Run};
 use super::lifecycle::{delete_owned_row, user_email, OwnedRow};
 use super::sql::Sql;
 use super::{now, ServiceError};
@@ -22,15 +23,15 @@ pub async fn page<C: ConnectionTrait>(
     with_audit: bool,
 ) -> Result<TimelinePage, ServiceError> {
     user_email(db, user_id).await?;
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let take = Some(offset + u64::from(limit) + 1);
-    let mut q = stream_sql(backend, user_id, kinds, take, with_audit);
+    let mut q = stream_sql(dialect, user_id, kinds, take, with_audit);
     q.push(" ORDER BY at DESC, src DESC, id DESC LIMIT ")
         .bind(i64::from(limit) + 1)
         .push(" OFFSET ")
         .bind(offset as i64);
     let mut entries = db
-        .query_all_raw(q.statement(backend))
+        .all(&q)
         .await?
         .iter()
         .map(entry_from)
@@ -47,14 +48,10 @@ pub async fn all<C: ConnectionTrait>(
     with_audit: bool,
 ) -> Result<Vec<TimelineEntry>, ServiceError> {
     user_email(db, user_id).await?;
-    let backend = db.get_database_backend();
-    let mut q = stream_sql(backend, user_id, &[], None, with_audit);
+    let dialect = db.dialect();
+    let mut q = stream_sql(dialect, user_id, &[], None, with_audit);
     q.push(" ORDER BY at DESC, src DESC, id DESC");
-    db.query_all_raw(q.statement(backend))
-        .await?
-        .iter()
-        .map(entry_from)
-        .collect()
+    db.all(&q).await?.iter().map(entry_from).collect()
 }
 
 /// `SELECT src, id, at, kind, name, detail, source FROM (activities ∪ audit log)`.
@@ -63,16 +60,13 @@ pub async fn all<C: ConnectionTrait>(
 /// `(user_id, at)` indexes), so the first page never sorts a user's whole history.
 /// The audit log's entries come only `with_audit` (for admins who hold `audit.read`).
 fn stream_sql(
-    backend: DbBackend,
+    dialect: Dialect,
     user_id: i64,
     kinds: &[ActivityKind],
     take: Option<u64>,
     with_audit: bool,
 ) -> Sql {
-    let text = |col: &str| match backend {
-        DbBackend::Postgres => format!("coalesce({col}::text, '')"),
-        _ => format!("coalesce({col}, '')"),
-    };
+    let text = |col: &str| dialect.text_or_empty(col);
     let wants = |k: ActivityKind| kinds.is_empty() || kinds.contains(&k);
     let own: Vec<&str> = ActivityKind::ALL
         .into_iter()
@@ -183,8 +177,7 @@ pub async fn add_manual(
         .push(", ")
         .bind(actor.email.as_str())
         .push(")");
-    txn.execute_raw(s.statement(txn.get_database_backend()))
-        .await?;
+    txn.exec(&s).await?;
     audit::record(
         &txn,
         actor,

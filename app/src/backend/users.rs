@@ -8,8 +8,9 @@
 //! Queries under three characters use prefix ranges on the name indexes instead.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, QueryResult};
 
+use super::dialect::{Dialect, Run, SearchIndex};
 use super::field_sql;
 use super::sql::Sql;
 use super::ServiceError;
@@ -45,7 +46,7 @@ pub async fn resolve_tags<C: ConnectionTrait>(
     q.bind_list(names.iter().map(|n| n.to_lowercase()))
         .push(")");
     let ids: Vec<i64> = db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(|r| r.try_get::<i64>("", "id"))
@@ -160,19 +161,19 @@ const FTS_ID: &str = "users_fts.rowid";
 const USERS_ID: &str = "users.id";
 
 fn plan(
-    backend: DbBackend,
+    dialect: Dialect,
     query: &UserQuery,
     filters: &Filters,
     join_users: impl Fn(&Plan) -> bool,
 ) -> (Plan, bool) {
     let terms = search_terms(&query.q);
-    let fts = match (&terms, backend) {
-        (Some(t), DbBackend::Sqlite) if !t.indexed.is_empty() => Some(fts_expression(&t.indexed)),
+    let fts = match (&terms, dialect.search_index()) {
+        (Some(t), SearchIndex::Fts5) if !t.indexed.is_empty() => Some(fts_expression(&t.indexed)),
         _ => None,
     };
     let mut row = Vec::new();
     if let Some(terms) = &terms {
-        row.extend(search_conditions(backend, terms));
+        row.extend(search_conditions(dialect, terms));
     }
     if let Some(from) = query.signup_from {
         let mut s = Sql::new("users.created_at >= ");
@@ -188,7 +189,7 @@ fn plan(
         filters
             .fields
             .iter()
-            .filter_map(|(def, c)| field_sql::condition(backend, def, c)),
+            .filter_map(|(def, c)| field_sql::condition(dialect, def, c)),
     );
     let mut plan = Plan {
         fts,
@@ -281,10 +282,10 @@ fn filters_beyond_status(query: &UserQuery, filters: &Filters) -> bool {
         || !filters.fields.is_empty()
 }
 
-fn search_conditions(backend: DbBackend, terms: &SearchTerms) -> Vec<Sql> {
+fn search_conditions(dialect: Dialect, terms: &SearchTerms) -> Vec<Sql> {
     let mut parts = Vec::new();
     if !terms.indexed.is_empty() {
-        if backend == DbBackend::Postgres {
+        if dialect.search_index() == SearchIndex::Trigram {
             for word in &terms.indexed {
                 let mut s = Sql::new("users.search_doc LIKE ");
                 s.bind(like_pattern(word));
@@ -292,12 +293,12 @@ fn search_conditions(backend: DbBackend, terms: &SearchTerms) -> Vec<Sql> {
             }
         }
         for word in &terms.short {
-            parts.push(substring_filter(backend, word));
+            parts.push(substring_filter(dialect, word));
         }
     } else if let Some((first, rest)) = terms.short.split_first() {
-        parts.push(prefix_filter(backend, first));
+        parts.push(prefix_filter(dialect, first));
         for word in rest {
-            parts.push(substring_filter(backend, word));
+            parts.push(substring_filter(dialect, word));
         }
     }
     parts
@@ -318,14 +319,14 @@ pub(crate) fn like_pattern(word: &str) -> String {
 
 /// A short word somewhere in a searchable field; only applied to rows an index has
 /// already narrowed down, or after a prefix range.
-fn substring_filter(backend: DbBackend, word: &str) -> Sql {
+fn substring_filter(dialect: Dialect, word: &str) -> Sql {
     let pattern = like_pattern(word);
     let mut s = Sql::default();
-    match backend {
-        DbBackend::Postgres => {
+    match dialect.search_index() {
+        SearchIndex::Trigram => {
             s.push("users.search_doc LIKE ").bind(pattern);
         }
-        _ => {
+        SearchIndex::Fts5 => {
             s.push("(");
             for (i, col) in SEARCH_COLUMNS.iter().enumerate() {
                 if i > 0 {
@@ -352,13 +353,8 @@ const SEARCH_COLUMNS: [&str; 7] = [
 ];
 
 /// Names, username or email starting with `word`, as index range scans.
-fn prefix_filter(backend: DbBackend, word: &str) -> Sql {
+fn prefix_filter(dialect: Dialect, word: &str) -> Sql {
     let upper = prefix_upper_bound(word);
-    let collate = if backend == DbBackend::Postgres {
-        " COLLATE \"C\""
-    } else {
-        ""
-    };
     let columns = [
         "lower(users.first_name)",
         "lower(users.last_name)",
@@ -370,9 +366,9 @@ fn prefix_filter(backend: DbBackend, word: &str) -> Sql {
         if i > 0 {
             s.push(" OR ");
         }
-        s.push(&format!("({col}{collate} >= "))
-            .bind(word.to_string());
-        s.push(&format!(" AND {col}{collate} < "))
+        let col = dialect.bytewise(col);
+        s.push(&format!("({col} >= ")).bind(word.to_string());
+        s.push(&format!(" AND {col} < "))
             .bind(upper.clone())
             .push(")");
     }
@@ -396,28 +392,23 @@ fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()
 }
 
-/// The sort expression for `key`; PostgreSQL compares bytes (`COLLATE "C"`) like SQLite.
-fn sort_expr(backend: DbBackend, key: SortKey) -> &'static str {
-    let pg = backend == DbBackend::Postgres;
+/// The sort expression for `key`; text compares bytewise on both dialects.
+fn sort_expr(dialect: Dialect, key: SortKey) -> String {
     match key {
-        SortKey::Id => "users.id",
-        SortKey::FirstName if pg => "lower(users.first_name) COLLATE \"C\"",
-        SortKey::FirstName => "lower(users.first_name)",
-        SortKey::LastName if pg => "lower(users.last_name) COLLATE \"C\"",
-        SortKey::LastName => "lower(users.last_name)",
-        SortKey::Username if pg => "lower(users.username) COLLATE \"C\"",
-        SortKey::Username => "lower(users.username)",
-        SortKey::Email if pg => "users.email COLLATE \"C\"",
-        SortKey::Email => "users.email",
-        SortKey::SignupDate => "users.created_at",
-        SortKey::LastAccess => "users.last_access_at",
-        SortKey::Balance => "users.balance",
+        SortKey::Id => "users.id".into(),
+        SortKey::FirstName => dialect.bytewise("lower(users.first_name)"),
+        SortKey::LastName => dialect.bytewise("lower(users.last_name)"),
+        SortKey::Username => dialect.bytewise("lower(users.username)"),
+        SortKey::Email => dialect.bytewise("users.email"),
+        SortKey::SignupDate => "users.created_at".into(),
+        SortKey::LastAccess => "users.last_access_at".into(),
+        SortKey::Balance => "users.balance".into(),
     }
 }
 
 /// `SELECT id ... ORDER BY ... LIMIT ... OFFSET ...` for the page's ids.
-pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sql {
-    let mut s = ordered_ids_sql(backend, query, filters);
+pub fn page_ids_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -> Sql {
+    let mut s = ordered_ids_sql(dialect, query, filters);
     s.push(" LIMIT ")
         .bind(i64::from(query.per_page))
         .push(" OFFSET ")
@@ -426,50 +417,46 @@ pub fn page_ids_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) ->
 }
 
 /// `SELECT id ... ORDER BY ...` of every matching user in the table's order.
-pub fn ordered_ids_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sql {
+pub fn ordered_ids_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -> Sql {
     // Sorting by anything but id needs the users row.
-    let (plan, joined) = plan(backend, query, filters, |p| {
+    let (plan, joined) = plan(dialect, query, filters, |p| {
         !p.row.is_empty() || query.sort != SortKey::Id || filters.sort_field.is_some()
     });
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     let mut s = Sql::new(&format!("SELECT {id} AS id"));
     s.append(&from_where(&plan, joined));
-    s.push(&order_by(backend, query, filters, id));
+    s.push(&order_by(dialect, query, filters, id));
     s
 }
 
 /// `SELECT <columns> ... ORDER BY ...`: `columns` (SQL over `users`) of every matching
 /// user in the table's order, in one statement, for an export to stream.
 pub fn ordered_rows_sql(
-    backend: DbBackend,
+    dialect: Dialect,
     query: &UserQuery,
     filters: &Filters,
     columns: &str,
 ) -> Sql {
-    let (plan, joined) = plan(backend, query, filters, |_| true);
+    let (plan, joined) = plan(dialect, query, filters, |_| true);
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     let mut s = Sql::new(&format!("SELECT {columns}"));
     s.append(&from_where(&plan, joined));
-    s.push(&order_by(backend, query, filters, id));
+    s.push(&order_by(dialect, query, filters, id));
     s
 }
 
-fn order_by(backend: DbBackend, query: &UserQuery, filters: &Filters, id: &str) -> String {
+fn order_by(dialect: Dialect, query: &UserQuery, filters: &Filters, id: &str) -> String {
     let dir = match query.dir {
         SortDir::Asc => "ASC",
         SortDir::Desc => "DESC",
     };
     if let Some(def) = &filters.sort_field {
-        return field_sql::order_by(backend, def, dir);
+        return field_sql::order_by(dialect, def, dir);
     }
-    // NULL last access comes first ascending on both backends (SQLite's rule).
-    let nulls = match (backend, query.sort, query.dir) {
-        (DbBackend::Postgres, SortKey::LastAccess | SortKey::Username, SortDir::Asc) => {
-            " NULLS FIRST"
-        }
-        (DbBackend::Postgres, SortKey::LastAccess | SortKey::Username, SortDir::Desc) => {
-            " NULLS LAST"
-        }
+    // The nullable columns (their indexes are built the same way); the others keep
+    // PostgreSQL's default so that their plain indexes serve the order.
+    let nulls = match query.sort {
+        SortKey::LastAccess | SortKey::Username => dialect.nulls_lowest(query.dir == SortDir::Desc),
         _ => "",
     };
     if query.sort == SortKey::Id {
@@ -477,15 +464,15 @@ fn order_by(backend: DbBackend, query: &UserQuery, filters: &Filters, id: &str) 
     } else {
         format!(
             " ORDER BY {} {dir}{nulls}, users.id {dir}",
-            sort_expr(backend, query.sort)
+            sort_expr(dialect, query.sort)
         )
     }
 }
 
 /// `SELECT id ...` of every user the query's filters match (no order, no paging):
 /// what a bulk command on "all matching" applies to.
-pub fn matching_ids_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sql {
-    let (plan, joined) = plan(backend, query, filters, |p| !p.row.is_empty());
+pub fn matching_ids_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -> Sql {
+    let (plan, joined) = plan(dialect, query, filters, |p| !p.row.is_empty());
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     let mut s = Sql::new(&format!("SELECT {id} AS id"));
     s.append(&from_where(&plan, joined));
@@ -493,7 +480,7 @@ pub fn matching_ids_sql(backend: DbBackend, query: &UserQuery, filters: &Filters
 }
 
 /// How to count the matching users.
-pub fn count_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sql {
+pub fn count_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -> Sql {
     if !filters_beyond_status(query, filters) {
         // Kept by triggers; never scans the users table.
         let mut s = Sql::new("SELECT coalesce(sum(n), 0) AS n FROM user_counts");
@@ -512,7 +499,7 @@ pub fn count_sql(backend: DbBackend, query: &UserQuery, filters: &Filters) -> Sq
             return s;
         }
     }
-    let (plan, joined) = plan(backend, query, filters, |p| !p.row.is_empty());
+    let (plan, joined) = plan(dialect, query, filters, |p| !p.row.is_empty());
     let mut s = Sql::new("SELECT count(*) AS n");
     s.append(&from_where(&plan, joined));
     s
@@ -558,11 +545,11 @@ const ROW_COLUMNS: &str = "users.id, users.username, users.first_name, users.las
 /// One page of the users table for `query`. The count and the page run concurrently
 /// (on separate pool connections when `db` is a pool).
 pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserPage, ServiceError> {
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let filters = resolve(db, query).await?;
     let page = async {
         let ids: Vec<i64> = db
-            .query_all_raw(page_ids_sql(backend, query, &filters).statement(backend))
+            .all(page_ids_sql(dialect, query, &filters))
             .await?
             .iter()
             .map(|r| r.try_get::<i64>("", "id"))
@@ -570,10 +557,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserP
         rows_by_id(db, &ids).await
     };
     let total = async {
-        match db
-            .query_one_raw(count_sql(backend, query, &filters).statement(backend))
-            .await?
-        {
+        match db.one(count_sql(dialect, query, &filters)).await? {
             Some(row) => read_count(&row),
             None => Ok(0),
         }
@@ -612,7 +596,7 @@ pub async fn rows_by_id<C: ConnectionTrait>(
     ));
     q.bind_list(ids.iter().copied()).push(")");
     let mut rows: Vec<UserRow> = db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(row_from)
@@ -656,14 +640,14 @@ fn field_texts(json: &str) -> std::collections::BTreeMap<String, String> {
 
 /// Everything the drawer shows about user `id`.
 pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, ServiceError> {
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let mut q = Sql::new(
         "SELECT users.*, CAST(users.attributes AS TEXT) AS attributes_json, roles.name AS role_name \
          FROM users JOIN roles ON roles.id = users.role_id WHERE users.id = ",
     );
     q.bind(id);
     let r = db
-        .query_one_raw(q.statement(backend))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
     let named = |sql: &str| {
@@ -676,7 +660,7 @@ pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, S
     let mut dq = Sql::new("SELECT id, name, platform, last_seen_at FROM devices WHERE user_id = ");
     dq.bind(id).push(" ORDER BY last_seen_at DESC, id");
     let devices = db
-        .query_all_raw(dq.statement(backend))
+        .all(&dq)
         .await?
         .iter()
         .map(|d| {
@@ -690,12 +674,11 @@ pub async fn detail<C: ConnectionTrait>(db: &C, id: i64) -> Result<UserDetail, S
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     let signup_source: String = r.try_get("", "signup_source")?;
     let mut by = Sql::new("SELECT actor_email FROM audit_log WHERE target_user_id = ");
-    by.bind(id).push(match backend {
-        DbBackend::Postgres => " AND jsonb_exists(after, 'email_opt_in')",
-        _ => " AND json_extract(after, '$.email_opt_in') IS NOT NULL",
-    });
+    by.bind(id)
+        .push(" AND ")
+        .push(&dialect.json_has("after", "email_opt_in"));
     by.push(" ORDER BY at DESC, id DESC LIMIT 1");
-    let email_opt_in_changed_by = match db.query_one_raw(by.statement(backend)).await? {
+    let email_opt_in_changed_by = match db.one(&by).await? {
         Some(row) => Some(row.try_get::<String>("", "actor_email")?),
         None if signup_source == "self_signup" => Some("the user, at signup".to_string()),
         None => None,
@@ -749,7 +732,7 @@ pub(crate) async fn named_refs<C: ConnectionTrait>(
     q: Sql,
 ) -> Result<Vec<NamedRef>, ServiceError> {
     Ok(db
-        .query_all_raw(q.statement(db.get_database_backend()))
+        .all(&q)
         .await?
         .iter()
         .map(|r| {
@@ -793,13 +776,13 @@ mod tests {
 
     #[test]
     fn no_filter_lists_by_id_and_counts_from_the_counter_table() {
-        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
-            let ids = page_ids_sql(backend, &q(""), &TagFilter::Off.into());
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let ids = page_ids_sql(dialect, &q(""), &TagFilter::Off.into());
             assert_eq!(
                 ids.text(),
                 "SELECT users.id AS id FROM users ORDER BY users.id DESC LIMIT $1 OFFSET $2"
             );
-            let count = count_sql(backend, &q("status=banned"), &TagFilter::Off.into());
+            let count = count_sql(dialect, &q("status=banned"), &TagFilter::Off.into());
             assert_eq!(
                 count.text(),
                 "SELECT coalesce(sum(n), 0) AS n FROM user_counts WHERE status = $1"
@@ -810,7 +793,7 @@ mod tests {
     #[test]
     fn sqlite_search_is_driven_by_fts_without_touching_user_rows() {
         let query = q("q=Smith+o%22b&status=active");
-        let page = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::Any(vec![7]).into());
+        let page = page_ids_sql(Dialect::Sqlite, &query, &TagFilter::Any(vec![7]).into());
         assert_eq!(
             page.text(),
             "SELECT users_fts.rowid AS id FROM users_fts WHERE users_fts MATCH $1 \
@@ -822,7 +805,7 @@ mod tests {
             page.values()[0],
             sea_orm::Value::from("\"smith\" AND \"o\"\"b\"")
         );
-        let count = count_sql(DbBackend::Sqlite, &query, &TagFilter::Off.into());
+        let count = count_sql(Dialect::Sqlite, &query, &TagFilter::Off.into());
         assert!(
             count.text().starts_with(
                 "SELECT count(*) AS n FROM users_fts WHERE users_fts MATCH $1 AND EXISTS"
@@ -835,7 +818,7 @@ mod tests {
     #[test]
     fn sqlite_search_joins_users_only_when_a_row_is_needed() {
         let sorted = page_ids_sql(
-            DbBackend::Sqlite,
+            Dialect::Sqlite,
             &q("q=smith&sort=last_name"),
             &TagFilter::Off.into(),
         );
@@ -845,7 +828,7 @@ mod tests {
              ORDER BY lower(users.last_name) ASC, users.id ASC LIMIT $2 OFFSET $3"
         );
         let dated = count_sql(
-            DbBackend::Sqlite,
+            Dialect::Sqlite,
             &q("q=smith&status=banned&from=2024-01-01"),
             &TagFilter::Off.into(),
         );
@@ -854,7 +837,7 @@ mod tests {
             "SELECT count(*) AS n FROM users_fts JOIN users ON users.id = users_fts.rowid WHERE users_fts MATCH $1 \
              AND users.created_at >= $2 AND users.status = $3"
         );
-        let short_word = count_sql(DbBackend::Sqlite, &q("q=jo+smith"), &TagFilter::Off.into());
+        let short_word = count_sql(Dialect::Sqlite, &q("q=jo+smith"), &TagFilter::Off.into());
         assert!(
             short_word.text().contains("JOIN users") && short_word.text().contains("LIKE"),
             "{}",
@@ -865,7 +848,7 @@ mod tests {
     #[test]
     fn postgres_search_uses_the_trigram_index_through_like() {
         let query = q("q=Smith+o%22b&status=active");
-        let count = count_sql(DbBackend::Postgres, &query, &TagFilter::Off.into());
+        let count = count_sql(Dialect::Postgres, &query, &TagFilter::Off.into());
         assert_eq!(
             count.text(),
             "SELECT count(*) AS n FROM users WHERE users.search_doc LIKE $1 AND users.search_doc LIKE $2 AND users.status = $3"
@@ -880,7 +863,7 @@ mod tests {
 
     #[test]
     fn short_search_uses_prefix_ranges() {
-        let s = count_sql(DbBackend::Sqlite, &q("q=Li"), &TagFilter::Off.into());
+        let s = count_sql(Dialect::Sqlite, &q("q=Li"), &TagFilter::Off.into());
         assert!(
             s.text()
                 .contains("(lower(users.last_name) >= $3 AND lower(users.last_name) < $4)"),
@@ -889,7 +872,7 @@ mod tests {
         );
         assert_eq!(s.values()[0], sea_orm::Value::from("li"));
         assert_eq!(s.values()[1], sea_orm::Value::from("lj"));
-        let pg = count_sql(DbBackend::Postgres, &q("q=Li"), &TagFilter::Off.into());
+        let pg = count_sql(Dialect::Postgres, &q("q=Li"), &TagFilter::Off.into());
         assert!(
             pg.text()
                 .contains("lower(users.first_name) COLLATE \"C\" >= $1"),
@@ -902,7 +885,7 @@ mod tests {
     fn tag_modes_probe_user_tags_by_id() {
         let query = q("status=active");
         let all = page_ids_sql(
-            DbBackend::Postgres,
+            Dialect::Postgres,
             &query,
             &TagFilter::All(vec![1, 2]).into(),
         );
@@ -913,15 +896,11 @@ mod tests {
              AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $2) \
              AND users.status = $3 ORDER BY users.id DESC LIMIT $4 OFFSET $5"
         );
-        let any = page_ids_sql(
-            DbBackend::Sqlite,
-            &query,
-            &TagFilter::Any(vec![1, 2]).into(),
-        );
+        let any = page_ids_sql(Dialect::Sqlite, &query, &TagFilter::Any(vec![1, 2]).into());
         assert!(any.text().contains("EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id IN ($1, $2))"), "{}", any.text());
-        let none = page_ids_sql(DbBackend::Sqlite, &query, &TagFilter::None(vec![3]).into());
+        let none = page_ids_sql(Dialect::Sqlite, &query, &TagFilter::None(vec![3]).into());
         assert!(none.text().contains("NOT EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $1)"), "{}", none.text());
-        let impossible = count_sql(DbBackend::Sqlite, &query, &TagFilter::Impossible.into());
+        let impossible = count_sql(Dialect::Sqlite, &query, &TagFilter::Impossible.into());
         assert_eq!(
             impossible.text(),
             "SELECT count(*) AS n FROM users WHERE 1 = 0 AND users.status = $1"
@@ -940,16 +919,12 @@ mod tests {
         ];
         for (tags, want) in cases {
             assert_eq!(
-                count_sql(DbBackend::Sqlite, &plain, &tags.clone().into()).text(),
+                count_sql(Dialect::Sqlite, &plain, &tags.clone().into()).text(),
                 want,
                 "{tags:?}"
             );
         }
-        let none = count_sql(
-            DbBackend::Postgres,
-            &plain,
-            &TagFilter::None(vec![4]).into(),
-        );
+        let none = count_sql(Dialect::Postgres, &plain, &TagFilter::None(vec![4]).into());
         assert!(
             none.text()
                 .starts_with("SELECT (SELECT coalesce(sum(n), 0) FROM user_counts) - "),
@@ -958,7 +933,7 @@ mod tests {
         );
         // With another filter the tag index alone cannot answer.
         let with_status = count_sql(
-            DbBackend::Sqlite,
+            Dialect::Sqlite,
             &q("status=banned"),
             &TagFilter::Any(vec![4]).into(),
         );
@@ -989,7 +964,7 @@ mod tests {
     #[test]
     fn date_range_is_inclusive_of_the_last_day() {
         let s = count_sql(
-            DbBackend::Sqlite,
+            Dialect::Sqlite,
             &q("from=2024-01-01&to=2024-01-31"),
             &TagFilter::Off.into(),
         );
@@ -1001,7 +976,7 @@ mod tests {
     #[test]
     fn sort_orders_with_id_tiebreak_and_deep_offset() {
         let s = page_ids_sql(
-            DbBackend::Sqlite,
+            Dialect::Sqlite,
             &q("sort=last_name&page=1000"),
             &TagFilter::Off.into(),
         );
@@ -1011,7 +986,7 @@ mod tests {
         );
         assert_eq!(s.values()[1], sea_orm::Value::from(24_975_i64));
         let pg = page_ids_sql(
-            DbBackend::Postgres,
+            Dialect::Postgres,
             &q("sort=last_access"),
             &TagFilter::Off.into(),
         );

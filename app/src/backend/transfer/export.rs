@@ -12,9 +12,11 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, StreamTrait};
+use sea_orm::{DatabaseConnection, QueryResult, StreamTrait};
 
 use super::Reporter;
+use crate::backend::dialect::{Dialect, Run};
+use crate::backend::sql::Sql;
 use crate::backend::users::{count_sql, ordered_rows_sql, read_count, resolve, Filters};
 use crate::backend::ServiceError;
 use crate::domain::account::amount_text;
@@ -91,38 +93,25 @@ const NAME_SEPARATOR: char = '\u{1f}';
 /// single text column per row keeps the driver's per-value work (and allocations)
 /// out of a million-row export. The role is its id and the tag and group names come
 /// unsorted: [`record`] names and sorts them, cheaper than SQL's per-row sorter.
-fn record_json(backend: DbBackend) -> String {
-    let pg = backend == DbBackend::Postgres;
+fn record_json(dialect: Dialect) -> String {
     let names = |join: &str, table: &str, key: &str| {
-        if pg {
-            format!("(SELECT string_agg(t.name, chr(31)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
-        } else {
-            format!("(SELECT group_concat(t.name, char(31)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
-        }
-    };
-    let (array, opt_in, suffix, attributes) = if pg {
-        (
-            "json_build_array",
-            "users.email_opt_in",
-            "::text",
-            "users.attributes",
-        )
-    } else {
-        (
-            "json_array",
-            "json(CASE WHEN users.email_opt_in THEN 'true' ELSE 'false' END)",
-            "",
-            "json(users.attributes)",
+        format!(
+            "(SELECT {} FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)",
+            dialect.text_agg("t.name", NAME_SEPARATOR as u32)
         )
     };
-    format!(
-        "{array}(users.id, users.email, users.username, users.first_name, users.last_name, users.phone, users.status, \
+    let array = format!(
+        "{}(users.id, users.email, users.username, users.first_name, users.last_name, users.phone, users.status, \
          users.role_id, users.balance, {}, {}, \
-         users.job_title, users.company, users.address, users.language, {opt_in}, users.note, \
-         (SELECT count(*) FROM devices WHERE devices.user_id = users.id), users.created_at, users.last_access_at, {attributes}){suffix} AS r",
+         users.job_title, users.company, users.address, users.language, {}, users.note, \
+         (SELECT count(*) FROM devices WHERE devices.user_id = users.id), users.created_at, users.last_access_at, {})",
+        dialect.json_array_fn(),
         names("user_tags", "tags", "tag_id"),
         names("user_groups", "groups", "group_id"),
-    )
+        dialect.json_bool("users.email_opt_in"),
+        dialect.json_nested("users.attributes"),
+    );
+    format!("{} AS r", dialect.json_text(&array))
 }
 
 /// [`Record`] as the JSON array [`record_json`] builds.
@@ -167,15 +156,11 @@ fn sorted_names(names: Option<String>) -> String {
 type RoleNames = std::collections::HashMap<i64, String>;
 
 async fn role_names(db: &DatabaseConnection) -> Result<RoleNames, ServiceError> {
-    let backend = db.get_database_backend();
-    db.query_all_raw(sea_orm::Statement::from_string(
-        backend,
-        "SELECT id, name FROM roles",
-    ))
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "name")?)))
-    .collect()
+    db.all(Sql::new("SELECT id, name FROM roles"))
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("", "id")?, r.try_get("", "name")?)))
+        .collect()
 }
 
 fn record(r: &QueryResult, roles: &RoleNames) -> Result<Record, ServiceError> {
@@ -234,11 +219,8 @@ async fn count(
     query: &UserQuery,
     filters: &Filters,
 ) -> Result<u64, ServiceError> {
-    let backend = db.get_database_backend();
-    match db
-        .query_one_raw(count_sql(backend, query, filters).statement(backend))
-        .await?
-    {
+    let dialect = db.dialect();
+    match db.one(count_sql(dialect, query, filters)).await? {
         Some(row) => read_count(&row),
         None => Ok(0),
     }
@@ -250,12 +232,16 @@ async fn open_records(
     db: &DatabaseConnection,
     query: &UserQuery,
 ) -> Result<(u64, RoleNames, sea_orm::QueryStream), ServiceError> {
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let filters = resolve(db, query).await?;
     let total = count(db, query, &filters).await?;
     let roles = role_names(db).await?;
-    let stmt =
-        ordered_rows_sql(backend, query, &filters, &record_json(backend)).into_statement(backend);
+    let stmt = dialect.statement(ordered_rows_sql(
+        dialect,
+        query,
+        &filters,
+        &record_json(dialect),
+    ));
     Ok((total, roles, db.stream_raw(stmt).await?))
 }
 

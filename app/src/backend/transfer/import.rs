@@ -12,17 +12,16 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde_json::{json, Value};
 
 use super::read::Table;
 use super::Reporter;
-use crate::backend::audit::{self, json_value};
+use crate::backend::audit;
 use crate::backend::auth::hash_password;
 use crate::backend::authority::{give_sentence, Authority, OwnerGuard};
 use crate::backend::bulk_load::BulkLoad;
+use crate::backend::dialect::{Dialect, Run};
 use crate::backend::lifecycle::{ensure_named, user_total, Link};
 use crate::backend::sql::Sql;
 use crate::backend::{now, Config, ServiceError};
@@ -306,7 +305,7 @@ pub async fn run(
     parsed.retain(|r| !rejected.contains_key(&r.line));
 
     let txn = db.begin().await?;
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     let existing = existing_users(&txn, &parsed).await?;
     let owners = identity_owners(&txn, &parsed).await?;
     let roles = roles(&txn).await?;
@@ -679,9 +678,8 @@ pub async fn run(
     let owners = OwnerGuard::start(&txn).await?;
     write_all(&txn, applier, &mut writes, progress).await?;
     owners.check(&txn).await?;
-    if backend == DbBackend::Sqlite {
-        txn.execute_unprepared("DROP TABLE IF EXISTS temp.import_updates")
-            .await?;
+    if let Some(drop) = dialect.drop_temp_table("import_updates") {
+        txn.execute_unprepared(&drop).await?;
     }
     txn.commit().await?;
     progress.report("Done", total, total);
@@ -720,7 +718,6 @@ async fn existing_users(
     txn: &DatabaseTransaction,
     rows: &[ImportRow],
 ) -> Result<HashMap<String, Existing>, ServiceError> {
-    let backend = txn.get_database_backend();
     let emails: Vec<String> = rows
         .iter()
         .filter_map(|r| r.email.as_ref().map(|e| e.as_str().to_string()))
@@ -733,7 +730,7 @@ async fn existing_users(
              FROM users WHERE email IN (",
         );
         q.bind_list(chunk.iter().cloned()).push(")");
-        for r in txn.query_all_raw(q.into_statement(backend)).await? {
+        for r in txn.all(q).await? {
             out.insert(
                 r.try_get::<String>("", "email")?,
                 Existing {
@@ -765,7 +762,6 @@ async fn identity_owners(
     txn: &DatabaseTransaction,
     rows: &[ImportRow],
 ) -> Result<HashMap<String, String>, ServiceError> {
-    let backend = txn.get_database_backend();
     let usernames: Vec<String> = rows
         .iter()
         .filter_map(|r| r.username.as_ref().map(|u| u.as_str().to_lowercase()))
@@ -790,7 +786,7 @@ async fn identity_owners(
         for chunk in values.chunks(LOOKUP) {
             let mut q = Sql::new(sql);
             q.bind_list(chunk.iter().cloned()).push(")");
-            for r in txn.query_all_raw(q.into_statement(backend)).await? {
+            for r in txn.all(q).await? {
                 out.insert(
                     format!("{prefix}:{}", r.try_get::<String>("", "k")?),
                     r.try_get::<String>("", "email")?,
@@ -808,10 +804,7 @@ async fn roles(txn: &DatabaseTransaction) -> Result<HashMap<String, Role>, Servi
     );
     q.bind(ADMIN_ACCESS).push(") AS admin FROM roles");
     let mut out = HashMap::new();
-    for r in txn
-        .query_all_raw(q.into_statement(txn.get_database_backend()))
-        .await?
-    {
+    for r in txn.all(q).await? {
         let name: String = r.try_get("", "name")?;
         out.insert(
             name.to_lowercase(),
@@ -839,10 +832,7 @@ async fn known_names(
             "SELECT id, lower(name) AS k FROM {table} WHERE lower(name) IN ("
         ));
         q.bind_list(chunk.iter().cloned()).push(")");
-        for r in txn
-            .query_all_raw(q.into_statement(txn.get_database_backend()))
-            .await?
-        {
+        for r in txn.all(q).await? {
             out.insert(r.try_get::<String>("", "k")?, r.try_get::<i64>("", "id")?);
         }
     }
@@ -866,10 +856,7 @@ async fn current_links(
         ));
         q.bind_list(chunk.iter().copied())
             .push(") ORDER BY j.user_id, lower(t.name)");
-        for r in txn
-            .query_all_raw(q.into_statement(txn.get_database_backend()))
-            .await?
-        {
+        for r in txn.all(q).await? {
             out.entry(r.try_get("", "user_id")?)
                 .or_default()
                 .push(r.try_get("", "name")?);
@@ -925,7 +912,7 @@ async fn write_all(
     writes: &mut [Write<'_>],
     progress: &Reporter<'_>,
 ) -> Result<(), ServiceError> {
-    let backend = txn.get_database_backend();
+    let dialect = txn.dialect();
     let at = now();
     let total = writes.len() as u64;
     let hashes = password_hashes(writes).await?;
@@ -955,11 +942,8 @@ async fn write_all(
                 .bind(v.note.clone())
                 .push(", ")
                 .bind(json!(v.attributes).to_string())
-                .push(if backend == DbBackend::Postgres {
-                    "::jsonb, "
-                } else {
-                    ", "
-                })
+                .push(dialect.json_cast_suffix())
+                .push(", ")
                 .bind(hashes.get(&w.row.line).cloned())
                 .push(", 'import', ")
                 .bind(at)
@@ -969,7 +953,7 @@ async fn write_all(
         }
         s.push(" RETURNING id, email");
         let ids: HashMap<String, i64> = txn
-            .query_all_raw(s.into_statement(backend))
+            .all(s)
             .await?
             .iter()
             .map(|r| {
@@ -995,15 +979,15 @@ async fn write_all(
         })
         .collect();
     if !updated.is_empty() {
-        let (int, tail) = match backend {
-            DbBackend::Postgres => ("BIGINT", " ON COMMIT DROP"),
-            _ => ("INTEGER", ""),
-        };
-        txn.execute_unprepared(&format!(
-            "CREATE TEMPORARY TABLE import_updates (id {int} PRIMARY KEY, username TEXT, phone TEXT, \
-             first_name TEXT NOT NULL, last_name TEXT NOT NULL, job_title TEXT NOT NULL, company TEXT NOT NULL, \
-             address TEXT NOT NULL, language TEXT NOT NULL, status TEXT NOT NULL, role_id {int} NOT NULL, \
-             balance BIGINT NOT NULL, email_opt_in BOOLEAN NOT NULL, note TEXT NOT NULL, password_hash TEXT, attributes TEXT){tail}"
+        let int = dialect.id_type();
+        txn.execute_unprepared(&dialect.create_temp_table(
+            "import_updates",
+            &format!(
+                "id {int} PRIMARY KEY, username TEXT, phone TEXT, \
+                 first_name TEXT NOT NULL, last_name TEXT NOT NULL, job_title TEXT NOT NULL, company TEXT NOT NULL, \
+                 address TEXT NOT NULL, language TEXT NOT NULL, status TEXT NOT NULL, role_id {int} NOT NULL, \
+                 balance BIGINT NOT NULL, email_opt_in BOOLEAN NOT NULL, note TEXT NOT NULL, password_hash TEXT, attributes TEXT"
+            ),
         ))
         .await?;
         for chunk in updated.chunks(BATCH) {
@@ -1025,7 +1009,7 @@ async fn write_all(
                     .bind(json!(v.attributes).to_string())
                     .push(")");
             }
-            txn.execute_raw(s.into_statement(backend)).await?;
+            txn.exec(s).await?;
         }
         let mut u = Sql::new(
             "UPDATE users SET username = u.username, phone = u.phone, first_name = u.first_name, \
@@ -1033,10 +1017,10 @@ async fn write_all(
              language = u.language, status = u.status, role_id = u.role_id, balance = u.balance, \
              email_opt_in_changed_at = CASE WHEN users.email_opt_in <> u.email_opt_in THEN ",
         );
-        let attributes = match backend {
-            DbBackend::Postgres => "coalesce(CAST(u.attributes AS jsonb), users.attributes)",
-            _ => "coalesce(u.attributes, users.attributes)",
-        };
+        let attributes = format!(
+            "coalesce({}, users.attributes)",
+            dialect.json_from_text("u.attributes")
+        );
         u.bind(at).push(&format!(
             " ELSE users.email_opt_in_changed_at END, email_opt_in = u.email_opt_in, note = u.note, \
              password_hash = coalesce(u.password_hash, users.password_hash), attributes = {attributes}, \
@@ -1046,7 +1030,7 @@ async fn write_all(
             .push(" END, updated_at = ")
             .bind(at)
             .push(", version = users.version + 1 FROM import_updates u WHERE users.id = u.id");
-        txn.execute_raw(u.statement(backend)).await?;
+        txn.exec(&u).await?;
         // A new password ends the user's sessions.
         txn.execute_unprepared(
             "DELETE FROM sessions WHERE user_id IN (SELECT id FROM import_updates WHERE password_hash IS NOT NULL)",
@@ -1095,7 +1079,7 @@ async fn write_all(
         for chunk in replaced.chunks(LOOKUP) {
             let mut d = Sql::new(&format!("DELETE FROM {join} WHERE user_id IN ("));
             d.bind_list(chunk.iter().copied()).push(")");
-            txn.execute_raw(d.statement(backend)).await?;
+            txn.exec(&d).await?;
         }
         let pairs: Vec<(i64, i64)> = rows
             .iter()
@@ -1116,7 +1100,7 @@ async fn write_all(
                     .push(")");
             }
             s.push(" ON CONFLICT DO NOTHING");
-            txn.execute_raw(s.into_statement(backend)).await?;
+            txn.exec(s).await?;
         }
     }
     if let Some(bulk) = bulk {
@@ -1135,11 +1119,11 @@ async fn write_all(
         let mut s = audit::insert_head(actor, "user.create");
         s.push(&format!(
             "users.id, users.email, NULL, {} FROM users JOIN roles ON roles.id = users.role_id WHERE users.id IN (",
-            created_snapshot(backend)
+            created_snapshot(dialect)
         ))
         .bind_list(chunk.iter().copied())
         .push(")");
-        txn.execute_raw(s.into_statement(backend)).await?;
+        txn.exec(s).await?;
     }
     let updates: Vec<&Write> = writes.iter().filter(|w| !w.changed.is_empty()).collect();
     for chunk in updates.chunks(BATCH) {
@@ -1158,12 +1142,12 @@ async fn write_all(
                 .push(", ")
                 .bind(w.email.clone())
                 .push(", ")
-                .append(&json_value(backend, Some(json!(w.before))))
+                .append(&dialect.json_value(Some(json!(w.before))))
                 .push(", ")
-                .append(&json_value(backend, Some(json!(w.after))))
+                .append(&dialect.json_value(Some(json!(w.after))))
                 .push(")");
         }
-        txn.execute_raw(s.into_statement(backend)).await?;
+        txn.exec(s).await?;
     }
     Ok(())
 }
@@ -1179,22 +1163,20 @@ fn names_in_lists<'a>(lists: impl Iterator<Item = &'a Vec<String>>) -> BTreeMap<
 }
 
 /// The audit snapshot of a user created by an import: SQL over `users` and `roles`.
-fn created_snapshot(backend: DbBackend) -> String {
-    let pg = backend == DbBackend::Postgres;
+fn created_snapshot(dialect: Dialect) -> String {
     let names = |join: &str, table: &str, key: &str| {
-        if pg {
-            format!("(SELECT coalesce(jsonb_agg(t.name ORDER BY lower(t.name)), '[]'::jsonb) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)")
-        } else {
-            format!("json((SELECT json_group_array(t.name ORDER BY lower(t.name)) FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id))")
-        }
+        format!(
+            "(SELECT {} FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)",
+            dialect.json_agg_ordered("t.name", "lower(t.name)")
+        )
     };
     format!(
         "{}('email', users.email, 'first_name', users.first_name, 'last_name', users.last_name, \
          'username', users.username, 'phone', users.phone, 'status', users.status, 'role', roles.name, \
          'tags', {}, 'groups', {}, 'fields', {}, 'source', 'import')",
-        audit::json_object_fn(backend),
+        dialect.json_object_fn(),
         names("user_tags", "tags", "tag_id"),
         names("user_groups", "groups", "group_id"),
-        if pg { "users.attributes" } else { "json(users.attributes)" },
+        dialect.json_nested("users.attributes"),
     )
 }

@@ -2,14 +2,14 @@
 //! run in the background while the page shows their progress, and the row keeps the
 //! report, so an admin can leave and come back. `report` holds a [`Stored`] JSON.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{DatabaseConnection, QueryResult};
 use serde::{Deserialize, Serialize};
 
 use super::export::csv_line;
 use super::import::{self, Options};
 use super::read::{read, Table};
 use super::{Jobs, Reporter};
-use crate::backend::audit::json_value;
+use crate::backend::dialect::Run;
 use crate::backend::sql::Sql;
 use crate::backend::{now, AppState, ServiceError};
 use crate::domain::permissions::USERS_IMPORT;
@@ -45,7 +45,6 @@ pub async fn create(
     if data.is_empty() {
         return Err(ServiceError::field("file", "The file is empty."));
     }
-    let backend = state.db.get_database_backend();
     let mut s = Sql::new(
         "INSERT INTO import_jobs (actor_id, file_name, format, state, data, created_at) VALUES (",
     );
@@ -63,7 +62,7 @@ pub async fn create(
         .push(") RETURNING id");
     let id: i64 = state
         .db
-        .query_one_raw(s.statement(backend))
+        .one(&s)
         .await?
         .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
         .try_get("", "id")?;
@@ -105,20 +104,13 @@ pub async fn apply(
             format!("{rejected} rows are rejected, so nothing can be applied all-or-nothing. Fix them and upload again, or apply skipping them."),
         ));
     }
-    let backend = state.db.get_database_backend();
     let mut s = Sql::new("UPDATE import_jobs SET state = ");
     s.bind(JobState::Applying.as_db())
         .push(" WHERE id = ")
         .bind(id)
         .push(" AND state = ")
         .bind(JobState::Previewed.as_db());
-    if state
-        .db
-        .execute_raw(s.statement(backend))
-        .await?
-        .rows_affected()
-        == 0
-    {
+    if state.db.exec(&s).await?.rows_affected() == 0 {
         return Err(ServiceError::Conflict(
             "This import is already being applied.".into(),
         ));
@@ -154,9 +146,7 @@ async fn uploader_rights(
          LEFT JOIN role_permissions rp ON rp.role_id = u.role_id WHERE j.id = ",
     );
     q.bind(id);
-    let rows = db
-        .query_all_raw(q.statement(db.get_database_backend()))
-        .await?;
+    let rows = db.all(&q).await?;
     let mut permissions = Vec::new();
     let mut active = false;
     let mut uploader = (0, String::new());
@@ -271,11 +261,7 @@ async fn execute(
     if options.apply && holds_passwords {
         let mut s = Sql::new("UPDATE import_jobs SET data = NULL WHERE id = ");
         s.bind(id);
-        if let Err(e) = state
-            .db
-            .execute_raw(s.statement(state.db.get_database_backend()))
-            .await
-        {
+        if let Err(e) = state.db.exec(&s).await {
             tracing::error!(error = ?e, job = id, "dropping an import's passwords failed");
         }
     }
@@ -296,7 +282,7 @@ async fn finish(
     stored: &Stored,
     applied: bool,
 ) -> Result<(), ServiceError> {
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let r = stored.report.clone().unwrap_or_default();
     let mut s = Sql::new("UPDATE import_jobs SET state = ");
     s.bind(state.as_db())
@@ -311,10 +297,9 @@ async fn finish(
         .push(", failed = ")
         .bind(r.rejected as i64)
         .push(", report = ")
-        .append(&json_value(
-            backend,
-            Some(serde_json::to_value(stored).map_err(anyhow::Error::from)?),
-        ))
+        .append(&dialect.json_value(Some(
+            serde_json::to_value(stored).map_err(anyhow::Error::from)?,
+        )))
         .push(", finished_at = ");
     if applied || state == JobState::Failed {
         s.bind(now());
@@ -322,7 +307,7 @@ async fn finish(
         s.push("NULL");
     }
     s.push(" WHERE id = ").bind(id);
-    db.execute_raw(s.statement(backend)).await?;
+    db.exec(&s).await?;
     Ok(())
 }
 
@@ -340,14 +325,13 @@ pub async fn drop_stale_passwords(
     db: &DatabaseConnection,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64, ServiceError> {
-    let backend = db.get_database_backend();
     let mut q = Sql::new(
         "SELECT id, format, data FROM import_jobs WHERE data IS NOT NULL \
          AND state IN ('uploaded', 'previewed', 'failed') AND created_at < ",
     );
     q.bind(at - chrono::Duration::hours(PASSWORD_HOURS));
     let mut dropped = 0;
-    for row in db.query_all_raw(q.statement(backend)).await? {
+    for row in db.all(&q).await? {
         let id: i64 = row.try_get("", "id")?;
         let Some(format) = FileFormat::parse(&row.try_get::<String>("", "format")?) else {
             continue;
@@ -361,7 +345,7 @@ pub async fn drop_stale_passwords(
         if holds {
             let mut u = Sql::new("UPDATE import_jobs SET data = NULL WHERE id = ");
             u.bind(id);
-            db.execute_raw(u.statement(backend)).await?;
+            db.exec(&u).await?;
             dropped += 1;
         }
     }
@@ -372,7 +356,7 @@ async fn file(db: &DatabaseConnection, id: i64) -> Result<(FileFormat, Vec<u8>),
     let mut q = Sql::new("SELECT format, data FROM import_jobs WHERE id = ");
     q.bind(id);
     let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("Import {id}")))?;
     let format = FileFormat::parse(&row.try_get::<String>("", "format")?)
@@ -431,7 +415,7 @@ pub async fn get(db: &DatabaseConnection, jobs: &Jobs, id: i64) -> Result<Import
     ));
     q.bind(id);
     let row = db
-        .query_one_raw(q.statement(db.get_database_backend()))
+        .one(&q)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("Import {id}")))?;
     let text: String = row.try_get("", "report")?;
@@ -449,7 +433,7 @@ pub async fn list(
         "SELECT {COLUMNS} FROM import_jobs j LEFT JOIN users u ON u.id = j.actor_id ORDER BY j.id DESC LIMIT "
     ));
     q.bind(limit as i64);
-    db.query_all_raw(q.statement(db.get_database_backend()))
+    db.all(&q)
         .await?
         .iter()
         .map(|r| job_from(r, None, jobs))
@@ -459,7 +443,7 @@ pub async fn list(
 /// Jobs that were running when the server stopped end as failed (their transaction
 /// never committed, so nothing of them was written).
 pub async fn fail_interrupted(db: &DatabaseConnection) -> Result<u64, ServiceError> {
-    let backend = db.get_database_backend();
+    let dialect = db.dialect();
     let stored = Stored {
         report: None,
         error: Some("The server restarted while this import ran; nothing was written. Upload the file again.".into()),
@@ -468,16 +452,15 @@ pub async fn fail_interrupted(db: &DatabaseConnection) -> Result<u64, ServiceErr
     let mut s = Sql::new("UPDATE import_jobs SET state = ");
     s.bind(JobState::Failed.as_db())
         .push(", report = ")
-        .append(&json_value(
-            backend,
-            Some(serde_json::to_value(&stored).map_err(anyhow::Error::from)?),
-        ))
+        .append(&dialect.json_value(Some(
+            serde_json::to_value(&stored).map_err(anyhow::Error::from)?,
+        )))
         .push(", finished_at = ")
         .bind(now())
         .push(" WHERE state IN (")
         .bind_list([JobState::Previewing.as_db(), JobState::Applying.as_db()])
         .push(")");
-    Ok(db.execute_raw(s.statement(backend)).await?.rows_affected())
+    Ok(db.exec(&s).await?.rows_affected())
 }
 
 /// The rejected rows of a job as a file in the upload's format: the original header
