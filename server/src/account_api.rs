@@ -3,9 +3,11 @@
 //! Errors are JSON `{"error": <stable code>, "message": …}` (plus `fields` for bad
 //! input).
 
-use app::backend::accounts::{self, AccountError};
+use app::backend::accounts;
 use app::backend::auth::ClientInfo;
 use app::backend::throttle::Verdict;
+use app::backend::ServiceError;
+use app::domain::{ApiError, Refusal};
 use axum::extract::State;
 use axum::http::Method;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -54,22 +56,15 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-fn refuse(e: AccountError) -> Response {
-    if let AccountError::Internal(reference) = &e {
-        tracing::error!(%reference, "account API call failed");
-    }
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut body = serde_json::json!({ "error": e.code(), "message": e.message() });
-    if let AccountError::Validation(fields) = &e {
-        body["fields"] = serde_json::json!(fields);
-    }
+fn refuse(e: ServiceError) -> Response {
+    let (status, body) = app::api::edge::api_error(e);
     (status, Json(body)).into_response()
 }
 
 fn bad_body(e: impl std::fmt::Display) -> Response {
     (
         StatusCode::BAD_REQUEST,
-        Json(serde_json::json!({ "error": "invalid_body", "message": e.to_string() })),
+        Json(ApiError::new("invalid_body", e.to_string())),
     )
         .into_response()
 }
@@ -107,16 +102,19 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
     let limits = &state.app.limits;
     let account = match accounts::throttle_key(&state.app.db, &form.login).await {
         Ok(key) => key,
-        Err(e) => return crate::transfer::error_response(e),
+        Err(e) => return refuse(e),
     };
     match limits.sign_in.check(&account, client.address) {
         Verdict::Locked(wait) => {
             let mut response = (
                 StatusCode::TOO_MANY_REQUESTS,
-                Json(serde_json::json!({
-                    "error": "too_many_attempts",
-                    "message": format!("Too many failed sign-ins. Try again in {}.", app::backend::ingest::wait_text(wait)),
-                })),
+                Json(ApiError::new(
+                    "too_many_attempts",
+                    format!(
+                        "Too many failed sign-ins. Try again in {}.",
+                        app::backend::ingest::wait_text(wait)
+                    ),
+                )),
             )
                 .into_response();
             if let Ok(v) = header::HeaderValue::from_str(&wait.to_string()) {
@@ -141,7 +139,7 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
             (StatusCode::OK, Json(signed_in)).into_response()
         }
         Err(e) => {
-            if e == AccountError::InvalidCredentials {
+            if matches!(e, ServiceError::Refused(Refusal::InvalidCredentials)) {
                 limits.sign_in.failed(&account, client.address);
             }
             refuse(e)
@@ -176,7 +174,7 @@ async fn change_password(
 ) -> Response {
     // Who is asking comes before what they ask.
     if bearer(&headers).is_empty() {
-        return refuse(AccountError::InvalidToken);
+        return refuse(ServiceError::Refused(Refusal::InvalidToken));
     }
     let form: ChangePasswordBody = match parse(&body) {
         Ok(f) => f,

@@ -202,7 +202,7 @@ fn public_api(api: Router<ServerState>) -> Router<ServerState> {
 fn api_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     (
         status,
-        axum::Json(serde_json::json!({ "error": code, "message": message.into() })),
+        axum::Json(app::domain::ApiError::new(code, message)),
     )
         .into_response()
 }
@@ -220,12 +220,8 @@ fn rate_limited(wait: u64) -> Response {
 }
 
 fn internal(err: app::backend::ServiceError) -> Response {
-    tracing::error!(error = ?err, "public API call failed");
-    api_error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "Something went wrong.",
-    )
+    let (status, body) = app::api::edge::api_error(err);
+    (status, axum::Json(body)).into_response()
 }
 
 #[derive(serde::Deserialize)]

@@ -6,7 +6,7 @@ use app::backend::transfer::{export, jobs, read, Reporter};
 use app::backend::{auth, prefs, ServiceError};
 use app::domain::permissions::{USERS_EXPORT, USERS_IMPORT};
 use app::domain::transfer::{FileColumn, FileFormat};
-use app::domain::{AdminInfo, AppError, Column, UserQuery};
+use app::domain::{AdminInfo, Column, UserQuery};
 use axum::body::Body;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
@@ -73,7 +73,7 @@ pub async fn admin_for(
     headers: &HeaderMap,
     permission: &str,
 ) -> Result<AdminInfo, Response> {
-    let token = auth::session_token_in(headers, &state.app.config);
+    let token = app::api::cookie::session_token_in(headers, &state.app.config);
     let result = async {
         let token = token.ok_or(ServiceError::Unauthorized)?;
         let admin = auth::admin_for_token(&state.app.db, &state.app.config, &token).await?;
@@ -84,37 +84,10 @@ pub async fn admin_for(
     result.map_err(error_response)
 }
 
+/// A service error as a file route answers it: the status and the sentence.
 pub fn error_response(err: ServiceError) -> Response {
-    match err {
-        ServiceError::Unauthorized => (StatusCode::UNAUTHORIZED, "Please sign in.").into_response(),
-        ServiceError::Forbidden(p) => (
-            StatusCode::FORBIDDEN,
-            format!("Your role does not allow this ({p})."),
-        )
-            .into_response(),
-        ServiceError::PasswordChangeRequired => (
-            StatusCode::FORBIDDEN,
-            AppError::PasswordChangeRequired.to_string(),
-        )
-            .into_response(),
-        ServiceError::NotFound(what) => {
-            (StatusCode::NOT_FOUND, format!("{what} was not found.")).into_response()
-        }
-        ServiceError::Validation(fields) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            fields.into_values().flatten().collect::<Vec<_>>().join(" "),
-        )
-            .into_response(),
-        ServiceError::Conflict(m) => (StatusCode::CONFLICT, m).into_response(),
-        other => {
-            tracing::error!(error = ?other, "file endpoint failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on the server.",
-            )
-                .into_response()
-        }
-    }
+    let (status, err) = app::api::edge::app_error(err);
+    (status, err.summary()).into_response()
 }
 
 fn attachment(content_type: &str, name: &str) -> [(header::HeaderName, String); 3] {

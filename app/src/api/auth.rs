@@ -54,7 +54,7 @@ pub async fn sign_in(
             return Err(fail(e));
         }
     };
-    let cookie = auth::session_cookie(Some(&token), &state.config);
+    let cookie = crate::api::cookie::session_cookie(Some(&token), &state.config);
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         header::SET_COOKIE,
@@ -102,7 +102,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         header::SET_COOKIE,
-        HeaderValue::from_str(&auth::session_cookie(None, &state.config))
+        HeaderValue::from_str(&crate::api::cookie::session_cookie(None, &state.config))
             .map_err(|e| fail(anyhow::anyhow!(e).into()))?,
     );
     Ok(())

@@ -5,6 +5,10 @@ pub mod accounts;
 pub mod activity;
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod cookie;
+#[cfg(feature = "ssr")]
+pub mod edge;
 pub mod fields;
 pub mod lifecycle;
 pub mod roles;
@@ -15,7 +19,7 @@ pub mod users;
 pub(crate) mod guard {
     //! The server-side checks every function starts with.
 
-    use axum::http::{header, request::Parts, StatusCode};
+    use axum::http::{header, request::Parts};
     use leptos::prelude::*;
 
     use crate::backend::auth::{admin_for_token, require};
@@ -31,7 +35,7 @@ pub(crate) mod guard {
     /// The session token from the request's cookie, if any.
     pub fn session_token(state: &AppState) -> Option<String> {
         let parts = use_context::<Parts>()?;
-        crate::backend::auth::session_token_in(&parts.headers, &state.config)
+        super::cookie::session_token_in(&parts.headers, &state.config)
     }
 
     /// The signed-in admin holding `permission`, with the state; otherwise an
@@ -56,15 +60,7 @@ pub(crate) mod guard {
 
     /// Turns a service error into the wire error and sets the matching HTTP status.
     pub fn fail(err: ServiceError) -> AppError {
-        let err = AppError::from(err);
-        let status = match &err {
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) | AppError::PasswordChangeRequired => StatusCode::FORBIDDEN,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let (status, err) = super::edge::app_error(err);
         // A plain HTML form post (before the WASM has loaded) is answered with a redirect
         // back to the form by leptos_axum; a status here would replace that redirect.
         let form_post = use_context::<Parts>().is_some_and(|p| {

@@ -16,101 +16,12 @@ use super::lifecycle::{hash_off_runtime, temporary_password};
 use super::sql::Sql;
 use super::{audit, now, Config, ServiceError};
 use crate::domain::email::{render, EmailKind, OutboxEmail, ResetMode};
-use crate::domain::AdminInfo;
+use crate::domain::{AdminInfo, Refusal};
 
 /// How long a password-reset link works.
 pub const RESET_TTL_HOURS: i64 = 1;
 /// How long an invitation link works.
 pub const INVITATION_TTL_DAYS: i64 = 7;
-
-/// Why a managed user's call was refused; each has a stable code for API clients.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AccountError {
-    /// Wrong login or password (the same for both).
-    InvalidCredentials,
-    AccountBanned,
-    /// Invited and has not set a password yet.
-    AccountNotActivated,
-    /// The token is unknown, expired or ended (sign-out, reset, log out everywhere).
-    InvalidToken,
-    /// Signed in with a temporary password: only a password change is allowed.
-    PasswordChangeRequired,
-    /// A reset or invitation link that is unknown, used or expired.
-    InvalidLink,
-    /// Bad input, by field.
-    Validation(crate::domain::FieldErrors),
-    Internal(String),
-}
-
-impl AccountError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            AccountError::InvalidCredentials => "invalid_credentials",
-            AccountError::AccountBanned => "account_banned",
-            AccountError::AccountNotActivated => "account_not_activated",
-            AccountError::InvalidToken => "invalid_token",
-            AccountError::PasswordChangeRequired => "password_change_required",
-            AccountError::InvalidLink => "invalid_link",
-            AccountError::Validation(_) => "validation",
-            AccountError::Internal(_) => "internal",
-        }
-    }
-
-    /// The HTTP status the API answers with.
-    pub fn status(&self) -> u16 {
-        match self {
-            AccountError::InvalidCredentials | AccountError::InvalidToken => 401,
-            AccountError::AccountBanned
-            | AccountError::AccountNotActivated
-            | AccountError::PasswordChangeRequired => 403,
-            AccountError::InvalidLink => 410,
-            AccountError::Validation(_) => 422,
-            AccountError::Internal(_) => 500,
-        }
-    }
-
-    pub fn message(&self) -> String {
-        match self {
-            AccountError::InvalidCredentials => "The login or password is not correct.".into(),
-            AccountError::AccountBanned => "This account is banned.".into(),
-            AccountError::AccountNotActivated => {
-                "This account has not been activated: use the link in your invitation.".into()
-            }
-            AccountError::InvalidToken => "Sign in again.".into(),
-            AccountError::PasswordChangeRequired => {
-                "Change your temporary password before you continue.".into()
-            }
-            AccountError::InvalidLink => {
-                "This link has expired or was already used: ask for a new one.".into()
-            }
-            AccountError::Validation(fields) => fields
-                .values()
-                .flatten()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" "),
-            AccountError::Internal(reference) => format!("Something went wrong ({reference})."),
-        }
-    }
-}
-
-impl From<ServiceError> for AccountError {
-    fn from(e: ServiceError) -> Self {
-        match e {
-            ServiceError::Validation(fields) => AccountError::Validation(fields),
-            other => match crate::domain::AppError::from(other) {
-                crate::domain::AppError::Internal(r) => AccountError::Internal(r),
-                e => AccountError::Internal(e.to_string()),
-            },
-        }
-    }
-}
-
-impl From<sea_orm::DbErr> for AccountError {
-    fn from(e: sea_orm::DbErr) -> Self {
-        ServiceError::from(e).into()
-    }
-}
 
 /// A managed user as the sign-in API shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,7 +88,7 @@ pub async fn sign_in(
     login: &str,
     password: &str,
     client: &ClientInfo,
-) -> Result<SignedIn, AccountError> {
+) -> Result<SignedIn, ServiceError> {
     let login = login.trim();
     if login.is_empty() || password.is_empty() {
         let mut fields = crate::domain::FieldErrors::new();
@@ -190,7 +101,7 @@ pub async fn sign_in(
         if password.is_empty() {
             fields.insert("password".into(), vec!["Enter your password.".into()]);
         }
-        return Err(AccountError::Validation(fields));
+        return Err(ServiceError::Validation(fields));
     }
     let dialect = db.dialect();
     let phone = crate::domain::account::Phone::parse(login)
@@ -218,21 +129,21 @@ pub async fn sign_in(
         let password = password.to_string();
         tokio::task::spawn_blocking(move || verify_password(&hash, &password))
             .await
-            .map_err(|e| AccountError::Internal(format!("password check: {e}")))?
+            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("password check: {e}")))?
     };
     let Some(row) = row else {
-        return Err(AccountError::InvalidCredentials);
+        return Err(ServiceError::Refused(Refusal::InvalidCredentials));
     };
     let status: String = row.try_get("", "status")?;
     // Nothing about the account (invited, banned) is told before a correct password:
     // an invited account without one answers like an unknown login.
     if !verified || hash.is_none() {
-        return Err(AccountError::InvalidCredentials);
+        return Err(ServiceError::Refused(Refusal::InvalidCredentials));
     }
     match status.as_str() {
-        "banned" => return Err(AccountError::AccountBanned),
+        "banned" => return Err(ServiceError::Refused(Refusal::AccountBanned)),
         "active" => {}
-        _ => return Err(AccountError::AccountNotActivated),
+        _ => return Err(ServiceError::Refused(Refusal::AccountNotActivated)),
     }
     let user = account_from(&row)?;
     let token = new_token();
@@ -340,37 +251,40 @@ async fn session<C: ConnectionTrait>(
     db: &C,
     token: &str,
     allow_change_pending: bool,
-) -> Result<(i64, AccountInfo), AccountError> {
+) -> Result<(i64, AccountInfo), ServiceError> {
     let mut q = Sql::new(&format!(
         "SELECT s.id AS session_id, s.expires_at, u.status, {ACCOUNT_COLUMNS} \
          FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.kind = 'user' AND s.token_hash = "
     ));
     q.bind(token_hash(token.trim()));
-    let row = db.one(&q).await?.ok_or(AccountError::InvalidToken)?;
+    let row = db
+        .one(&q)
+        .await?
+        .ok_or(ServiceError::Refused(Refusal::InvalidToken))?;
     let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
     let status: String = row.try_get("", "status")?;
     if expires_at <= now() {
-        return Err(AccountError::InvalidToken);
+        return Err(ServiceError::Refused(Refusal::InvalidToken));
     }
     match status.as_str() {
         "active" => {}
-        "banned" => return Err(AccountError::AccountBanned),
-        _ => return Err(AccountError::InvalidToken),
+        "banned" => return Err(ServiceError::Refused(Refusal::AccountBanned)),
+        _ => return Err(ServiceError::Refused(Refusal::InvalidToken)),
     }
     let user = account_from(&row)?;
     if user.password_change_required && !allow_change_pending {
-        return Err(AccountError::PasswordChangeRequired);
+        return Err(ServiceError::Refused(Refusal::PasswordChangeRequired));
     }
     Ok((row.try_get("", "session_id")?, user))
 }
 
 /// `GET /api/v1/auth/me`.
-pub async fn me<C: ConnectionTrait>(db: &C, token: &str) -> Result<AccountInfo, AccountError> {
+pub async fn me<C: ConnectionTrait>(db: &C, token: &str) -> Result<AccountInfo, ServiceError> {
     Ok(session(db, token, false).await?.1)
 }
 
 /// `POST /api/v1/auth/sign-out`: ends this session (an unknown token is refused).
-pub async fn sign_out<C: ConnectionTrait>(db: &C, token: &str) -> Result<(), AccountError> {
+pub async fn sign_out<C: ConnectionTrait>(db: &C, token: &str) -> Result<(), ServiceError> {
     let (session_id, _) = session(db, token, true).await?;
     let mut d = Sql::new("DELETE FROM sessions WHERE id = ");
     d.bind(session_id);
@@ -385,7 +299,7 @@ pub async fn change_password(
     token: &str,
     current: &str,
     new: &str,
-) -> Result<AccountInfo, AccountError> {
+) -> Result<AccountInfo, ServiceError> {
     let (session_id, user) = session(db, token, true).await?;
     let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
     q.bind(user.id);
@@ -399,7 +313,7 @@ pub async fn change_password(
         let (hash, current) = (hash.unwrap_or_default(), current.to_string());
         tokio::task::spawn_blocking(move || verify_password(&hash, &current))
             .await
-            .map_err(|e| AccountError::Internal(format!("password check: {e}")))?
+            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("password check: {e}")))?
     };
     if !ok {
         let mut fields = crate::domain::FieldErrors::new();
@@ -407,7 +321,7 @@ pub async fn change_password(
             "current_password".into(),
             vec!["The current password is not correct.".into()],
         );
-        return Err(AccountError::Validation(fields));
+        return Err(ServiceError::Validation(fields));
     }
     if new == current {
         let mut fields = crate::domain::FieldErrors::new();
@@ -415,7 +329,7 @@ pub async fn change_password(
             "new_password".into(),
             vec!["Choose a password different from the current one.".into()],
         );
-        return Err(AccountError::Validation(fields));
+        return Err(ServiceError::Validation(fields));
     }
     check_new_password(new)?;
     let hash = hash_off_runtime(new.to_string()).await?;
@@ -432,7 +346,7 @@ pub async fn change_password(
 }
 
 /// The password rules, with errors under the API's `new_password` field.
-fn check_new_password(new: &str) -> Result<(), AccountError> {
+fn check_new_password(new: &str) -> Result<(), ServiceError> {
     validate_new_password(new).map_err(|e| match e {
         ServiceError::Validation(mut f) => {
             let mut fields = crate::domain::FieldErrors::new();
@@ -440,7 +354,7 @@ fn check_new_password(new: &str) -> Result<(), AccountError> {
                 "new_password".into(),
                 f.remove("password").unwrap_or_default(),
             );
-            AccountError::Validation(fields)
+            ServiceError::Validation(fields)
         }
         other => other.into(),
     })
@@ -475,19 +389,22 @@ pub struct LinkInfo {
 async fn link<C: ConnectionTrait>(
     db: &C,
     token: &str,
-) -> Result<(i64, i64, LinkInfo), AccountError> {
+) -> Result<(i64, i64, LinkInfo), ServiceError> {
     let mut q = Sql::new(
         "SELECT t.id, t.user_id, t.kind, t.expires_at, u.email, u.status FROM tokens t \
          JOIN users u ON u.id = t.user_id WHERE t.used_at IS NULL AND t.token_hash = ",
     );
     q.bind(token_hash(token.trim()));
-    let row = db.one(&q).await?.ok_or(AccountError::InvalidLink)?;
+    let row = db
+        .one(&q)
+        .await?
+        .ok_or(ServiceError::Refused(Refusal::InvalidLink))?;
     let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
     if expires_at <= now() {
-        return Err(AccountError::InvalidLink);
+        return Err(ServiceError::Refused(Refusal::InvalidLink));
     }
     if row.try_get::<String>("", "status")? == "banned" {
-        return Err(AccountError::AccountBanned);
+        return Err(ServiceError::Refused(Refusal::AccountBanned));
     }
     let kind: String = row.try_get("", "kind")?;
     Ok((
@@ -501,7 +418,7 @@ async fn link<C: ConnectionTrait>(
 }
 
 /// Whom a link is for (the /account page shows it before asking for a password).
-pub async fn link_info<C: ConnectionTrait>(db: &C, token: &str) -> Result<LinkInfo, AccountError> {
+pub async fn link_info<C: ConnectionTrait>(db: &C, token: &str) -> Result<LinkInfo, ServiceError> {
     Ok(link(db, token).await?.2)
 }
 
@@ -511,7 +428,7 @@ pub async fn set_password_with_link(
     db: &DatabaseConnection,
     token: &str,
     new: &str,
-) -> Result<LinkInfo, AccountError> {
+) -> Result<LinkInfo, ServiceError> {
     // Checked before the (slow) hashing, and again in the transaction below.
     link(db, token).await?;
     check_new_password(new)?;
@@ -524,7 +441,7 @@ pub async fn set_password_with_link(
         .push(" WHERE used_at IS NULL AND id = ")
         .bind(token_id);
     if txn.exec(&used).await?.rows_affected() != 1 {
-        return Err(AccountError::InvalidLink);
+        return Err(ServiceError::Refused(Refusal::InvalidLink));
     }
     set_password(&txn, user_id, &hash).await?;
     end_sessions(&txn, user_id).await?;
@@ -905,25 +822,6 @@ pub async fn mark_email<C: ConnectionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn errors_have_stable_codes_and_statuses() {
-        let cases = [
-            (AccountError::InvalidCredentials, "invalid_credentials", 401),
-            (AccountError::AccountBanned, "account_banned", 403),
-            (
-                AccountError::PasswordChangeRequired,
-                "password_change_required",
-                403,
-            ),
-            (AccountError::InvalidToken, "invalid_token", 401),
-            (AccountError::InvalidLink, "invalid_link", 410),
-        ];
-        for (e, code, status) in cases {
-            assert_eq!((e.code(), e.status()), (code, status));
-            assert!(!e.message().is_empty());
-        }
-    }
 
     #[test]
     fn platforms_are_read_from_user_agents() {

@@ -18,56 +18,10 @@ use super::dialect::Run;
 use super::entities::session;
 use super::sql::Sql;
 use super::{now, roles, Config, ServiceError};
+use crate::domain::account;
 use crate::domain::permissions::{ADMIN_ACCESS, OWNER_ROLE};
 use crate::domain::user::display_name;
 use crate::domain::AdminInfo;
-
-/// Name of the admin session cookie over plain HTTP.
-pub const SESSION_COOKIE: &str = "roster_session";
-/// Its name over HTTPS: the `__Host-` prefix makes browsers refuse it unless it is
-/// Secure, for this host only and for every path, so no sibling site can plant one.
-pub const SECURE_SESSION_COOKIE: &str = "__Host-roster_session";
-
-/// The session cookie's name under these settings.
-pub fn session_cookie_name(config: &Config) -> &'static str {
-    if config.secure_cookies {
-        SECURE_SESSION_COOKIE
-    } else {
-        SESSION_COOKIE
-    }
-}
-
-/// The session token a request's `Cookie` headers carry, under its one name.
-pub fn session_token_in(headers: &axum::http::HeaderMap, config: &Config) -> Option<String> {
-    let name = session_cookie_name(config);
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value.to_string())
-}
-
-/// The `Set-Cookie` value for the session cookie: `token` for `max_age`, or an empty
-/// value that expires at once (sign-out).
-pub fn session_cookie(token: Option<&str>, config: &Config) -> String {
-    let (value, max_age) = match token {
-        Some(t) => (t, config.session_ttl.num_seconds()),
-        None => ("", 0),
-    };
-    let secure = if config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let name = session_cookie_name(config);
-    format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}")
-}
-
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 12;
 
 /// argon2id at OWASP's recommended minimum: 19 MiB of memory, 2 passes, 1 lane.
 pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
@@ -135,14 +89,9 @@ pub fn token_hash(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// [`account::check_password`] as the error of a `password` field.
 pub fn validate_new_password(password: &str) -> Result<(), ServiceError> {
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ServiceError::field(
-            "password",
-            format!("Use at least {MIN_PASSWORD_CHARS} characters."),
-        ));
-    }
-    Ok(())
+    account::check_password(password).map_err(|m| ServiceError::field("password", m))
 }
 
 /// Who is signing in, for the session record.
@@ -516,28 +465,6 @@ mod tests {
         assert_eq!(a.len(), 43);
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
-    }
-
-    #[test]
-    fn session_cookie_is_strict_httponly_and_clears_with_max_age_zero() {
-        let config = Config {
-            session_ttl: chrono::Duration::hours(2),
-            secure_cookies: true,
-            ..Config::default()
-        };
-        assert_eq!(
-            session_cookie(Some("abc"), &config),
-            "__Host-roster_session=abc; HttpOnly; SameSite=Strict; Path=/; Max-Age=7200; Secure",
-            "over HTTPS the __Host- prefix pins the cookie to this host"
-        );
-        let plain = Config {
-            secure_cookies: false,
-            ..config
-        };
-        assert_eq!(
-            session_cookie(None, &plain),
-            "roster_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"
-        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! `ServiceError`: what services return, and how it becomes the wire `AppError`.
+//! `ServiceError`: what every service returns. The edge (`api::edge`) turns it into
+//! the wire errors and their HTTP statuses; nothing here knows about either.
 
 use sea_orm::DbErr;
 
-use crate::domain::{AppError, FieldErrors};
+use crate::domain::{FieldErrors, Refusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -18,6 +19,9 @@ pub enum ServiceError {
     Validation(FieldErrors),
     #[error("{0}")]
     Conflict(String),
+    /// A managed user's own call refused (sign-in, token, link).
+    #[error("refused: {0:?}")]
+    Refused(Refusal),
     #[error(transparent)]
     Db(#[from] DbErr),
     #[error(transparent)]
@@ -30,23 +34,5 @@ impl ServiceError {
             field.to_string(),
             vec![message.into()],
         )]))
-    }
-}
-
-impl From<ServiceError> for AppError {
-    fn from(err: ServiceError) -> Self {
-        match err {
-            ServiceError::Unauthorized => AppError::Unauthorized,
-            ServiceError::Forbidden(p) => AppError::Forbidden(p),
-            ServiceError::PasswordChangeRequired => AppError::PasswordChangeRequired,
-            ServiceError::NotFound(what) => AppError::NotFound(what),
-            ServiceError::Validation(errors) => AppError::Validation(errors),
-            ServiceError::Conflict(msg) => AppError::Conflict(msg),
-            other => {
-                let reference = format!("ref {:08x}", rand::random::<u32>());
-                tracing::error!(error = ?other, %reference, "internal error");
-                AppError::Internal(reference)
-            }
-        }
     }
 }

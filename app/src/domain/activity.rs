@@ -86,7 +86,6 @@ pub struct TimelinePage {
 
 /// One CSV line per entry, with a header; cells neutralised like every export.
 pub fn timeline_csv(entries: &[TimelineEntry]) -> String {
-    use super::lifecycle::csv_cell;
     let mut out = String::from("at,kind,name,detail,source\r\n");
     for e in entries {
         let cells = [
@@ -96,14 +95,7 @@ pub fn timeline_csv(entries: &[TimelineEntry]) -> String {
             e.detail.clone(),
             e.source.clone(),
         ];
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
+        super::transfer::push_csv_line(&mut out, &cells);
     }
     out
 }

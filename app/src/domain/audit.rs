@@ -125,7 +125,6 @@ pub const AUDIT_CSV_HEADER: &str = "at,actor,action,target_id,target,before,afte
 
 /// The audit CSV's lines for these entries, without the header.
 pub fn audit_csv_lines(entries: &[AuditRecord]) -> String {
-    use super::lifecycle::csv_cell;
     let mut out = String::new();
     let json =
         |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
@@ -139,14 +138,7 @@ pub fn audit_csv_lines(entries: &[AuditRecord]) -> String {
             json(&e.before),
             json(&e.after),
         ];
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
+        super::transfer::push_csv_line(&mut out, &cells);
     }
     out
 }

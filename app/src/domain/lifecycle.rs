@@ -42,27 +42,9 @@ pub fn created_users_csv(users: &[CreatedUser]) -> String {
             u.groups.join(", "),
             u.temporary_password.clone().unwrap_or_default(),
         ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&line.join(","));
-        out.push_str("\r\n");
+        super::transfer::push_csv_line(&mut out, &cells);
     }
     out
-}
-
-/// One CSV cell: quoted when it holds a comma, quote or line break; a leading
-/// = + - @ tab or CR gets a `'` so spreadsheets never run it as a formula. A phone
-/// number's leading + is data, not a formula, but Excel would still read it as one.
-pub fn csv_cell(value: &str) -> String {
-    let neutral = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if neutral.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", neutral.replace('"', "\"\""))
-    } else {
-        neutral
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,25 +121,6 @@ pub struct BulkResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_cells_are_quoted_and_neutralised() {
-        let cases = [
-            ("plain", "plain"),
-            ("a,b", "\"a,b\""),
-            ("say \"hi\"", "\"say \"\"hi\"\"\""),
-            ("two\nlines", "\"two\nlines\""),
-            ("=1+2", "'=1+2"),
-            ("+46701234567", "'+46701234567"),
-            ("-5", "'-5"),
-            ("@cmd", "'@cmd"),
-            ("=a,b", "\"'=a,b\""),
-            ("", ""),
-        ];
-        for (input, want) in cases {
-            assert_eq!(csv_cell(input), want, "{input:?}");
-        }
-    }
 
     #[test]
     fn the_created_users_csv_has_a_header_and_a_line_each() {

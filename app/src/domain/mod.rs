@@ -17,7 +17,7 @@ pub mod user;
 pub mod wire;
 
 pub use columns::Column;
-pub use error::{AppError, FieldErrors};
+pub use error::{ApiError, AppError, FieldErrors, Refusal};
 pub use lifecycle::{
     BulkAction, BulkResult, CommentInfo, CreatedUser, GroupInfo, RoleInfo, Selection,
 };

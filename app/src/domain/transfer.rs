@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::account::{
     clean_names, parse_amount, parse_language, Email, Phone, Username, MAX_NAME_CHARS,
-    MAX_NOTE_CHARS, MAX_TEXT_CHARS, MIN_PASSWORD_CHARS,
+    MAX_NOTE_CHARS, MAX_TEXT_CHARS,
 };
 use super::columns::Column;
 use super::user::Status;
@@ -439,6 +439,28 @@ pub fn neutralise(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// One CSV cell (RFC 4180): [`neutralise`]d against formulas, then quoted when it
+/// holds a comma, quote or line break. Every CSV Roster writes is made of these.
+pub fn csv_cell(value: &str) -> Cow<'_, str> {
+    let cell = neutralise(value);
+    if cell.contains([',', '"', '\n', '\r']) {
+        Cow::Owned(format!("\"{}\"", cell.replace('"', "\"\"")))
+    } else {
+        cell
+    }
+}
+
+/// Appends one CSV line of `cells` (CRLF-terminated) to `out`.
+pub fn push_csv_line<S: AsRef<str>>(out: &mut String, cells: impl IntoIterator<Item = S>) {
+    for (i, cell) in cells.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&csv_cell(cell.as_ref()));
+    }
+    out.push_str("\r\n");
+}
+
 /// Undoes [`neutralise`]: drops one leading `'` only where `neutralise` added one.
 pub fn unneutralise(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
@@ -615,9 +637,7 @@ impl ImportRow {
             FileColumn::Tags => self.tags = Some(split_names(raw)?),
             FileColumn::Groups => self.groups = Some(split_names(raw)?),
             FileColumn::Password => {
-                if raw.chars().count() < MIN_PASSWORD_CHARS {
-                    return Err(format!("Use at least {MIN_PASSWORD_CHARS} characters."));
-                }
+                crate::domain::account::check_password(raw)?;
                 self.password = Some(raw.to_string())
             }
             FileColumn::SendInvitation => self.send_invitation = parse_bool(raw)?,
@@ -923,6 +943,29 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(detect_delimiter(text) as char, want as char, "{text:?}");
         }
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_neutralised() {
+        let cases = [
+            ("plain", "plain"),
+            ("a,b", "\"a,b\""),
+            ("say \"hi\"", "\"say \"\"hi\"\"\""),
+            ("two\nlines", "\"two\nlines\""),
+            ("=1+2", "'=1+2"),
+            ("+46701234567", "'+46701234567"),
+            ("-5", "-5"),
+            ("-1+2", "'-1+2"),
+            ("@cmd", "'@cmd"),
+            ("=a,b", "\"'=a,b\""),
+            ("", ""),
+        ];
+        for (input, want) in cases {
+            assert_eq!(csv_cell(input), want, "{input:?}");
+        }
+        let mut line = String::new();
+        push_csv_line(&mut line, ["a", "=b", "c,d"]);
+        assert_eq!(line, "a,'=b,\"c,d\"\r\n");
     }
 
     #[test]

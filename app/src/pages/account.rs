@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::Deserialize;
 
-use crate::domain::account::MIN_PASSWORD_CHARS;
+use crate::domain::account::{check_password, MIN_PASSWORD_CHARS};
+use crate::domain::ApiError;
 
 /// A managed user as `/api/v1/auth/me` returns them.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -38,16 +39,6 @@ struct SignedIn {
 struct LinkInfo {
     email: String,
     invitation: bool,
-}
-
-/// An error answer of the API: its stable code, a sentence, and per-field messages.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-pub struct ApiError {
-    #[serde(rename = "error")]
-    pub code: String,
-    pub message: String,
-    #[serde(default)]
-    pub fields: BTreeMap<String, Vec<String>>,
 }
 
 impl ApiError {
@@ -195,11 +186,8 @@ fn field_input(
 
 /// The new password and its repetition, checked alike before sending.
 fn check_repeat(new: &str, repeat: &str) -> Result<(), ApiError> {
-    if new.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::local(
-            "new_password",
-            &format!("Use at least {MIN_PASSWORD_CHARS} characters."),
-        ));
+    if let Err(message) = check_password(new) {
+        return Err(ApiError::local("new_password", &message));
     }
     if new != repeat {
         return Err(ApiError::local(

@@ -21,7 +21,7 @@ use crate::backend::users::{count_sql, ordered_rows_sql, read_count, resolve, Fi
 use crate::backend::ServiceError;
 use crate::domain::account::amount_text;
 use crate::domain::fields::{value_text, FieldDef, FieldKind};
-use crate::domain::transfer::{bool_text, neutralise, CellKind, FileColumn, FileFormat};
+use crate::domain::transfer::{bool_text, csv_cell, CellKind, FileColumn, FileFormat};
 use crate::domain::UserQuery;
 
 /// One user as a file row.
@@ -248,20 +248,13 @@ async fn open_records(
 /// Rows between progress reports.
 const REPORT_EVERY: u64 = 5000;
 
-/// One CSV line (RFC 4180, CRLF) of `cells`, each neutralised against formulas.
+/// One CSV line (RFC 4180, CRLF) of `cells`, each a [`csv_cell`].
 pub fn csv_line<S: AsRef<str>>(out: &mut Vec<u8>, cells: impl IntoIterator<Item = S>) {
     for (i, cell) in cells.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let cell = neutralise(cell.as_ref());
-        if cell.contains([',', '"', '\n', '\r']) {
-            out.push(b'"');
-            out.extend_from_slice(cell.replace('"', "\"\"").as_bytes());
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(cell.as_bytes());
-        }
+        out.extend_from_slice(csv_cell(cell.as_ref()).as_bytes());
     }
     out.extend_from_slice(b"\r\n");
 }
