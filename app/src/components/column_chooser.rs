@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use super::{use_go, use_user_query};
 use crate::api::users::{save_field_columns, save_hidden_columns};
+use crate::components::{FieldColumns, FieldDefs, HiddenColumns};
 use crate::domain::columns::normalize_hidden;
 use crate::domain::{Column, UserQuery};
-use crate::pages::users::{FieldColumns, FieldDefs, HiddenColumns};
 
 #[component]
 pub fn ColumnChooser() -> impl IntoView {

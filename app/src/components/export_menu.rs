@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::use_user_query;
 use crate::api::transfer::export_progress;
+use crate::components::HiddenColumns;
 use crate::domain::transfer::Progress;
-use crate::pages::users::HiddenColumns;
 
 fn new_token() -> String {
     #[cfg(target_arch = "wasm32")]

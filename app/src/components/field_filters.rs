@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 
 use super::{use_go, use_user_query};
+use crate::components::FieldDefs;
 use crate::domain::field_query::FieldCondition;
 use crate::domain::fields::{FieldDef, FieldKind};
-use crate::pages::users::FieldDefs;
 
 /// How an active filter reads on its chip, e.g. "Plan is Pro, Team".
 pub fn describe(def: &FieldDef, condition: &FieldCondition) -> String {

@@ -13,6 +13,7 @@ pub mod notices;
 pub mod pagination;
 pub mod reminders;
 pub mod row_menu;
+pub mod signed_in;
 pub mod timeline;
 pub mod user_drawer;
 pub mod user_filters;
@@ -23,7 +24,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
-use crate::domain::UserQuery;
+use crate::domain::fields::FieldDef;
+use crate::domain::{Column, UserQuery};
 
 /// Sends an admin signed in with a temporary password to the page where they change
 /// it, then back to where they were.
@@ -33,13 +35,33 @@ pub fn PasswordFirst() -> impl IntoView {
     let here = format!(
         "{}{}",
         location.pathname.get_untracked(),
-        match location.search.get_untracked() {
-            s if s.is_empty() || s.starts_with('?') => s,
-            s => format!("?{s}"),
-        }
+        search_suffix(&location.search.get_untracked())
     );
     view! { <leptos_router::components::Redirect path=crate::api::auth::password_page(&here)/> }
 }
+
+/// `?query` for a location's search text (which may or may not start with `?`).
+pub fn search_suffix(search: &str) -> String {
+    let s = search.trim_start_matches('?');
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!("?{s}")
+    }
+}
+
+/// Columns hidden in the current view: the URL's choice, else the admin's saved one.
+#[derive(Clone, Copy)]
+pub struct HiddenColumns(pub Signal<Vec<Column>>);
+
+/// The active custom profile fields, in order (empty until loaded).
+#[derive(Clone, Copy)]
+pub struct FieldDefs(pub Signal<Vec<FieldDef>>);
+
+/// The custom fields shown as columns in the current view (active ones only, in the
+/// order chosen): the URL's choice, else the admin's saved one.
+#[derive(Clone, Copy)]
+pub struct FieldColumns(pub Signal<Vec<FieldDef>>);
 
 /// The table state, read from the URL.
 pub fn use_user_query() -> Memo<UserQuery> {
@@ -138,8 +160,7 @@ impl UsersCtx {
 
     /// Whether the signed-in admin's role grants `permission` (the server checks again).
     pub fn can(&self, permission: &str) -> bool {
-        self.me
-            .with_value(|me| me.permissions.iter().any(|p| p == permission))
+        self.me.with_value(|me| me.can(permission))
     }
 
     /// The table and the drawer fetch again.

@@ -9,10 +9,10 @@ use super::pagination::Pagination;
 use super::row_menu::{RowMenu, StatusCell, TagsCell};
 use super::{use_go, use_user_query, use_users_ctx};
 use crate::api::users::list_users;
+use crate::components::{FieldColumns, HiddenColumns};
 use crate::domain::fields::{FieldDef, FieldKind};
 use crate::domain::user::format_balance;
 use crate::domain::{AppError, Column, SortDir, UserPage, UserQuery, UserRow};
-use crate::pages::users::{FieldColumns, HiddenColumns};
 
 #[component]
 pub fn UsersTable() -> impl IntoView {

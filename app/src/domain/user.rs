@@ -194,6 +194,14 @@ pub struct AdminInfo {
     pub must_change_password: bool,
 }
 
+impl AdminInfo {
+    /// Whether the admin's role grants `permission` (what the UI shows; the server
+    /// checks again on every call).
+    pub fn can(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

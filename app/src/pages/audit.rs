@@ -3,31 +3,17 @@
 //! (kept in the URL); page through it; download the filtered log as CSV.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 
-use super::users::TopBar;
 use crate::api::audit::list_audit;
-use crate::api::auth::current_admin;
+use crate::components::signed_in::{SignedIn, TopBar};
 use crate::components::{format, use_live};
 use crate::domain::audit::{AuditQuery, AuditRecord};
-use crate::domain::{AdminInfo, AppError};
+use crate::domain::AdminInfo;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| current_admin());
-    view! {
-        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Faudit"/> }.into_any(),
-                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
-                    Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
-                    Ok(me) => view! { <AuditLog me/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <SignedIn page=|me| view! { <AuditLog me/> }/> }
 }
 
 fn changes(e: &AuditRecord) -> String {

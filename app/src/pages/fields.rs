@@ -3,11 +3,9 @@
 //! and restore them.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
-use super::users::TopBar;
-use crate::api::auth::current_admin;
 use crate::api::fields::{archive_field, create_field, list_fields, reorder_fields, update_field};
+use crate::components::signed_in::{SignedIn, TopBar};
 use crate::components::use_live;
 use crate::domain::fields::{FieldDef, FieldForm, FieldKind};
 use crate::domain::permissions::FIELDS_MANAGE;
@@ -15,24 +13,12 @@ use crate::domain::{AdminInfo, AppError};
 
 #[component]
 pub fn FieldsPage() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| current_admin());
-    view! {
-        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Ffields"/> }.into_any(),
-                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
-                    Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
-                    Ok(me) => view! { <Fields me/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <SignedIn page=|me| view! { <Fields me/> }/> }
 }
 
 #[component]
 fn Fields(me: AdminInfo) -> impl IntoView {
-    let can_manage = me.permissions.iter().any(|p| p == FIELDS_MANAGE);
+    let can_manage = me.can(FIELDS_MANAGE);
     let live = use_live();
     let show_archived = RwSignal::new(false);
     let version = RwSignal::new(0u64);

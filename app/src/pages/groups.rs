@@ -1,35 +1,21 @@
 //! The groups page: every group with its member count; create, rename, delete.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
-use super::users::TopBar;
-use crate::api::auth::current_admin;
 use crate::api::lifecycle::{create_group, delete_group, list_groups, rename_group};
 use crate::components::format;
+use crate::components::signed_in::{SignedIn, TopBar};
 use crate::domain::permissions::USERS_WRITE;
-use crate::domain::{AdminInfo, AppError, GroupInfo};
+use crate::domain::{AdminInfo, GroupInfo};
 
 #[component]
 pub fn GroupsPage() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| current_admin());
-    view! {
-        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Fgroups"/> }.into_any(),
-                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
-                    Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
-                    Ok(me) => view! { <Groups me/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <SignedIn page=|me| view! { <Groups me/> }/> }
 }
 
 #[component]
 fn Groups(me: AdminInfo) -> impl IntoView {
-    let can_write = me.permissions.iter().any(|p| p == USERS_WRITE);
+    let can_write = me.can(USERS_WRITE);
     let version = RwSignal::new(0u64);
     let groups = Resource::new(move || version.get(), |_| list_groups());
     let (name, set_name) = signal(String::new());

@@ -3,39 +3,17 @@
 //! and report at `/imports/:id`.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::users::TopBar;
-use crate::api::auth::current_admin;
 use crate::api::transfer::{apply_import, get_import, list_imports};
+use crate::components::signed_in::{SignedIn, TopBar};
 use crate::components::{format, use_live};
 use crate::domain::transfer::{ImportJob, ImportReport, JobState, DEFAULT_MAX_UPLOAD_MB};
-use crate::domain::{AdminInfo, AppError};
-
-/// Signs the admin in (or sends them to the sign-in page) and draws `page`.
-fn signed_in<V: IntoView + 'static>(
-    next: &'static str,
-    page: impl Fn(AdminInfo) -> V + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    let admin = Resource::new(|| (), |_| current_admin());
-    view! {
-        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Err(AppError::Unauthorized) => view! { <Redirect path=format!("/login?next={next}")/> }.into_any(),
-                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
-                    Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
-                    Ok(me) => page(me).into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
+use crate::domain::AdminInfo;
 
 #[component]
 pub fn ImportsPage() -> impl IntoView {
-    signed_in("%2Fimports", |me| view! { <Imports me/> })
+    view! { <SignedIn page=|me| view! { <Imports me/> }/> }
 }
 
 #[component]
@@ -158,7 +136,7 @@ fn JobsTable(list: Vec<ImportJob>) -> impl IntoView {
 
 #[component]
 pub fn ImportJobPage() -> impl IntoView {
-    signed_in("%2Fimports", |me| view! { <ImportJobView me/> })
+    view! { <SignedIn page=|me| view! { <ImportJobView me/> }/> }
 }
 
 #[component]

@@ -3,34 +3,17 @@
 //! flows can be tried without a mail server; with it, each shows when it was sent.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
-use super::users::TopBar;
 use crate::api::accounts::list_outbox;
-use crate::api::auth::current_admin;
 use crate::components::format;
+use crate::components::signed_in::{SignedIn, TopBar};
 use crate::domain::email::OutboxEmail;
 use crate::domain::permissions::USERS_PASSWORDS;
-use crate::domain::{AdminInfo, AppError};
+use crate::domain::AdminInfo;
 
 #[component]
 pub fn OutboxPage() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| current_admin());
-    view! {
-        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Foutbox"/> }.into_any(),
-                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
-                    Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
-                    Ok(me) if !me.permissions.iter().any(|p| p == USERS_PASSWORDS) => view! {
-                        <main class="center-page"><p role="alert">{AppError::Forbidden(USERS_PASSWORDS.into()).to_string()}</p></main>
-                    }.into_any(),
-                    Ok(me) => view! { <Outbox me/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <SignedIn permission=USERS_PASSWORDS page=|me| view! { <Outbox me/> }/> }
 }
 
 /// "Sent 12 Mar 2026, 10:04" or "Not sent (kept in the outbox)".

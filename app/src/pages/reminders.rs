@@ -2,35 +2,21 @@
 //! links to its user and can be marked done here.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
-use super::users::TopBar;
 use crate::api::activity::{due_reminders, update_reminder};
-use crate::api::auth::current_admin;
 use crate::components::format;
+use crate::components::signed_in::{SignedIn, TopBar};
 use crate::domain::permissions::USERS_WRITE;
-use crate::domain::{AdminInfo, AppError};
+use crate::domain::AdminInfo;
 
 #[component]
 pub fn RemindersPage() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| current_admin());
-    view! {
-        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Freminders"/> }.into_any(),
-                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
-                    Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
-                    Ok(me) => view! { <DueReminders me/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <SignedIn page=|me| view! { <DueReminders me/> }/> }
 }
 
 #[component]
 fn DueReminders(me: AdminInfo) -> impl IntoView {
-    let can_write = me.permissions.iter().any(|p| p == USERS_WRITE);
+    let can_write = me.can(USERS_WRITE);
     let version = RwSignal::new(0u64);
     // Loaded in the browser: "due" depends on the clock, so never from a cached page.
     let list = LocalResource::new(move || {

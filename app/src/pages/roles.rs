@@ -3,32 +3,15 @@
 //! access rights: the drawer's role picker lists these roles.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
-use super::users::TopBar;
-use crate::api::auth::current_admin;
 use crate::api::roles::{create_role, delete_role, list_role_details, update_role};
+use crate::components::signed_in::{SignedIn, TopBar};
 use crate::domain::permissions::{describe, RoleDetail, RoleForm, ALL, ROLES_MANAGE};
 use crate::domain::{AdminInfo, AppError};
 
 #[component]
 pub fn RolesPage() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| current_admin());
-    view! {
-        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Froles"/> }.into_any(),
-                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
-                    Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
-                    Ok(me) if !me.permissions.iter().any(|p| p == ROLES_MANAGE) => view! {
-                        <main class="center-page"><p role="alert">{AppError::Forbidden(ROLES_MANAGE.into()).to_string()}</p></main>
-                    }.into_any(),
-                    Ok(me) => view! { <Roles me/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <SignedIn permission=ROLES_MANAGE page=|me| view! { <Roles me/> }/> }
 }
 
 /// Which role the form edits: none (a new one) or this one.

@@ -2,29 +2,15 @@
 //! key is shown once; only its hash is stored. Keys can be revoked.
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
 
-use super::users::TopBar;
 use crate::api::activity::{create_api_key, list_api_keys, revoke_api_key};
-use crate::api::auth::current_admin;
 use crate::components::format;
-use crate::domain::{AdminInfo, AppError};
+use crate::components::signed_in::{SignedIn, TopBar};
+use crate::domain::AdminInfo;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let admin = Resource::new(|| (), |_| current_admin());
-    view! {
-        <Suspense fallback=|| view! { <p class="page-loading" role="status">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match admin.await {
-                    Err(AppError::Unauthorized) => view! { <Redirect path="/login?next=%2Fsettings"/> }.into_any(),
-                    Err(AppError::PasswordChangeRequired) => view! { <crate::components::PasswordFirst/> }.into_any(),
-                    Err(e) => view! { <main class="center-page"><p role="alert">{e.to_string()}</p></main> }.into_any(),
-                    Ok(me) => view! { <ApiKeys me/> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    view! { <SignedIn page=|me| view! { <ApiKeys me/> }/> }
 }
 
 #[component]
