@@ -53,7 +53,7 @@ pub async fn prepare_database(db: &DatabaseConnection) -> anyhow::Result<()> {
     app::backend::roles::ensure_built_in(db)
         .await
         .context("creating built-in roles")?;
-    app::backend::field_sql::ensure_all_indexes(db)
+    app::backend::fields::ensure_all_indexes(db)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .context("indexing custom profile fields")?;

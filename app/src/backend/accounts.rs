@@ -9,10 +9,12 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::auth::{new_token, token_hash, validate_new_password, verify_password, ClientInfo};
+use super::auth::{
+    hash_off_runtime, new_token, temporary_password, token_hash, validate_new_password,
+    verify_password, ClientInfo,
+};
 use super::authority::Authority;
 use super::dialect::Run;
-use super::lifecycle::{hash_off_runtime, temporary_password};
 use super::sql::Sql;
 use super::{audit, now, Config, ServiceError};
 use crate::domain::email::{render, EmailKind, OutboxEmail, ResetMode};
@@ -332,7 +334,7 @@ pub async fn change_password(
         return Err(ServiceError::Validation(fields));
     }
     check_new_password(new)?;
-    let hash = hash_off_runtime(new.to_string()).await?;
+    let hash = hash_off_runtime(new).await?;
     let txn = db.begin().await?;
     set_password(&txn, user.id, &hash).await?;
     let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
@@ -432,7 +434,7 @@ pub async fn set_password_with_link(
     // Checked before the (slow) hashing, and again in the transaction below.
     link(db, token).await?;
     check_new_password(new)?;
-    let hash = hash_off_runtime(new.to_string()).await?;
+    let hash = hash_off_runtime(new).await?;
     let txn = db.begin().await?;
     // Read again inside the transaction: two tabs using one link, only one wins.
     let (token_id, user_id, info) = link(&txn, token).await?;
@@ -559,7 +561,7 @@ pub async fn reset_password(
     let temporary = match mode {
         ResetMode::Temporary => {
             let password = temporary_password();
-            Some((password.clone(), hash_off_runtime(password).await?))
+            Some((password.clone(), hash_off_runtime(&password).await?))
         }
         ResetMode::Link => None,
     };

@@ -68,12 +68,24 @@ pub async fn check_password(hash: Option<&str>, password: &str) -> anyhow::Resul
     Ok(ok && known)
 }
 
-/// [`hash_password`] on a blocking thread.
-pub async fn hash_off_runtime(password: &str) -> anyhow::Result<String> {
+/// [`hash_password`] on the blocking pool, never on the async runtime.
+pub async fn hash_off_runtime(password: &str) -> Result<String, ServiceError> {
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .context("password hashing task")?
+    Ok(
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .context("password hashing task")??,
+    )
+}
+
+/// A random temporary password: 16 characters without look-alikes.
+pub fn temporary_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..16)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 /// A new random session token (256 bits, URL-safe base64).

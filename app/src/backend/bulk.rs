@@ -13,7 +13,7 @@ use serde_json::json;
 use super::audit;
 use super::authority::{Authority, OwnerGuard};
 use super::dialect::Run;
-use super::lifecycle::{ensure_named, unique_conflict, user_snapshot_expr, Link};
+use super::lifecycle::{ensure_named, user_snapshot_expr, Link};
 use super::sql::Sql;
 use super::users::{matching_ids_sql, resolve};
 use super::{now, Config, ServiceError};
@@ -393,7 +393,7 @@ pub async fn undo_delete(
         .exec(&restore)
         .await
         .map_err(|e| {
-            unique_conflict(
+            ServiceError::unique(
                 e,
                 "Cannot undo: a user with the same email, username or phone was created since.",
             )

@@ -29,6 +29,17 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
+    /// A unique-constraint violation as a conflict the admin can act on (`message`);
+    /// any other database error as it is.
+    pub fn unique(err: DbErr, message: &str) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                ServiceError::Conflict(message.to_string())
+            }
+            _ => ServiceError::Db(err),
+        }
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         ServiceError::Validation(FieldErrors::from([(
             field.to_string(),

@@ -95,14 +95,6 @@ pub async fn drop_index<C: ConnectionTrait>(db: &C, def: &FieldDef) -> Result<()
     Ok(())
 }
 
-/// Every field's index, for databases whose fields predate them; cheap when present.
-pub async fn ensure_all_indexes<C: ConnectionTrait>(db: &C) -> Result<(), ServiceError> {
-    for def in super::fields::list(db, true).await? {
-        ensure_index(db, &def).await?;
-    }
-    Ok(())
-}
-
 /// The defined choices named in `picked` (ignoring case), in the field's spelling.
 fn known_choices(def: &FieldDef, picked: &[String]) -> Vec<String> {
     def.choices
@@ -130,7 +122,7 @@ pub fn condition(dialect: Dialect, def: &FieldDef, condition: &FieldCondition) -
     match (def.kind, condition) {
         (FieldKind::Text, FieldCondition::Contains(text)) => {
             s.push(&format!("lower({e}) LIKE "))
-                .bind(super::users::like_pattern(&text.to_lowercase()))
+                .bind(super::sql::like_pattern(&text.to_lowercase()))
                 .push(" ESCAPE '\\'");
         }
         (FieldKind::Number | FieldKind::Date, FieldCondition::Range { from, to }) => {

@@ -388,3 +388,11 @@ pub async fn reorder(
     txn.commit().await?;
     Ok(after)
 }
+
+/// Every field's index, for databases whose fields predate them; cheap when present.
+pub async fn ensure_all_indexes<C: ConnectionTrait>(db: &C) -> Result<(), ServiceError> {
+    for def in list(db, true).await? {
+        field_sql::ensure_index(db, &def).await?;
+    }
+    Ok(())
+}

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::audit;
 use super::dialect::Run;
-use super::lifecycle::{ensure_named, unique_conflict, Link};
+use super::lifecycle::{ensure_named, Link};
 use super::sql::Sql;
 use super::ServiceError;
 use crate::domain::account::clean_names;
@@ -105,7 +105,7 @@ pub async fn rename(
     u.bind(name.as_str()).push(" WHERE id = ").bind(id);
     txn.exec(&u)
         .await
-        .map_err(|e| match unique_conflict(e, "") {
+        .map_err(|e| match ServiceError::unique(e, "") {
             ServiceError::Conflict(_) => {
                 ServiceError::field("name", format!("A group named \"{name}\" exists."))
             }

@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use rand::Rng;
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use serde_json::json;
 
 use super::audit;
-use super::auth::hash_password;
+use super::auth::{hash_off_runtime, temporary_password};
 use super::authority::{Authority, OwnerGuard};
 use super::dialect::{Dialect, Run};
 use super::sql::Sql;
@@ -26,33 +25,6 @@ fn rows<T>(
     f: impl Fn(&QueryResult) -> Result<T, sea_orm::DbErr>,
 ) -> Result<Vec<T>, ServiceError> {
     Ok(result.iter().map(f).collect::<Result<Vec<_>, _>>()?)
-}
-
-/// Maps a unique-constraint violation to a conflict the admin can act on.
-pub fn unique_conflict(err: sea_orm::DbErr, message: &str) -> ServiceError {
-    match err.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ServiceError::Conflict(message.to_string())
-        }
-        _ => ServiceError::Db(err),
-    }
-}
-
-/// A random temporary password: 16 characters without look-alikes.
-pub fn temporary_password() -> String {
-    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rngs::OsRng;
-    (0..16)
-        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
-        .collect()
-}
-
-/// argon2id on the blocking pool, never on the async runtime.
-pub(crate) async fn hash_off_runtime(password: String) -> Result<String, ServiceError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing task failed: {e}"))?
-        .map_err(ServiceError::from)
 }
 
 /// How many users exist (from the per-status counters).
@@ -121,12 +93,12 @@ pub async fn create_users(
         let (hash, shown) = match u.password_choice {
             PasswordChoice::Invite => (None, None),
             PasswordChoice::Set => (
-                Some(hash_off_runtime(u.password.clone().unwrap_or_default()).await?),
+                Some(hash_off_runtime(u.password.as_deref().unwrap_or_default()).await?),
                 None,
             ),
             PasswordChoice::Generate => {
                 let p = temporary_password();
-                (Some(hash_off_runtime(p.clone()).await?), Some(p))
+                (Some(hash_off_runtime(&p).await?), Some(p))
             }
         };
         secrets.push((hash, shown));
@@ -190,7 +162,7 @@ pub async fn create_users(
             .one(&s)
             .await
             .map_err(|e| {
-                unique_conflict(
+                ServiceError::unique(
                     e,
                     "Another admin just created a user with the same email, username or phone. Check the list and try again.",
                 )
@@ -483,10 +455,9 @@ pub async fn update_user(
         .bind(id)
         .push(" AND version = ")
         .bind(edit.version);
-    let result = txn
-        .exec(&u)
-        .await
-        .map_err(|e| unique_conflict(e, "The username or phone was just taken by another user."))?;
+    let result = txn.exec(&u).await.map_err(|e| {
+        ServiceError::unique(e, "The username or phone was just taken by another user.")
+    })?;
     if result.rows_affected() == 0 {
         return Err(stale(&email));
     }

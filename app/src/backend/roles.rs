@@ -174,7 +174,7 @@ pub async fn create(
         .one(&insert)
         .await
         .map_err(|e| {
-            super::lifecycle::unique_conflict(
+            ServiceError::unique(
                 e,
                 "Another admin just made a role with this name. Choose another.",
             )

@@ -71,6 +71,19 @@ impl Sql {
     }
 }
 
+/// `%word%` with LIKE wildcards in the word escaped (`\` is the escape character).
+pub fn like_pattern(word: &str) -> String {
+    let mut p = String::from("%");
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
 /// The text with every `$N` written as an anonymous `?` (SQLite's placeholders).
 pub(super) fn anonymous_placeholders(text: &str) -> String {
     rewrite_placeholders(text, |_| "?".to_string())

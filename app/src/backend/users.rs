@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, QueryResult};
 
 use super::dialect::{Dialect, Run, SearchIndex};
 use super::field_sql;
-use super::sql::Sql;
+use super::sql::{like_pattern, Sql};
 use super::ServiceError;
 use crate::domain::field_query::FieldCondition;
 use crate::domain::fields::FieldDef;
@@ -302,19 +302,6 @@ fn search_conditions(dialect: Dialect, terms: &SearchTerms) -> Vec<Sql> {
         }
     }
     parts
-}
-
-/// `%word%` with LIKE wildcards in the word escaped (`\` is the escape character).
-pub(crate) fn like_pattern(word: &str) -> String {
-    let mut p = String::from("%");
-    for c in word.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(c);
-    }
-    p.push('%');
-    p
 }
 
 /// A short word somewhere in a searchable field; only applied to rows an index has
