@@ -203,13 +203,13 @@ async fn main() -> anyhow::Result<()> {
     // Activity: ingest 100,000 events in batches of 500 for one user, then time the
     // first page of that user's timeline. The events are removed again afterwards.
     {
-        use app::backend::{ingest, timeline};
+        use app::backend::{events, timeline};
         let user = 1_i64;
         let batches = 200;
         let started = Instant::now();
         let mut accepted = 0;
         for b in 0..batches {
-            let events: Vec<ingest::EventIn> = (0..500)
+            let events: Vec<events::EventIn> = (0..500)
                 .map(|i| {
                     serde_json::from_value(serde_json::json!({
                         "user": user,
@@ -219,7 +219,7 @@ async fn main() -> anyhow::Result<()> {
                     }))
                 })
                 .collect::<Result<_, _>>()?;
-            accepted += ingest::ingest(&conn, 0, events)
+            accepted += events::ingest(&conn, 0, events)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .accepted;

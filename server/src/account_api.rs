@@ -3,10 +3,10 @@
 //! Errors are JSON `{"error": <stable code>, "message": …}` (plus `fields` for bad
 //! input).
 
-use app::backend::accounts;
 use app::backend::auth::ClientInfo;
 use app::backend::throttle::Verdict;
 use app::backend::ServiceError;
+use app::backend::{links, user_sessions};
 use app::domain::{ApiError, Refusal};
 use axum::extract::State;
 use axum::http::Method;
@@ -100,7 +100,7 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
         Err(r) => return *r,
     };
     let limits = &state.app.limits;
-    let account = match accounts::throttle_key(&state.app.db, &form.login).await {
+    let account = match user_sessions::throttle_key(&state.app.db, &form.login).await {
         Ok(key) => key,
         Err(e) => return refuse(e),
     };
@@ -112,7 +112,7 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
                     "too_many_attempts",
                     format!(
                         "Too many failed sign-ins. Try again in {}.",
-                        app::backend::ingest::wait_text(wait)
+                        app::backend::throttle::wait_text(wait)
                     ),
                 )),
             )
@@ -125,7 +125,7 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
         Verdict::Go(delay) if !delay.is_zero() => tokio::time::sleep(delay).await,
         Verdict::Go(_) => {}
     }
-    match accounts::sign_in(
+    match user_sessions::sign_in(
         &state.app.db,
         &state.app.config,
         &form.login,
@@ -148,14 +148,14 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
 }
 
 async fn me(State(state): State<ServerState>, headers: HeaderMap) -> Response {
-    match accounts::me(&state.app.db, &bearer(&headers)).await {
+    match user_sessions::me(&state.app.db, &bearer(&headers)).await {
         Ok(user) => Json(user).into_response(),
         Err(e) => refuse(e),
     }
 }
 
 async fn sign_out(State(state): State<ServerState>, headers: HeaderMap) -> Response {
-    match accounts::sign_out(&state.app.db, &bearer(&headers)).await {
+    match user_sessions::sign_out(&state.app.db, &bearer(&headers)).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => refuse(e),
     }
@@ -180,7 +180,7 @@ async fn change_password(
         Ok(f) => f,
         Err(r) => return *r,
     };
-    match accounts::change_password(
+    match user_sessions::change_password(
         &state.app.db,
         &bearer(&headers),
         &form.current_password,
@@ -203,7 +203,7 @@ async fn link(State(state): State<ServerState>, body: axum::body::Bytes) -> Resp
         Ok(f) => f,
         Err(r) => return *r,
     };
-    match accounts::link_info(&state.app.db, &form.token).await {
+    match links::link_info(&state.app.db, &form.token).await {
         Ok(info) => Json(info).into_response(),
         Err(e) => refuse(e),
     }
@@ -220,7 +220,7 @@ async fn set_password(State(state): State<ServerState>, body: axum::body::Bytes)
         Ok(f) => f,
         Err(r) => return *r,
     };
-    match accounts::set_password_with_link(&state.app.db, &form.token, &form.new_password).await {
+    match links::set_password_with_link(&state.app.db, &form.token, &form.new_password).await {
         Ok(info) => Json(info).into_response(),
         Err(e) => refuse(e),
     }

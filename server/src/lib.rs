@@ -226,7 +226,7 @@ fn internal(err: app::backend::ServiceError) -> Response {
 
 #[derive(serde::Deserialize)]
 struct EventsBody {
-    events: Vec<app::backend::ingest::EventIn>,
+    events: Vec<app::backend::events::EventIn>,
 }
 
 /// `POST /api/v1/events` with `Authorization: Bearer <key>` and
@@ -236,14 +236,14 @@ async fn post_events(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    use app::backend::{ingest, ServiceError};
+    use app::backend::{api_keys, events, ServiceError};
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .unwrap_or_default();
-    let key_id = match ingest::key_id(&state.app.db, key).await {
+    let key_id = match api_keys::key_id(&state.app.db, key).await {
         Ok(id) => id,
         Err(ServiceError::Unauthorized) => {
             return api_error(
@@ -268,7 +268,7 @@ async fn post_events(
             )
         }
     };
-    match ingest::ingest(&state.app.db, key_id, body.events).await {
+    match events::ingest(&state.app.db, key_id, body.events).await {
         Ok(report) => (StatusCode::OK, axum::Json(report)).into_response(),
         Err(ServiceError::Validation(fields)) => api_error(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -281,7 +281,7 @@ async fn post_events(
 
 /// `POST /api/v1/signup`: a public signup from the admins' own forms.
 async fn post_signup(State(state): State<ServerState>, request: Request) -> Response {
-    use app::backend::{ingest, ServiceError};
+    use app::backend::{signup, ServiceError};
     let client = app::backend::auth::ClientInfo::from_request(
         request.headers(),
         request.extensions(),
@@ -302,13 +302,13 @@ async fn post_signup(State(state): State<ServerState>, request: Request) -> Resp
     if let Err(wait) = signups.check_and_add(signups.key(&[&caller.unwrap_or_default()])) {
         return rate_limited(wait);
     }
-    let form: ingest::SignupIn = match serde_json::from_slice(&body) {
+    let form: signup::SignupIn = match serde_json::from_slice(&body) {
         Ok(f) => f,
         Err(e) => return api_error(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()),
     };
     // A new account and an existing one are answered alike, so the endpoint cannot be
     // used to find out who is registered.
-    match ingest::signup(&state.app.db, &state.app.config, form).await {
+    match signup::signup(&state.app.db, &state.app.config, form).await {
         Ok(_) => (
             StatusCode::ACCEPTED,
             axum::Json(serde_json::json!({

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use app::backend::accounts::{mark_email, pending_emails, PendingEmail};
+use app::backend::outbox::mark_email;
+use app::backend::outbox::pending_emails;
+use app::backend::outbox::PendingEmail;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

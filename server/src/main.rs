@@ -283,7 +283,7 @@ fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
             tick.tick().await;
             if last_retention.is_none_or(|t| t.elapsed().as_secs() >= 3600) {
                 last_retention = Some(Instant::now());
-                match app::backend::ingest::purge_old_activity(
+                match app::backend::events::purge_old_activity(
                     &conn,
                     config.activity_retention_days,
                 )

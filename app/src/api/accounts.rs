@@ -18,7 +18,7 @@ use crate::domain::permissions::{USERS_PASSWORDS, USERS_SESSIONS};
 #[server(endpoint = "reset_password", input = Json)]
 pub async fn reset_password(id: i64, mode: ResetMode) -> Result<Option<String>, AppError> {
     let (state, admin) = authorize(USERS_PASSWORDS).await?;
-    crate::backend::accounts::reset_password(&state.db, &state.config, &admin, id, mode)
+    crate::backend::links::reset_password(&state.db, &state.config, &admin, id, mode)
         .await
         .map_err(fail)
 }
@@ -27,7 +27,7 @@ pub async fn reset_password(id: i64, mode: ResetMode) -> Result<Option<String>, 
 #[server(endpoint = "send_invitation", input = Json)]
 pub async fn send_invitation(id: i64) -> Result<(), AppError> {
     let (state, admin) = authorize(USERS_PASSWORDS).await?;
-    crate::backend::accounts::send_invitation(&state.db, &state.config, &admin, id)
+    crate::backend::links::send_invitation(&state.db, &state.config, &admin, id)
         .await
         .map_err(fail)
 }
@@ -36,7 +36,7 @@ pub async fn send_invitation(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "sign_out_everywhere", input = Json)]
 pub async fn sign_out_everywhere(id: i64) -> Result<u64, AppError> {
     let (state, admin) = authorize(USERS_SESSIONS).await?;
-    crate::backend::accounts::sign_out_everywhere(&state.db, &admin, id)
+    crate::backend::user_sessions::sign_out_everywhere(&state.db, &admin, id)
         .await
         .map_err(fail)
 }
@@ -46,7 +46,7 @@ pub async fn sign_out_everywhere(id: i64) -> Result<u64, AppError> {
 #[server(endpoint = "list_outbox", input = Json)]
 pub async fn list_outbox() -> Result<Vec<OutboxEmail>, AppError> {
     let (state, admin) = authorize(USERS_PASSWORDS).await?;
-    crate::backend::accounts::outbox(&state.db, &admin, 100)
+    crate::backend::outbox::outbox(&state.db, &admin, 100)
         .await
         .map_err(fail)
 }

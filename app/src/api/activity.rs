@@ -148,7 +148,7 @@ pub async fn delete_reminder(id: i64) -> Result<(), AppError> {
 pub async fn list_api_keys() -> Result<Vec<ApiKeyInfo>, AppError> {
     use crate::domain::permissions::API_KEYS_MANAGE;
     let (state, _) = authorize(API_KEYS_MANAGE).await?;
-    crate::backend::ingest::list_keys(&state.db)
+    crate::backend::api_keys::list_keys(&state.db)
         .await
         .map_err(fail)
 }
@@ -158,7 +158,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyInfo>, AppError> {
 pub async fn create_api_key(name: String) -> Result<String, AppError> {
     use crate::domain::permissions::API_KEYS_MANAGE;
     let (state, admin) = authorize(API_KEYS_MANAGE).await?;
-    crate::backend::ingest::create_key(&state.db, &admin, &name)
+    crate::backend::api_keys::create_key(&state.db, &admin, &name)
         .await
         .map_err(fail)
 }
@@ -167,7 +167,7 @@ pub async fn create_api_key(name: String) -> Result<String, AppError> {
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
     use crate::domain::permissions::API_KEYS_MANAGE;
     let (state, admin) = authorize(API_KEYS_MANAGE).await?;
-    crate::backend::ingest::revoke_key(&state.db, &admin, id)
+    crate::backend::api_keys::revoke_key(&state.db, &admin, id)
         .await
         .map_err(fail)
 }

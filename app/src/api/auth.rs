@@ -23,7 +23,7 @@ pub async fn sign_in(
     let client = ClientInfo::of(parts.as_ref(), &state.config);
     // Throttling, before the password is even checked: a locked account+address or
     // address is refused; an account under attack from many addresses is slowed down.
-    let account = crate::backend::accounts::throttle_key(&state.db, &email)
+    let account = crate::backend::user_sessions::throttle_key(&state.db, &email)
         .await
         .map_err(fail)?;
     let limits = &state.limits;
@@ -33,7 +33,7 @@ pub async fn sign_in(
                 "password",
                 format!(
                     "Too many failed sign-ins. Try again in {}.",
-                    crate::backend::ingest::wait_text(wait)
+                    crate::backend::throttle::wait_text(wait)
                 ),
             )));
         }

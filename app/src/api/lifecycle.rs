@@ -33,7 +33,7 @@ pub async fn list_groups() -> Result<Vec<GroupInfo>, AppError> {
 #[server(endpoint = "create_users", input = Json)]
 pub async fn create_users(users: Vec<NewUserForm>) -> Result<Vec<CreatedUser>, AppError> {
     let (state, admin) = authorize(USERS_WRITE).await?;
-    crate::backend::lifecycle::create_users(&state.db, &state.config, &admin, &users)
+    crate::backend::user_writes::create_users(&state.db, &state.config, &admin, &users)
         .await
         .map_err(fail)
 }
@@ -42,7 +42,7 @@ pub async fn create_users(users: Vec<NewUserForm>) -> Result<Vec<CreatedUser>, A
 #[server(endpoint = "update_user", input = Json)]
 pub async fn update_user(id: i64, form: UserEditForm) -> Result<(), AppError> {
     let (state, admin) = authorize(USERS_WRITE).await?;
-    crate::backend::lifecycle::update_user(&state.db, &admin, id, form)
+    crate::backend::user_writes::update_user(&state.db, &admin, id, form)
         .await
         .map_err(fail)
 }
@@ -50,7 +50,8 @@ pub async fn update_user(id: i64, form: UserEditForm) -> Result<(), AppError> {
 /// Gives a user exactly these tags (missing ones are created).
 #[server(endpoint = "set_user_tags", input = Json)]
 pub async fn set_user_tags(id: i64, names: Vec<String>) -> Result<Vec<NamedRef>, AppError> {
-    use crate::backend::lifecycle::{set_links, Link};
+    use crate::backend::memberships::set_links;
+    use crate::backend::memberships::Link;
     let (state, admin) = authorize(USERS_WRITE).await?;
     set_links(&state.db, &admin, Link::Tags, id, &names)
         .await
@@ -60,7 +61,8 @@ pub async fn set_user_tags(id: i64, names: Vec<String>) -> Result<Vec<NamedRef>,
 /// Puts a user in exactly these groups (missing ones are created).
 #[server(endpoint = "set_user_groups", input = Json)]
 pub async fn set_user_groups(id: i64, names: Vec<String>) -> Result<Vec<NamedRef>, AppError> {
-    use crate::backend::lifecycle::{set_links, Link};
+    use crate::backend::memberships::set_links;
+    use crate::backend::memberships::Link;
     let (state, admin) = authorize(USERS_WRITE).await?;
     set_links(&state.db, &admin, Link::Groups, id, &names)
         .await
@@ -71,7 +73,7 @@ pub async fn set_user_groups(id: i64, names: Vec<String>) -> Result<Vec<NamedRef
 #[server(endpoint = "remove_device", input = Json)]
 pub async fn remove_device(user_id: i64, device_id: i64) -> Result<(), AppError> {
     let (state, admin) = authorize(USERS_WRITE).await?;
-    crate::backend::lifecycle::remove_device(&state.db, &admin, user_id, device_id)
+    crate::backend::devices::remove_device(&state.db, &admin, user_id, device_id)
         .await
         .map_err(fail)
 }
@@ -80,7 +82,7 @@ pub async fn remove_device(user_id: i64, device_id: i64) -> Result<(), AppError>
 #[server(endpoint = "list_comments", input = Json)]
 pub async fn list_comments(user_id: i64) -> Result<Vec<CommentInfo>, AppError> {
     let (state, _) = authorize(USERS_READ).await?;
-    crate::backend::lifecycle::comments(&state.db, user_id)
+    crate::backend::comments::comments(&state.db, user_id)
         .await
         .map_err(fail)
 }
@@ -88,7 +90,7 @@ pub async fn list_comments(user_id: i64) -> Result<Vec<CommentInfo>, AppError> {
 #[server(endpoint = "add_comment", input = Json)]
 pub async fn add_comment(user_id: i64, body: String) -> Result<(), AppError> {
     let (state, admin) = authorize(USERS_WRITE).await?;
-    crate::backend::lifecycle::add_comment(&state.db, &admin, user_id, &body)
+    crate::backend::comments::add_comment(&state.db, &admin, user_id, &body)
         .await
         .map_err(fail)
 }
@@ -97,7 +99,7 @@ pub async fn add_comment(user_id: i64, body: String) -> Result<(), AppError> {
 #[server(endpoint = "delete_comment", input = Json)]
 pub async fn delete_comment(id: i64) -> Result<(), AppError> {
     let (state, admin) = authorize(USERS_WRITE).await?;
-    crate::backend::lifecycle::delete_comment(&state.db, &admin, id)
+    crate::backend::comments::delete_comment(&state.db, &admin, id)
         .await
         .map_err(fail)
 }

@@ -10,13 +10,13 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
 use super::authority::{Authority, OwnerGuard};
 use super::dialect::Run;
-use super::lifecycle::{ensure_named, user_snapshot_expr, Link};
+use super::memberships::{ensure_named, Link};
 use super::sql::Sql;
+use super::user_writes::user_snapshot_expr;
 use super::users::{matching_ids_sql, resolve};
-use super::{now, Config, ServiceError};
+use super::{audit, now, Config, ServiceError};
 use crate::domain::account::clean_names;
 use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
 use crate::domain::{AdminInfo, BulkAction, BulkResult, Selection, Status};

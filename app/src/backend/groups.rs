@@ -4,11 +4,10 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
 use super::dialect::Run;
-use super::lifecycle::{ensure_named, Link};
+use super::memberships::{ensure_named, Link};
 use super::sql::Sql;
-use super::ServiceError;
+use super::{audit, ServiceError};
 use crate::domain::account::clean_names;
 use crate::domain::{AdminInfo, GroupInfo, NamedRef, RoleInfo};
 

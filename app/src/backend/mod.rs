@@ -1,30 +1,38 @@
 //! Server-side only: database access, services and their errors. Nothing here knows
 //! about Leptos views or HTTP; every service takes a connection (or transaction) first.
 
-pub mod accounts;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod authority;
 pub mod bulk;
 pub mod bulk_load;
+pub mod comments;
 pub mod db;
+pub mod devices;
 pub mod dialect;
 pub mod entities;
 pub mod error;
+pub mod events;
 pub mod field_sql;
 pub mod fields;
 pub mod groups;
-pub mod ingest;
-pub mod lifecycle;
+pub mod links;
+pub mod memberships;
+pub mod outbox;
 pub mod prefs;
 pub mod reminders;
 pub mod roles;
 pub mod seed;
+pub mod signup;
 pub mod sql;
 pub mod tags;
 pub mod throttle;
 pub mod timeline;
 pub mod transfer;
+pub mod user_rows;
+pub mod user_sessions;
+pub mod user_writes;
 pub mod users;
 
 pub use error::ServiceError;

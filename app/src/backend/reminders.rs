@@ -4,11 +4,10 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
 use super::dialect::Run;
-use super::lifecycle::user_email;
 use super::sql::Sql;
-use super::{now, ServiceError};
+use super::users::user_email;
+use super::{audit, now, ServiceError};
 use crate::domain::activity::ReminderInfo;
 use crate::domain::AdminInfo;
 

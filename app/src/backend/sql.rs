@@ -2,7 +2,9 @@
 //! placeholders, always numbered in text order; PostgreSQL gets them as they are, SQLite
 //! gets anonymous `?` (see [`super::dialect::Dialect::statement`]).
 
-use sea_orm::Value;
+use sea_orm::{QueryResult, Value};
+
+use super::ServiceError;
 
 #[derive(Debug, Default, Clone)]
 pub struct Sql {
@@ -107,6 +109,13 @@ fn rewrite_placeholders(text: &str, placeholder: impl Fn(usize) -> String) -> St
     }
     out.push_str(rest);
     out
+}
+
+pub(crate) fn rows<T>(
+    result: Vec<QueryResult>,
+    f: impl Fn(&QueryResult) -> Result<T, sea_orm::DbErr>,
+) -> Result<Vec<T>, ServiceError> {
+    Ok(result.iter().map(f).collect::<Result<Vec<_>, _>>()?)
 }
 
 #[cfg(test)]

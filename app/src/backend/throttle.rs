@@ -346,6 +346,15 @@ impl SignInThrottle {
     }
 }
 
+/// "3 minutes", "1 minute", "40 seconds".
+pub fn wait_text(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} seconds"),
+        60..=119 => "1 minute".to_string(),
+        s => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -490,5 +499,46 @@ mod tests {
         assert!(c.len() <= 16);
         let newest = c.key(&[&99u32.to_be_bytes()]);
         assert_eq!(c.count(newest), 1);
+    }
+
+    #[test]
+    fn counters_block_a_caller_until_the_window_ends_and_clear_forgets_them() {
+        let limiter = Counter::new(2, Duration::from_secs(900), 100);
+        let a = limiter.key(&[b"acct:a"]);
+        limiter.add(a);
+        assert_eq!(limiter.blocked(a), None, "one failure is allowed");
+        limiter.add(a);
+        let wait = limiter.blocked(a).expect("blocked after two");
+        assert!((1..=900).contains(&wait), "{wait}");
+        assert_eq!(
+            limiter.blocked(limiter.key(&[b"acct:b"])),
+            None,
+            "others are not blocked"
+        );
+        limiter.clear(a);
+        assert_eq!(limiter.blocked(a), None);
+        assert_eq!(wait_text(40), "40 seconds");
+        assert_eq!(wait_text(61), "1 minute");
+        assert_eq!(wait_text(601), "11 minutes");
+    }
+
+    #[test]
+    fn the_rate_counter_counts_per_caller_and_window() {
+        let limiter = Counter::new(2, Duration::from_secs(60), 100);
+        let (a, b) = (limiter.key(&[b"a"]), limiter.key(&[b"b"]));
+        assert!(limiter.check_and_add(a).is_ok());
+        assert!(limiter.check_and_add(a).is_ok());
+        let wait = limiter.check_and_add(a).expect_err("third in the window");
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(
+            limiter.check_and_add(b).is_ok(),
+            "another caller has its own count"
+        );
+        let fresh = Counter::new(1, Duration::from_millis(0), 100);
+        assert!(fresh.check_and_add(a).is_ok());
+        assert!(
+            fresh.check_and_add(a).is_ok(),
+            "a new window starts the count again"
+        );
     }
 }

@@ -4,11 +4,11 @@
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
 use serde_json::json;
 
-use super::audit;
 use super::dialect::{Dialect, Run};
-use super::lifecycle::{delete_owned_row, user_email, OwnedRow};
 use super::sql::Sql;
-use super::{now, ServiceError};
+use super::user_rows::{delete_owned_row, OwnedRow};
+use super::users::user_email;
+use super::{audit, now, ServiceError};
 use crate::domain::activity::{ActivityKind, TimelineEntry, TimelinePage, MAX_ENTRY_CHARS};
 use crate::domain::AdminInfo;
 

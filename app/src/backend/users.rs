@@ -731,6 +731,17 @@ pub(crate) async fn named_refs<C: ConnectionTrait>(
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?)
 }
 
+/// The email of user `id`, or `NotFound`.
+pub async fn user_email<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, ServiceError> {
+    let mut q = Sql::new("SELECT email FROM users WHERE id = ");
+    q.bind(id);
+    Ok(db
+        .one(&q)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?
+        .try_get("", "email")?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -402,7 +402,7 @@ async fn activity_older_than_the_retention_is_purged() {
         )
         .await;
     }
-    let purged = app::backend::ingest::purge_old_activity(&app.db, 365)
+    let purged = app::backend::events::purge_old_activity(&app.db, 365)
         .await
         .expect("purge");
     assert_eq!(purged, 2);

@@ -17,14 +17,14 @@ use serde_json::{json, Value};
 
 use super::read::Table;
 use super::Reporter;
-use crate::backend::audit;
 use crate::backend::auth::hash_password;
 use crate::backend::authority::{give_sentence, Authority, OwnerGuard};
 use crate::backend::bulk_load::BulkLoad;
 use crate::backend::dialect::{Dialect, Run};
-use crate::backend::lifecycle::{ensure_named, user_total, Link};
+use crate::backend::memberships::{ensure_named, Link};
 use crate::backend::sql::Sql;
-use crate::backend::{now, Config, ServiceError};
+use crate::backend::user_writes::user_total;
+use crate::backend::{audit, now, Config, ServiceError};
 use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE};
 use crate::domain::transfer::{
     CellError, FileColumn, Headers, ImportReport, ImportRow, RejectedRow, UpdatedRow,

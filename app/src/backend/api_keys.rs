@@ -1,0 +1,123 @@
+//! API keys for the activity endpoint the admins' own apps call: listed, created
+//! (shown once, stored hashed), revoked.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use serde_json::json;
+
+use super::auth::{new_token, token_hash};
+use super::dialect::Run;
+use super::sql::Sql;
+use super::{audit, now, ServiceError};
+use crate::domain::activity::ApiKeyInfo;
+use crate::domain::AdminInfo;
+
+/// Every API key, newest first.
+pub async fn list_keys<C: ConnectionTrait>(db: &C) -> Result<Vec<ApiKeyInfo>, ServiceError> {
+    let q = Sql::new(
+        "SELECT id, name, key_prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id DESC",
+    );
+    Ok(db
+        .all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ApiKeyInfo {
+                id: r.try_get("", "id")?,
+                name: r.try_get("", "name")?,
+                prefix: r.try_get("", "key_prefix")?,
+                created_at: r.try_get("", "created_at")?,
+                last_used_at: r.try_get("", "last_used_at")?,
+                revoked_at: r.try_get("", "revoked_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?)
+}
+
+/// Creates a key named `name`; returns the key itself, which is stored only hashed
+/// and shown this once.
+pub async fn create_key(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    name: &str,
+) -> Result<String, ServiceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ServiceError::field(
+            "name",
+            "Name the key (1 to 100 characters), e.g. after the app that uses it.",
+        ));
+    }
+    let key = format!("rk_{}", new_token());
+    let txn = db.begin().await?;
+    let mut s = Sql::new(
+        "INSERT INTO api_keys (name, key_prefix, key_hash, created_by, created_at) VALUES (",
+    );
+    s.bind(name)
+        .push(", ")
+        .bind(key[..10].to_string())
+        .push(", ")
+        .bind(token_hash(&key))
+        .push(", ")
+        .bind(actor.id)
+        .push(", ")
+        .bind(now())
+        .push(")");
+    txn.exec(&s).await?;
+    audit::record(
+        &txn,
+        actor,
+        "api_key.create",
+        None,
+        None,
+        Some(json!({ "name": name, "prefix": &key[..10] })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(key)
+}
+
+/// Revokes key `id`: requests with it are refused from then on.
+pub async fn revoke_key(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    let mut s = Sql::new("UPDATE api_keys SET revoked_at = ");
+    s.bind(now())
+        .push(" WHERE revoked_at IS NULL AND id = ")
+        .bind(id);
+    let n = txn.exec(&s).await?.rows_affected();
+    if n == 0 {
+        return Err(ServiceError::NotFound("That active API key".into()));
+    }
+    audit::record(
+        &txn,
+        actor,
+        "api_key.revoke",
+        None,
+        None,
+        Some(json!({ "id": id })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The id of the active key `key`, noting its use; `Unauthorized` otherwise.
+pub async fn key_id<C: ConnectionTrait>(db: &C, key: &str) -> Result<i64, ServiceError> {
+    let mut q =
+        Sql::new("SELECT id, last_used_at FROM api_keys WHERE revoked_at IS NULL AND key_hash = ");
+    q.bind(token_hash(key));
+    let row = db.one(&q).await?.ok_or(ServiceError::Unauthorized)?;
+    let id: i64 = row.try_get("", "id")?;
+    let last: Option<chrono::DateTime<chrono::Utc>> = row.try_get("", "last_used_at")?;
+    let at = now();
+    // At most one write a minute per key.
+    if last.is_none_or(|l| at - l >= chrono::Duration::minutes(1)) {
+        let mut u = Sql::new("UPDATE api_keys SET last_used_at = ");
+        u.bind(at).push(" WHERE id = ").bind(id);
+        db.exec(&u).await?;
+    }
+    Ok(id)
+}

@@ -1,0 +1,112 @@
+//! Admins' comments on a user: listed, added, deleted (each audited).
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use serde_json::json;
+
+use super::dialect::Run;
+use super::sql::{rows, Sql};
+use super::users::user_email;
+use super::{audit, now, ServiceError};
+use crate::domain::{AdminInfo, CommentInfo};
+
+/// Admin comments on user `id`, newest first.
+pub async fn comments<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+) -> Result<Vec<CommentInfo>, ServiceError> {
+    user_email(db, user_id).await?;
+    let mut q = Sql::new(
+        "SELECT c.id, c.author_id, c.body, c.created_at, \
+         coalesce(nullif(trim(a.first_name || ' ' || a.last_name), ''), a.email, 'Deleted admin') AS author \
+         FROM comments c LEFT JOIN users a ON a.id = c.author_id WHERE c.user_id = ",
+    );
+    q.bind(user_id)
+        .push(" ORDER BY c.created_at DESC, c.id DESC");
+    rows(db.all(&q).await?, |r| {
+        Ok(CommentInfo {
+            id: r.try_get("", "id")?,
+            author_id: r.try_get("", "author_id")?,
+            author: r.try_get("", "author")?,
+            body: r.try_get("", "body")?,
+            created_at: r.try_get("", "created_at")?,
+        })
+    })
+}
+
+/// Adds a comment by the actor on user `id`.
+pub async fn add_comment(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    user_id: i64,
+    body: &str,
+) -> Result<(), ServiceError> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(ServiceError::field("comment", "Write something first."));
+    }
+    if body.chars().count() > 5000 {
+        return Err(ServiceError::field(
+            "comment",
+            "Use at most 5000 characters.",
+        ));
+    }
+    let txn = db.begin().await?;
+    let email = user_email(&txn, user_id).await?;
+    let mut s = Sql::new("INSERT INTO comments (user_id, author_id, body, created_at) VALUES (");
+    s.bind(user_id)
+        .push(", ")
+        .bind(actor.id)
+        .push(", ")
+        .bind(body)
+        .push(", ")
+        .bind(now())
+        .push(")");
+    txn.exec(&s).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.comment_add",
+        Some((user_id, &email)),
+        None,
+        Some(json!({ "comment": body })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a comment; admins delete only their own.
+pub async fn delete_comment(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    comment_id: i64,
+) -> Result<(), ServiceError> {
+    let txn = db.begin().await?;
+    let mut q = Sql::new("SELECT c.user_id, c.author_id, c.body, u.email FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = ");
+    q.bind(comment_id);
+    let row = txn
+        .one(&q)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("That comment".into()))?;
+    if row.try_get::<Option<i64>>("", "author_id")? != Some(actor.id) {
+        return Err(ServiceError::Forbidden(
+            "deleting comments of other admins".into(),
+        ));
+    }
+    let user_id: i64 = row.try_get("", "user_id")?;
+    let email: String = row.try_get("", "email")?;
+    let mut d = Sql::new("DELETE FROM comments WHERE id = ");
+    d.bind(comment_id);
+    txn.exec(&d).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.comment_delete",
+        Some((user_id, &email)),
+        Some(json!({ "comment": row.try_get::<String>("", "body")? })),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! The outbox: every email Roster sends, queued in the database, shown to admins
+//! (secrets only to those who may act on the recipient) and sent over SMTP.
+
+use sea_orm::ConnectionTrait;
+
+use super::authority::Authority;
+use super::dialect::Run;
+use super::sql::Sql;
+use super::{now, ServiceError};
+use crate::domain::email::{render, EmailKind, OutboxEmail};
+use crate::domain::AdminInfo;
+
+/// Queues an email in the outbox (the mailer sends it when SMTP is configured).
+pub(crate) async fn queue_email<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    to: &Target,
+    kind: EmailKind,
+    secret: &str,
+) -> Result<(), ServiceError> {
+    let (subject, body) = render(kind, &to.language, &to.name, secret);
+    let mut i = Sql::new(
+        "INSERT INTO outbox (user_id, to_address, language, kind, subject, body, created_at) VALUES (",
+    );
+    i.bind(user_id)
+        .push(", ")
+        .bind(to.email.clone())
+        .push(", ")
+        .bind(crate::domain::email::template_language(&to.language))
+        .push(", ")
+        .bind(kind.as_str())
+        .push(", ")
+        .bind(subject)
+        .push(", ")
+        .bind(body)
+        .push(", ")
+        .bind(now())
+        .push(")");
+    db.exec(&i).await?;
+    Ok(())
+}
+
+/// The newest emails first. An email carrying a secret (a link, a temporary
+/// password) shows it only to admins who may act on its recipient; the others see
+/// the email with the secret replaced by a note.
+pub async fn outbox<C: ConnectionTrait>(
+    db: &C,
+    actor: &AdminInfo,
+    limit: u64,
+) -> Result<Vec<OutboxEmail>, ServiceError> {
+    let authority = Authority::load(db, actor).await?;
+    let mut q = Sql::new(
+        "SELECT o.id, o.user_id, u.role_id, o.to_address, o.kind, o.language, o.subject, o.body, \
+         o.created_at, o.sent_at, o.error FROM outbox o LEFT JOIN users u ON u.id = o.user_id \
+         ORDER BY o.id DESC LIMIT ",
+    );
+    q.bind(limit as i64);
+    Ok(db
+        .all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            let kind: String = r.try_get("", "kind")?;
+            let mut body: String = r.try_get("", "body")?;
+            let user_id: Option<i64> = r.try_get("", "user_id")?;
+            let role_id: Option<i64> = r.try_get("", "role_id")?;
+            let may_see = match (user_id, role_id) {
+                (Some(user), Some(role)) => authority.check_role_of(user, role).is_ok(),
+                _ => false,
+            };
+            if crate::domain::email::carries_secret(&kind) && !may_see {
+                body = crate::domain::email::redact_secret(&kind, &body);
+            }
+            Ok(OutboxEmail {
+                id: r.try_get("", "id")?,
+                to: r.try_get("", "to_address")?,
+                kind,
+                language: r.try_get("", "language")?,
+                subject: r.try_get("", "subject")?,
+                body,
+                created_at: r.try_get("", "created_at")?,
+                sent_at: r.try_get("", "sent_at")?,
+                error: r.try_get("", "error")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()?)
+}
+
+/// An email the mailer still has to send.
+#[derive(Clone, Debug)]
+pub struct PendingEmail {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The oldest `limit` emails neither sent nor refused for good.
+pub async fn pending_emails<C: ConnectionTrait>(
+    db: &C,
+    limit: u64,
+) -> Result<Vec<PendingEmail>, sea_orm::DbErr> {
+    let mut q = Sql::new(
+        "SELECT id, to_address, subject, body FROM outbox WHERE sent_at IS NULL AND error IS NULL ORDER BY id LIMIT ",
+    );
+    q.bind(limit as i64);
+    db.all(&q)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PendingEmail {
+                id: r.try_get("", "id")?,
+                to: r.try_get("", "to_address")?,
+                subject: r.try_get("", "subject")?,
+                body: r.try_get("", "body")?,
+            })
+        })
+        .collect()
+}
+
+/// Records that email `id` was sent (`Ok`) or refused for good (`Err`, not tried again).
+pub async fn mark_email<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    outcome: Result<(), String>,
+) -> Result<(), sea_orm::DbErr> {
+    let mut u = Sql::new("UPDATE outbox SET ");
+    match outcome {
+        Ok(()) => u.push("sent_at = ").bind(now()),
+        Err(e) => u.push("error = ").bind(e),
+    };
+    u.push(" WHERE id = ").bind(id);
+    db.exec(&u).await?;
+    Ok(())
+}
+
+pub(crate) struct Target {
+    pub email: String,
+    pub name: String,
+    pub language: String,
+    pub status: String,
+}
+
+pub(crate) async fn target<C: ConnectionTrait>(db: &C, id: i64) -> Result<Target, ServiceError> {
+    let mut q =
+        Sql::new("SELECT email, first_name, last_name, language, status FROM users WHERE id = ");
+    q.bind(id);
+    let r = db
+        .one(&q)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
+    let email: String = r.try_get("", "email")?;
+    let first: String = r.try_get("", "first_name")?;
+    let last: String = r.try_get("", "last_name")?;
+    Ok(Target {
+        name: crate::domain::user::display_name(&first, &last, &email),
+        email,
+        language: r.try_get("", "language")?,
+        status: r.try_get("", "status")?,
+    })
+}

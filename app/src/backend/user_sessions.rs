@@ -1,0 +1,358 @@
+//! The managed users' own sessions (the `/api/v1/auth/*` API and the /account
+//! page): sign-in, the token's user, sign-out, changing one's password, and an
+//! admin's "log out everywhere". Every call re-reads the session and the user's
+//! status, so a ban or reset takes effect on the next call.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::auth::{
+    hash_off_runtime, new_token, token_hash, validate_new_password, verify_password, ClientInfo,
+};
+use super::authority::Authority;
+use super::devices::record_device;
+use super::dialect::Run;
+use super::outbox::target;
+use super::sql::Sql;
+use super::{audit, now, Config, ServiceError};
+use crate::domain::{AdminInfo, Refusal};
+
+/// A managed user as the sign-in API shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    pub id: i64,
+    pub email: String,
+    pub username: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub language: String,
+    pub password_change_required: bool,
+}
+
+/// A new session.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: AccountInfo,
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "u.id, u.email, u.username, u.first_name, u.last_name, u.language, u.must_change_password";
+
+fn account_from(r: &sea_orm::QueryResult) -> Result<AccountInfo, sea_orm::DbErr> {
+    Ok(AccountInfo {
+        id: r.try_get("", "id")?,
+        email: r.try_get("", "email")?,
+        username: r.try_get("", "username")?,
+        first_name: r.try_get("", "first_name")?,
+        last_name: r.try_get("", "last_name")?,
+        language: r.try_get("", "language")?,
+        password_change_required: r.try_get("", "must_change_password")?,
+    })
+}
+
+/// The sign-in throttle's key for what was typed: the account it names (by email,
+/// username or phone, as [`sign_in`] finds it), so every spelling of one account counts
+/// as one; an unknown login is keyed by its canonical text.
+pub async fn throttle_key<C: ConnectionTrait>(db: &C, login: &str) -> Result<String, ServiceError> {
+    let login = login.trim();
+    let phone = crate::domain::account::Phone::parse(login)
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let mut q = Sql::new("SELECT u.id FROM users u WHERE u.email = ");
+    q.bind(login.to_lowercase())
+        .push(" OR lower(u.username) = ")
+        .bind(login.to_lowercase())
+        .push(" OR u.phone = ")
+        .bind(phone)
+        .push(" ORDER BY u.id LIMIT 1");
+    let row = db.one(&q).await?;
+    Ok(match row {
+        Some(r) => format!("account:{}", r.try_get::<i64>("", "id")?),
+        None => super::throttle::account_key(login),
+    })
+}
+
+/// Signs a managed user in with their email, username or phone and password. Records
+/// the device (user agent) and a sign-in entry in their activity.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    config: &Config,
+    login: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<SignedIn, ServiceError> {
+    let login = login.trim();
+    if login.is_empty() || password.is_empty() {
+        let mut fields = crate::domain::FieldErrors::new();
+        if login.is_empty() {
+            fields.insert(
+                "login".into(),
+                vec!["Enter your email, username or phone.".into()],
+            );
+        }
+        if password.is_empty() {
+            fields.insert("password".into(), vec!["Enter your password.".into()]);
+        }
+        return Err(ServiceError::Validation(fields));
+    }
+    let dialect = db.dialect();
+    let phone = crate::domain::account::Phone::parse(login)
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let mut q = Sql::new(&format!(
+        "SELECT {ACCOUNT_COLUMNS}, u.password_hash, u.status FROM users u WHERE u.email = "
+    ));
+    q.bind(login.to_lowercase())
+        .push(" OR lower(u.username) = ")
+        .bind(login.to_lowercase())
+        .push(" OR u.phone = ")
+        .bind(phone)
+        .push(" ORDER BY u.id LIMIT 1");
+    let row = db.one(&q).await?;
+    let hash = row
+        .as_ref()
+        .map(|r| r.try_get::<Option<String>>("", "password_hash"))
+        .transpose()?
+        .flatten();
+    let verified = {
+        let hash = hash
+            .clone()
+            .unwrap_or_else(|| super::auth::DUMMY_HASH.to_string());
+        let password = password.to_string();
+        tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+            .await
+            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("password check: {e}")))?
+    };
+    let Some(row) = row else {
+        return Err(ServiceError::Refused(Refusal::InvalidCredentials));
+    };
+    let status: String = row.try_get("", "status")?;
+    // Nothing about the account (invited, banned) is told before a correct password:
+    // an invited account without one answers like an unknown login.
+    if !verified || hash.is_none() {
+        return Err(ServiceError::Refused(Refusal::InvalidCredentials));
+    }
+    match status.as_str() {
+        "banned" => return Err(ServiceError::Refused(Refusal::AccountBanned)),
+        "active" => {}
+        _ => return Err(ServiceError::Refused(Refusal::AccountNotActivated)),
+    }
+    let user = account_from(&row)?;
+    let token = new_token();
+    let at = now();
+    let expires_at = at + config.session_ttl;
+    let user_agent: String = client.user_agent.chars().take(300).collect();
+    let txn = db.begin().await?;
+    let mut s = Sql::new(
+        "INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at, user_agent, ip) VALUES (",
+    );
+    s.bind(token_hash(&token))
+        .push(", ")
+        .bind(user.id)
+        .push(", 'user', ")
+        .bind(at)
+        .push(", ")
+        .bind(at)
+        .push(", ")
+        .bind(expires_at)
+        .push(", ")
+        .bind(user_agent.clone())
+        .push(", ")
+        .bind(client.ip.clone())
+        .push(")");
+    txn.exec(&s).await?;
+    record_device(&txn, user.id, &user_agent, at).await?;
+    let mut a =
+        Sql::new("INSERT INTO activities (user_id, at, kind, name, detail, source) VALUES (");
+    a.bind(user.id)
+        .push(", ")
+        .bind(at)
+        .push(", 'sign_in', 'Signed in', ")
+        .append(&dialect.json_value(Some(json!({ "user_agent": user_agent, "ip": client.ip }))))
+        .push(", 'auth')");
+    txn.exec(&a).await?;
+    let mut touch = Sql::new("UPDATE users SET last_access_at = ");
+    touch.bind(at).push(" WHERE id = ").bind(user.id);
+    txn.exec(&touch).await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        token,
+        expires_at,
+        user,
+    })
+}
+
+/// The session behind `token`, with its user; refused when unknown, expired, or the
+/// user is no longer active. `allow_change_pending` lets a user who must change a
+/// temporary password through (for the change itself).
+async fn session<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    allow_change_pending: bool,
+) -> Result<(i64, AccountInfo), ServiceError> {
+    let mut q = Sql::new(&format!(
+        "SELECT s.id AS session_id, s.expires_at, u.status, {ACCOUNT_COLUMNS} \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.kind = 'user' AND s.token_hash = "
+    ));
+    q.bind(token_hash(token.trim()));
+    let row = db
+        .one(&q)
+        .await?
+        .ok_or(ServiceError::Refused(Refusal::InvalidToken))?;
+    let expires_at: DateTime<Utc> = row.try_get("", "expires_at")?;
+    let status: String = row.try_get("", "status")?;
+    if expires_at <= now() {
+        return Err(ServiceError::Refused(Refusal::InvalidToken));
+    }
+    match status.as_str() {
+        "active" => {}
+        "banned" => return Err(ServiceError::Refused(Refusal::AccountBanned)),
+        _ => return Err(ServiceError::Refused(Refusal::InvalidToken)),
+    }
+    let user = account_from(&row)?;
+    if user.password_change_required && !allow_change_pending {
+        return Err(ServiceError::Refused(Refusal::PasswordChangeRequired));
+    }
+    Ok((row.try_get("", "session_id")?, user))
+}
+
+/// `GET /api/v1/auth/me`.
+pub async fn me<C: ConnectionTrait>(db: &C, token: &str) -> Result<AccountInfo, ServiceError> {
+    Ok(session(db, token, false).await?.1)
+}
+
+/// `POST /api/v1/auth/sign-out`: ends this session (an unknown token is refused).
+pub async fn sign_out<C: ConnectionTrait>(db: &C, token: &str) -> Result<(), ServiceError> {
+    let (session_id, _) = session(db, token, true).await?;
+    let mut d = Sql::new("DELETE FROM sessions WHERE id = ");
+    d.bind(session_id);
+    db.exec(&d).await?;
+    Ok(())
+}
+
+/// `POST /api/v1/auth/change-password`: needs the current password; ends the user's
+/// other sessions and lifts the "must change" flag of a temporary password.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    token: &str,
+    current: &str,
+    new: &str,
+) -> Result<AccountInfo, ServiceError> {
+    let (session_id, user) = session(db, token, true).await?;
+    let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
+    q.bind(user.id);
+    let hash: Option<String> = db
+        .one(&q)
+        .await?
+        .map(|r| r.try_get("", "password_hash"))
+        .transpose()?
+        .flatten();
+    let ok = {
+        let (hash, current) = (hash.unwrap_or_default(), current.to_string());
+        tokio::task::spawn_blocking(move || verify_password(&hash, &current))
+            .await
+            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("password check: {e}")))?
+    };
+    if !ok {
+        let mut fields = crate::domain::FieldErrors::new();
+        fields.insert(
+            "current_password".into(),
+            vec!["The current password is not correct.".into()],
+        );
+        return Err(ServiceError::Validation(fields));
+    }
+    if new == current {
+        let mut fields = crate::domain::FieldErrors::new();
+        fields.insert(
+            "new_password".into(),
+            vec!["Choose a password different from the current one.".into()],
+        );
+        return Err(ServiceError::Validation(fields));
+    }
+    check_new_password(new)?;
+    let hash = hash_off_runtime(new).await?;
+    let txn = db.begin().await?;
+    set_password(&txn, user.id, &hash).await?;
+    let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
+    d.bind(user.id).push(" AND id <> ").bind(session_id);
+    txn.exec(&d).await?;
+    txn.commit().await?;
+    Ok(AccountInfo {
+        password_change_required: false,
+        ..user
+    })
+}
+
+/// The password rules, with errors under the API's `new_password` field.
+pub(crate) fn check_new_password(new: &str) -> Result<(), ServiceError> {
+    validate_new_password(new).map_err(|e| match e {
+        ServiceError::Validation(mut f) => {
+            let mut fields = crate::domain::FieldErrors::new();
+            fields.insert(
+                "new_password".into(),
+                f.remove("password").unwrap_or_default(),
+            );
+            ServiceError::Validation(fields)
+        }
+        other => other.into(),
+    })
+}
+
+pub(crate) async fn set_password<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    hash: &str,
+) -> Result<(), ServiceError> {
+    let mut u = Sql::new("UPDATE users SET password_hash = ");
+    u.bind(hash)
+        .push(", must_change_password = ")
+        .bind(false)
+        .push(
+            ", status = CASE WHEN status = 'invited' THEN 'active' ELSE status END, updated_at = ",
+        )
+        .bind(now())
+        .push(", version = version + 1 WHERE id = ")
+        .bind(user_id);
+    db.exec(&u).await?;
+    Ok(())
+}
+
+pub(crate) async fn end_sessions<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+) -> Result<u64, ServiceError> {
+    let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
+    d.bind(user_id);
+    Ok(db.exec(&d).await?.rows_affected())
+}
+
+/// Ends every session of user `id` (their tokens are refused from now on). Returns
+/// how many there were.
+pub async fn sign_out_everywhere(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    id: i64,
+) -> Result<u64, ServiceError> {
+    let txn = db.begin().await?;
+    let to = target(&txn, id).await?;
+    Authority::load(&txn, actor)
+        .await?
+        .may_act_on_user(&txn, id)
+        .await?;
+    let ended = end_sessions(&txn, id).await?;
+    audit::record(
+        &txn,
+        actor,
+        "user.sign_out_everywhere",
+        Some((id, &to.email)),
+        None,
+        Some(json!({ "sessions_ended": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ended)
+}
