@@ -25,6 +25,7 @@ use crate::backend::memberships::{ensure_named, Link};
 use crate::backend::sql::Sql;
 use crate::backend::user_writes::user_total;
 use crate::backend::{audit, now, Config, ServiceError};
+use crate::domain::fields::FieldDef;
 use crate::domain::permissions::{ADMIN_ACCESS, ROLES_MANAGE};
 use crate::domain::transfer::{
     CellError, FileColumn, Headers, ImportReport, ImportRow, RejectedRow, UpdatedRow,
@@ -159,25 +160,29 @@ struct Write<'a> {
     set_groups: bool,
 }
 
-fn reject(
-    rejected: &mut BTreeMap<u64, RejectedRow>,
-    line: u64,
-    email: &str,
-    column: &str,
-    message: String,
-) {
-    rejected
-        .entry(line)
-        .or_insert_with(|| RejectedRow {
-            line,
-            email: email.to_string(),
-            errors: Vec::new(),
-        })
-        .errors
-        .push(CellError {
-            column: column.to_string(),
-            message,
-        });
+/// The rows refused so far, by line, each with every reason found.
+#[derive(Debug, Default)]
+struct Rejections(BTreeMap<u64, RejectedRow>);
+
+impl Rejections {
+    fn add(&mut self, line: u64, email: &str, column: &str, message: String) {
+        self.0
+            .entry(line)
+            .or_insert_with(|| RejectedRow {
+                line,
+                email: email.to_string(),
+                errors: Vec::new(),
+            })
+            .errors
+            .push(CellError {
+                column: column.to_string(),
+                message,
+            });
+    }
+
+    fn has(&self, line: u64) -> bool {
+        self.0.contains_key(&line)
+    }
 }
 
 /// The file's header text for `column` (or its key when the file lacks it).
@@ -188,6 +193,33 @@ fn header_of(headers: &Headers, column: FileColumn) -> String {
         .position(|c| *c == Some(column))
         .map(|i| headers.names[i].clone())
         .unwrap_or_else(|| column.key().to_string())
+}
+
+/// The file's header text for custom field `key` (or the key).
+fn field_header(headers: &Headers, key: &str) -> String {
+    headers
+        .fields
+        .iter()
+        .position(|k| k.as_deref() == Some(key))
+        .map(|i| headers.names[i].clone())
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// The file's header text for a changed field: a built-in column or a custom field.
+fn changed_header(headers: &Headers, field: &str) -> String {
+    headers
+        .columns
+        .iter()
+        .position(|c| c.is_some_and(|c| c.key() == field))
+        .map(|i| headers.names[i].clone())
+        .unwrap_or_else(|| field_header(headers, field))
+}
+
+fn email_of(r: &ImportRow) -> String {
+    r.email
+        .as_ref()
+        .map(|e| e.as_str().to_string())
+        .unwrap_or_default()
 }
 
 /// Checks `table` and writes it (see the module docs). Header problems are a
@@ -220,15 +252,79 @@ pub async fn run(
         read_only_columns: headers.read_only.clone(),
         ..ImportReport::default()
     };
+    let mut rejected = Rejections::default();
+    progress.report("Checking rows", 0, total);
+    let mut parsed = parse_rows(table, &headers, &mut rejected, progress);
+    reject_repeats(&parsed, &headers, &mut rejected);
+    parsed.retain(|r| !rejected.has(r.line));
+
+    let txn = db.begin().await?;
+    let known = Known::load(&txn, &parsed, actor, fields).await?;
+    let attributes = check_rows(&parsed, &headers, &known, actor, &mut rejected);
+    parsed.retain(|r| !rejected.has(r.line));
+    let links = Links::load(&txn, &parsed, &known, &mut report).await?;
+    let mut writes = plan_writes(
+        &parsed,
+        &headers,
+        &known,
+        &links,
+        attributes,
+        &mut report,
+        &mut rejected,
+    );
+    tally(&mut report, rejected, &writes);
+
+    let refusal = match refusal(&report, expected, options) {
+        Some(outcome) => Some(outcome),
+        None => over_quota(&txn, config, &report).await?.map(Err),
+    };
+    if let Some(refused) = refusal {
+        txn.rollback().await?;
+        return refused;
+    }
+    if !options.apply {
+        // A preview ends here, having written nothing: the report above is the
+        // plan the writes below carry out, and every refusal the database could make
+        // (a taken email, username or phone; an unknown role) was checked above.
+        txn.rollback().await?;
+        progress.report("Done", total, total);
+        return Ok(Outcome {
+            report,
+            written: false,
+            changed: None,
+        });
+    }
+    let owners = OwnerGuard::start(&txn).await?;
+    write_all(&txn, applier, &mut writes, progress).await?;
+    owners.check(&txn).await?;
+    if let Some(drop) = txn.dialect().drop_temp_table("import_updates") {
+        txn.execute_unprepared(&drop).await?;
+    }
+    txn.commit().await?;
+    progress.report("Done", total, total);
+    Ok(Outcome {
+        report,
+        written: true,
+        changed: None,
+    })
+}
+
+/// Each row read by the file's columns; a row with bad cells is refused with every
+/// reason (named by its email cell, when it has one).
+fn parse_rows(
+    table: &Table,
+    headers: &Headers,
+    rejected: &mut Rejections,
+    progress: &Reporter<'_>,
+) -> Vec<ImportRow> {
+    let total = table.rows.len() as u64;
     let email_at = headers
         .columns
         .iter()
         .position(|c| *c == Some(FileColumn::Email));
-    let mut rejected: BTreeMap<u64, RejectedRow> = BTreeMap::new();
-    let mut parsed: Vec<ImportRow> = Vec::with_capacity(table.rows.len());
-    progress.report("Checking rows", 0, total);
+    let mut parsed = Vec::with_capacity(table.rows.len());
     for (i, (line, cells)) in table.rows.iter().enumerate() {
-        match ImportRow::parse(*line, &headers, cells) {
+        match ImportRow::parse(*line, headers, cells) {
             Ok(row) => parsed.push(row),
             Err(errors) => {
                 let email = email_at
@@ -236,7 +332,7 @@ pub async fn run(
                     .cloned()
                     .unwrap_or_default();
                 for e in errors {
-                    reject(&mut rejected, *line, email.trim(), &e.column, e.message);
+                    rejected.add(*line, email.trim(), &e.column, e.message);
                 }
             }
         }
@@ -244,104 +340,132 @@ pub async fn run(
             progress.report("Checking rows", i as u64 + 1, total);
         }
     }
-    let col = |c: FileColumn| header_of(&headers, c);
-    let email_of = |r: &ImportRow| {
-        r.email
-            .as_ref()
-            .map(|e| e.as_str().to_string())
-            .unwrap_or_default()
-    };
+    parsed
+}
 
-    // The same user, username or phone twice in the file.
-    {
-        let n = parsed.len();
-        let mut emails: HashMap<&str, u64> = HashMap::with_capacity(n);
-        let mut usernames: HashMap<String, u64> = HashMap::with_capacity(n);
-        let mut phones: HashMap<&str, u64> = HashMap::with_capacity(n);
-        for r in &parsed {
-            let email = r.email.as_ref().map(|e| e.as_str()).unwrap_or_default();
-            if let Some(first) = emails.get(email) {
-                reject(
-                    &mut rejected,
+/// Refuses the second and later rows that name a user, username or phone an earlier
+/// row of the file already named.
+fn reject_repeats(parsed: &[ImportRow], headers: &Headers, rejected: &mut Rejections) {
+    let n = parsed.len();
+    let mut emails: HashMap<&str, u64> = HashMap::with_capacity(n);
+    let mut usernames: HashMap<String, u64> = HashMap::with_capacity(n);
+    let mut phones: HashMap<&str, u64> = HashMap::with_capacity(n);
+    for r in parsed {
+        let email = r.email.as_ref().map(|e| e.as_str()).unwrap_or_default();
+        if let Some(first) = emails.get(email) {
+            rejected.add(
+                r.line,
+                email,
+                &header_of(headers, FileColumn::Email),
+                format!("This email is also on line {first}; each user may appear once."),
+            );
+        } else {
+            emails.insert(email, r.line);
+        }
+        if let Some(u) = &r.username {
+            let key = u.as_str().to_lowercase();
+            match usernames.get(&key) {
+                Some(first) => rejected.add(
                     r.line,
                     email,
-                    &col(FileColumn::Email),
-                    format!("This email is also on line {first}; each user may appear once."),
-                );
-            } else {
-                emails.insert(email, r.line);
-            }
-            if let Some(u) = &r.username {
-                let key = u.as_str().to_lowercase();
-                match usernames.get(&key) {
-                    Some(first) => reject(
-                        &mut rejected,
-                        r.line,
-                        email,
-                        &col(FileColumn::Username),
-                        format!("The username {} is also on line {first}.", u.as_str()),
-                    ),
-                    None => {
-                        usernames.insert(key, r.line);
-                    }
+                    &header_of(headers, FileColumn::Username),
+                    format!("The username {} is also on line {first}.", u.as_str()),
+                ),
+                None => {
+                    usernames.insert(key, r.line);
                 }
             }
-            if let Some(p) = &r.phone {
-                match phones.get(p.as_str()) {
-                    Some(first) => reject(
-                        &mut rejected,
-                        r.line,
-                        email,
-                        &col(FileColumn::Phone),
-                        format!("The phone {} is also on line {first}.", p.as_str()),
-                    ),
-                    None => {
-                        phones.insert(p.as_str(), r.line);
-                    }
+        }
+        if let Some(p) = &r.phone {
+            match phones.get(p.as_str()) {
+                Some(first) => rejected.add(
+                    r.line,
+                    email,
+                    &header_of(headers, FileColumn::Phone),
+                    format!("The phone {} is also on line {first}.", p.as_str()),
+                ),
+                None => {
+                    phones.insert(p.as_str(), r.line);
                 }
             }
         }
     }
-    parsed.retain(|r| !rejected.contains_key(&r.line));
+}
 
-    let txn = db.begin().await?;
-    let dialect = txn.dialect();
-    let existing = existing_users(&txn, &parsed).await?;
-    let owners = identity_owners(&txn, &parsed).await?;
-    let roles = roles(&txn).await?;
-    let authority = Authority::load(&txn, actor).await?;
-    let default_role = roles
-        .get("member")
-        .or_else(|| roles.values().find(|r| !r.admin))
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no role without admin access exists"))?;
+/// What the database knows that the rows' checks need.
+struct Known {
+    fields: Vec<FieldDef>,
+    /// The users the file names that exist, by email.
+    existing: HashMap<String, Existing>,
+    /// Who holds the rows' usernames and phones (see [`identity_owners`]).
+    owners: HashMap<String, String>,
+    roles: HashMap<String, Role>,
+    authority: Authority,
+    /// The role of new users whose row names none.
+    default_role: Role,
+}
 
-    // Per-row checks that need the database.
-    let field_header = |key: &str| {
-        headers
-            .fields
-            .iter()
-            .position(|k| k.as_deref() == Some(key))
-            .map(|i| headers.names[i].clone())
-            .unwrap_or_else(|| key.to_string())
-    };
-    let mut attributes: HashMap<u64, BTreeMap<String, Value>> = HashMap::new();
-    for r in &parsed {
+impl Known {
+    async fn load(
+        txn: &DatabaseTransaction,
+        parsed: &[ImportRow],
+        actor: &AdminInfo,
+        fields: Vec<FieldDef>,
+    ) -> Result<Known, ServiceError> {
+        let roles = roles(txn).await?;
+        let default_role = roles
+            .get("member")
+            .or_else(|| roles.values().find(|r| !r.admin))
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no role without admin access exists"))?;
+        Ok(Known {
+            fields,
+            existing: existing_users(txn, parsed).await?,
+            owners: identity_owners(txn, parsed).await?,
+            authority: Authority::load(txn, actor).await?,
+            roles,
+            default_role,
+        })
+    }
+
+    fn role_name(&self, id: i64) -> String {
+        self.roles
+            .values()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// The per-row checks that need the database: custom field values (returned by line,
+/// merged over the user's current ones), usernames and phones held by other users,
+/// roles (known, and within the actor's rights), and what nobody may do to themselves.
+fn check_rows(
+    parsed: &[ImportRow],
+    headers: &Headers,
+    known: &Known,
+    actor: &AdminInfo,
+    rejected: &mut Rejections,
+) -> HashMap<u64, BTreeMap<String, Value>> {
+    let col = |c: FileColumn| header_of(headers, c);
+    let roles = &known.roles;
+    let mut attributes = HashMap::new();
+    for r in parsed {
         let email = email_of(r);
-        let old = existing.get(&email);
+        let old = known.existing.get(&email);
         let current = old.map(|o| o.attributes.clone()).unwrap_or_default();
-        match crate::domain::fields::apply_values(&fields, &current, &r.attributes) {
+        match crate::domain::fields::apply_values(&known.fields, &current, &r.attributes) {
             Ok(values) => {
                 if old.is_none() {
-                    for f in fields
+                    for f in known
+                        .fields
                         .iter()
                         .filter(|f| f.required && !values.contains_key(&f.key))
                     {
-                        reject(
-                            &mut rejected,
+                        rejected.add(
                             r.line,
                             &email,
-                            &field_header(&f.key),
+                            &field_header(headers, &f.key),
                             format!("{} is required for new users.", f.label),
                         );
                     }
@@ -352,16 +476,19 @@ pub async fn run(
                 for (key, messages) in errors {
                     let key = key.strip_prefix("field.").unwrap_or(&key).to_string();
                     for m in messages {
-                        reject(&mut rejected, r.line, &email, &field_header(&key), m);
+                        rejected.add(r.line, &email, &field_header(headers, &key), m);
                     }
                 }
             }
         }
         let mut bad = |column: FileColumn, message: String| {
-            reject(&mut rejected, r.line, &email, &col(column), message)
+            rejected.add(r.line, &email, &col(column), message)
         };
         if let Some(u) = &r.username {
-            if let Some(owner) = owners.get(&format!("u:{}", u.as_str().to_lowercase())) {
+            if let Some(owner) = known
+                .owners
+                .get(&format!("u:{}", u.as_str().to_lowercase()))
+            {
                 if *owner != email {
                     bad(
                         FileColumn::Username,
@@ -371,7 +498,7 @@ pub async fn run(
             }
         }
         if let Some(p) = &r.phone {
-            if let Some(owner) = owners.get(&format!("p:{}", p.as_str())) {
+            if let Some(owner) = known.owners.get(&format!("p:{}", p.as_str())) {
                 if *owner != email {
                     bad(
                         FileColumn::Phone,
@@ -398,7 +525,8 @@ pub async fn run(
                     let changes = old_role.map(|o| o.id) != Some(new_role.id);
                     if changes && old.is_some_and(|o| o.id == actor.id) {
                         bad(FileColumn::Role, "You cannot change your own role.".into());
-                    } else if let Some(refusal) = authority.refusal(new_role.id).filter(|_| changes)
+                    } else if let Some(refusal) =
+                        known.authority.refusal(new_role.id).filter(|_| changes)
                     {
                         bad(FileColumn::Role, give_sentence(&refusal));
                     }
@@ -417,96 +545,139 @@ pub async fn run(
             );
         }
     }
-    parsed.retain(|r| !rejected.contains_key(&r.line));
+    attributes
+}
 
-    // Tags and groups: which exist, and each named user's current ones.
-    let tag_names = names_in(&parsed, |r| r.tags.as_ref());
-    let group_names = names_in(&parsed, |r| r.groups.as_ref());
-    let known_tags = known_names(&txn, Link::Tags, &tag_names).await?;
-    let known_groups = known_names(&txn, Link::Groups, &group_names).await?;
-    report.new_tags = tag_names
-        .values()
-        .filter(|n| !known_tags.contains_key(&n.to_lowercase()))
-        .cloned()
-        .collect();
-    report.new_groups = group_names
-        .values()
-        .filter(|n| !known_groups.contains_key(&n.to_lowercase()))
-        .cloned()
-        .collect();
-    let ids_with = |f: fn(&ImportRow) -> bool| -> Vec<i64> {
-        parsed
-            .iter()
-            .filter(|r| f(r))
-            .filter_map(|r| existing.get(&email_of(r)).map(|e| e.id))
-            .collect()
-    };
-    let current_tags = current_links(&txn, Link::Tags, &ids_with(|r| r.tags.is_some())).await?;
-    let current_groups =
-        current_links(&txn, Link::Groups, &ids_with(|r| r.groups.is_some())).await?;
-    // What each row changes.
-    let role_name = |id: i64| {
-        roles
+/// The tags and groups the rows name: which are new (listed in the report), and the
+/// current ones of each existing user whose row names some.
+struct Links {
+    tags: HashMap<i64, Vec<String>>,
+    groups: HashMap<i64, Vec<String>>,
+}
+
+impl Links {
+    async fn load(
+        txn: &DatabaseTransaction,
+        parsed: &[ImportRow],
+        known: &Known,
+        report: &mut ImportReport,
+    ) -> Result<Links, ServiceError> {
+        let tag_names = names_in(parsed, |r| r.tags.as_ref());
+        let group_names = names_in(parsed, |r| r.groups.as_ref());
+        let known_tags = known_names(txn, Link::Tags, &tag_names).await?;
+        let known_groups = known_names(txn, Link::Groups, &group_names).await?;
+        report.new_tags = tag_names
             .values()
-            .find(|r| r.id == id)
-            .map(|r| r.name.clone())
-            .unwrap_or_default()
-    };
-    let mut writes: Vec<Write> = Vec::new();
-    for r in &parsed {
-        let email = email_of(r);
-        let old = existing.get(&email);
-        let role_id =
-            |name: &Option<String>| name.as_ref().and_then(|n| roles.get(n)).map(|x| x.id);
-        let values = match old {
-            Some(o) => Values {
-                username: r
-                    .username
-                    .as_ref()
-                    .map(|u| u.as_str().to_string())
-                    .or_else(|| o.username.clone()),
-                phone: r
-                    .phone
-                    .as_ref()
-                    .map(|p| p.as_str().to_string())
-                    .or_else(|| o.phone.clone()),
-                first_name: r.first_name.clone().unwrap_or_else(|| o.first_name.clone()),
-                last_name: r.last_name.clone().unwrap_or_else(|| o.last_name.clone()),
-                job_title: r.job_title.clone().unwrap_or_else(|| o.job_title.clone()),
-                company: r.company.clone().unwrap_or_else(|| o.company.clone()),
-                address: r.address.clone().unwrap_or_else(|| o.address.clone()),
-                language: r.language.clone().unwrap_or_else(|| o.language.clone()),
-                status: r
-                    .status
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_else(|| o.status.clone()),
-                role_id: role_id(&r.role).unwrap_or(o.role_id),
-                balance: r.balance.unwrap_or(o.balance),
-                email_opt_in: r.email_opt_in.unwrap_or(o.email_opt_in),
-                note: r.note.clone().unwrap_or_else(|| o.note.clone()),
-                attributes: attributes.remove(&r.line).unwrap_or_default(),
-            },
-            None => Values {
-                username: r.username.as_ref().map(|u| u.as_str().to_string()),
-                phone: r.phone.as_ref().map(|p| p.as_str().to_string()),
-                first_name: r.first_name.clone().unwrap_or_default(),
-                last_name: r.last_name.clone().unwrap_or_default(),
-                job_title: r.job_title.clone().unwrap_or_default(),
-                company: r.company.clone().unwrap_or_default(),
-                address: r.address.clone().unwrap_or_default(),
-                language: r.language.clone().unwrap_or_else(|| "en".into()),
-                status: match (r.status, r.send_invitation) {
-                    (Some(s), _) => s.as_str().to_string(),
-                    (None, true) => Status::Invited.as_str().to_string(),
-                    (None, false) => Status::Active.as_str().to_string(),
-                },
-                role_id: role_id(&r.role).unwrap_or(default_role.id),
-                balance: r.balance.unwrap_or(0),
-                email_opt_in: r.email_opt_in.unwrap_or(false),
-                note: r.note.clone().unwrap_or_default(),
-                attributes: attributes.remove(&r.line).unwrap_or_default(),
-            },
+            .filter(|n| !known_tags.contains_key(&n.to_lowercase()))
+            .cloned()
+            .collect();
+        report.new_groups = group_names
+            .values()
+            .filter(|n| !known_groups.contains_key(&n.to_lowercase()))
+            .cloned()
+            .collect();
+        let ids_with = |f: fn(&ImportRow) -> bool| -> Vec<i64> {
+            parsed
+                .iter()
+                .filter(|r| f(r))
+                .filter_map(|r| known.existing.get(&email_of(r)).map(|e| e.id))
+                .collect()
         };
+        Ok(Links {
+            tags: current_links(txn, Link::Tags, &ids_with(|r| r.tags.is_some())).await?,
+            groups: current_links(txn, Link::Groups, &ids_with(|r| r.groups.is_some())).await?,
+        })
+    }
+}
+
+/// One user's final values: the row's, and where it says nothing, the user's current
+/// ones (or a new user's defaults).
+fn values_of(
+    r: &ImportRow,
+    old: Option<&Existing>,
+    roles: &HashMap<String, Role>,
+    default_role: &Role,
+    attributes: BTreeMap<String, Value>,
+) -> Values {
+    let role_id = r.role.as_ref().and_then(|n| roles.get(n)).map(|x| x.id);
+    match old {
+        Some(o) => Values {
+            username: r
+                .username
+                .as_ref()
+                .map(|u| u.as_str().to_string())
+                .or_else(|| o.username.clone()),
+            phone: r
+                .phone
+                .as_ref()
+                .map(|p| p.as_str().to_string())
+                .or_else(|| o.phone.clone()),
+            first_name: r.first_name.clone().unwrap_or_else(|| o.first_name.clone()),
+            last_name: r.last_name.clone().unwrap_or_else(|| o.last_name.clone()),
+            job_title: r.job_title.clone().unwrap_or_else(|| o.job_title.clone()),
+            company: r.company.clone().unwrap_or_else(|| o.company.clone()),
+            address: r.address.clone().unwrap_or_else(|| o.address.clone()),
+            language: r.language.clone().unwrap_or_else(|| o.language.clone()),
+            status: r
+                .status
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| o.status.clone()),
+            role_id: role_id.unwrap_or(o.role_id),
+            balance: r.balance.unwrap_or(o.balance),
+            email_opt_in: r.email_opt_in.unwrap_or(o.email_opt_in),
+            note: r.note.clone().unwrap_or_else(|| o.note.clone()),
+            attributes,
+        },
+        None => Values {
+            username: r.username.as_ref().map(|u| u.as_str().to_string()),
+            phone: r.phone.as_ref().map(|p| p.as_str().to_string()),
+            first_name: r.first_name.clone().unwrap_or_default(),
+            last_name: r.last_name.clone().unwrap_or_default(),
+            job_title: r.job_title.clone().unwrap_or_default(),
+            company: r.company.clone().unwrap_or_default(),
+            address: r.address.clone().unwrap_or_default(),
+            language: r.language.clone().unwrap_or_else(|| "en".into()),
+            status: match (r.status, r.send_invitation) {
+                (Some(s), _) => s.as_str().to_string(),
+                (None, true) => Status::Invited.as_str().to_string(),
+                (None, false) => Status::Active.as_str().to_string(),
+            },
+            role_id: role_id.unwrap_or(default_role.id),
+            balance: r.balance.unwrap_or(0),
+            email_opt_in: r.email_opt_in.unwrap_or(false),
+            note: r.note.clone().unwrap_or_default(),
+            attributes,
+        },
+    }
+}
+
+/// What each row changes. A row that changes nothing counts as unchanged; a change
+/// to an existing user the actor may not act on is refused, whichever columns it
+/// changes.
+fn plan_writes<'a>(
+    parsed: &'a [ImportRow],
+    headers: &Headers,
+    known: &Known,
+    links: &Links,
+    mut attributes: HashMap<u64, BTreeMap<String, Value>>,
+    report: &mut ImportReport,
+    rejected: &mut Rejections,
+) -> Vec<Write<'a>> {
+    let fields = &known.fields;
+    let authority = &known.authority;
+    let (current_tags, current_groups) = (&links.tags, &links.groups);
+    let role_name = |id: i64| known.role_name(id);
+    let mut writes: Vec<Write> = Vec::new();
+    for r in parsed {
+        let email = email_of(r);
+        let old = known.existing.get(&email);
+        let values = values_of(
+            r,
+            old,
+            &known.roles,
+            &known.default_role,
+            attributes.remove(&r.line).unwrap_or_default(),
+        );
         let mut w = Write {
             row: r,
             email: email.clone(),
@@ -549,7 +720,7 @@ pub async fn run(
                 diff("balance", json!(o.balance), json!(v.balance));
                 diff("email_opt_in", json!(o.email_opt_in), json!(v.email_opt_in));
                 diff("note", json!(o.note), json!(v.note));
-                for f in &fields {
+                for f in fields {
                     diff(
                         &f.key,
                         json!(o.attributes.get(&f.key)),
@@ -557,8 +728,8 @@ pub async fn run(
                     );
                 }
                 for (link, names, current) in [
-                    (Link::Tags, r.tags.as_ref(), &current_tags),
-                    (Link::Groups, r.groups.as_ref(), &current_groups),
+                    (Link::Tags, r.tags.as_ref(), current_tags),
+                    (Link::Groups, r.groups.as_ref(), current_groups),
                 ] {
                     let Some(names) = names.filter(|n| !n.is_empty()) else {
                         continue;
@@ -599,22 +770,21 @@ pub async fn run(
                         (Some(r), _) => r.sentence(),
                         (None, _) => refused.to_string(),
                     };
-                    let header = headers
-                        .columns
-                        .iter()
-                        .position(|c| c.is_some_and(|c| c.key() == column))
-                        .map(|i| headers.names[i].clone())
-                        .unwrap_or_else(|| field_header(&column));
-                    reject(&mut rejected, r.line, &email, &header, message);
+                    rejected.add(r.line, &email, &changed_header(headers, &column), message);
                     continue;
                 }
             }
         }
         writes.push(w);
     }
-    report.rejected = rejected.len() as u64;
-    report.rejected_rows = rejected.into_values().collect();
-    for w in &writes {
+    writes
+}
+
+/// The report's counts and lists, from the refused rows and the planned writes.
+fn tally(report: &mut ImportReport, rejected: Rejections, writes: &[Write<'_>]) {
+    report.rejected = rejected.0.len() as u64;
+    report.rejected_rows = rejected.0.into_values().collect();
+    for w in writes {
         if w.id.is_some() {
             report.updated += 1;
             for f in &w.changed {
@@ -631,63 +801,52 @@ pub async fn run(
             report.created += 1;
         }
     }
+}
 
+/// Why an apply writes nothing, before the database is asked: its plan is not the
+/// stored preview's, or it is all-or-nothing and rows are refused.
+fn refusal(
+    report: &ImportReport,
+    expected: Option<&ImportReport>,
+    options: Options,
+) -> Option<Result<Outcome, ServiceError>> {
     if let Some(preview) = expected.filter(|_| options.apply) {
-        if *preview != report {
-            txn.rollback().await?;
-            return Ok(Outcome {
-                changed: Some(plan_changed(preview, &report)),
-                report,
+        if preview != report {
+            return Some(Ok(Outcome {
+                changed: Some(plan_changed(preview, report)),
+                report: report.clone(),
                 written: false,
-            });
+            }));
         }
     }
-    if options.apply && report.rejected > 0 && !options.skip_invalid {
-        txn.rollback().await?;
-        return Ok(Outcome {
-            report,
+    (options.apply && report.rejected > 0 && !options.skip_invalid).then(|| {
+        Ok(Outcome {
+            report: report.clone(),
             written: false,
             changed: None,
-        });
-    }
-    if let Some(max) = config.max_users {
-        let total_users = user_total(&txn).await? as u64;
-        if total_users + report.created > max {
-            txn.rollback().await?;
-            return Err(ServiceError::field(
-                "quota",
-                format!(
-                    "The file creates {} users, but the seat quota is {max} and {total_users} exist. Remove users or raise --max-users.",
-                    report.created
-                ),
-            ));
-        }
-    }
-    if !options.apply {
-        // A preview ends here, having written nothing: the report above is the
-        // plan the writes below carry out, and every refusal the database could make
-        // (a taken email, username or phone; an unknown role) was checked above.
-        txn.rollback().await?;
-        progress.report("Done", total, total);
-        return Ok(Outcome {
-            report,
-            written: false,
-            changed: None,
-        });
-    }
-    let owners = OwnerGuard::start(&txn).await?;
-    write_all(&txn, applier, &mut writes, progress).await?;
-    owners.check(&txn).await?;
-    if let Some(drop) = dialect.drop_temp_table("import_updates") {
-        txn.execute_unprepared(&drop).await?;
-    }
-    txn.commit().await?;
-    progress.report("Done", total, total);
-    Ok(Outcome {
-        report,
-        written: true,
-        changed: None,
+        })
     })
+}
+
+/// The seat quota's refusal, when the users the file creates would pass it.
+async fn over_quota(
+    txn: &DatabaseTransaction,
+    config: &Config,
+    report: &ImportReport,
+) -> Result<Option<ServiceError>, ServiceError> {
+    let Some(max) = config.max_users else {
+        return Ok(None);
+    };
+    let total_users = user_total(txn).await? as u64;
+    Ok((total_users + report.created > max).then(|| {
+        ServiceError::field(
+            "quota",
+            format!(
+                "The file creates {} users, but the seat quota is {max} and {total_users} exist. Remove users or raise --max-users.",
+                report.created
+            ),
+        )
+    }))
 }
 
 /// Why an apply wrote nothing: its plan is not the one the preview showed.
@@ -1179,4 +1338,191 @@ fn created_snapshot(dialect: Dialect) -> String {
         names("user_groups", "groups", "group_id"),
         dialect.json_nested("users.attributes"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(headers: &[&str], rows: &[&[&str]]) -> Table {
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (i as u64 + 2, r.iter().map(|c| c.to_string()).collect()))
+                .collect(),
+        }
+    }
+
+    fn read(t: &Table) -> (Headers, Vec<ImportRow>, Rejections) {
+        let headers = Headers::parse(&t.headers).expect("headers");
+        let mut rejected = Rejections::default();
+        let parsed = parse_rows(t, &headers, &mut rejected, &Reporter::silent());
+        (headers, parsed, rejected)
+    }
+
+    #[test]
+    fn bad_cells_refuse_their_row_with_every_reason_named_by_its_email() {
+        let t = table(
+            &["Email", "Phone", "Balance"],
+            &[
+                &["ann@example.com", "+46701234567", "10"],
+                &[" bob@example.com ", "not a phone", "ten"],
+            ],
+        );
+        let (_, parsed, rejected) = read(&t);
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].line, 2);
+        let row = &rejected.0[&3];
+        assert_eq!(row.email, "bob@example.com");
+        let columns: Vec<&str> = row.errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(columns, ["Phone", "Balance"], "{row:?}");
+    }
+
+    #[test]
+    fn a_user_username_or_phone_named_twice_refuses_the_later_rows() {
+        let t = table(
+            &["email", "Username", "phone"],
+            &[
+                &["ann@example.com", "ann", "+46701234567"],
+                &["ANN@example.com", "", ""],
+                &["bob@example.com", "Ann", ""],
+                &["cid@example.com", "", "0046701234567"],
+                &["dan@example.com", "dan", "+46709999999"],
+            ],
+        );
+        let (headers, parsed, mut rejected) = read(&t);
+        assert!(rejected.0.is_empty());
+        reject_repeats(&parsed, &headers, &mut rejected);
+        let refused: Vec<(u64, &str, &str)> = rejected
+            .0
+            .values()
+            .flat_map(|r| {
+                r.errors
+                    .iter()
+                    .map(move |e| (r.line, e.column.as_str(), e.message.as_str()))
+            })
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (
+                    3,
+                    "email",
+                    "This email is also on line 2; each user may appear once."
+                ),
+                (4, "Username", "The username Ann is also on line 2."),
+                (5, "phone", "The phone +46701234567 is also on line 2."),
+            ]
+        );
+        assert!(!rejected.has(2) && !rejected.has(6));
+    }
+
+    fn role(id: i64, name: &str) -> Role {
+        Role {
+            id,
+            name: name.into(),
+            admin: false,
+        }
+    }
+
+    #[test]
+    fn values_keep_what_the_row_leaves_out_and_new_users_get_defaults() {
+        let t = table(
+            &["email", "first_name", "role"],
+            &[&["ann@example.com", "Ann", ""]],
+        );
+        let (_, parsed, _) = read(&t);
+        let roles = HashMap::from([("member".to_string(), role(5, "member"))]);
+        let member = role(5, "member");
+        let new = values_of(&parsed[0], None, &roles, &member, BTreeMap::new());
+        assert_eq!(
+            (
+                new.first_name.as_str(),
+                new.language.as_str(),
+                new.status.as_str()
+            ),
+            ("Ann", "en", "active")
+        );
+        assert_eq!((new.role_id, new.balance), (5, 0));
+        let old = Existing {
+            id: 9,
+            username: Some("annie".into()),
+            phone: None,
+            first_name: "Anna".into(),
+            last_name: "Berg".into(),
+            job_title: "CTO".into(),
+            company: "Acme".into(),
+            address: String::new(),
+            language: "sv".into(),
+            status: "banned".into(),
+            role_id: 7,
+            balance: 120,
+            email_opt_in: true,
+            note: "vip".into(),
+            attributes: BTreeMap::new(),
+        };
+        let kept = values_of(&parsed[0], Some(&old), &roles, &member, BTreeMap::new());
+        assert_eq!(kept.first_name, "Ann", "the row's value wins");
+        assert_eq!(
+            (
+                kept.last_name.as_str(),
+                kept.language.as_str(),
+                kept.status.as_str()
+            ),
+            ("Berg", "sv", "banned"),
+            "what the row leaves out stays"
+        );
+        assert_eq!(
+            (kept.role_id, kept.balance, kept.email_opt_in),
+            (7, 120, true)
+        );
+        assert_eq!(kept.username.as_deref(), Some("annie"));
+    }
+
+    #[test]
+    fn an_apply_refuses_a_changed_plan_and_refused_rows_unless_skipping() {
+        let preview = ImportReport {
+            rows: 2,
+            created: 2,
+            ..ImportReport::default()
+        };
+        let now = ImportReport {
+            rows: 2,
+            created: 1,
+            rejected: 1,
+            ..ImportReport::default()
+        };
+        let apply = Options {
+            apply: true,
+            skip_invalid: true,
+        };
+        let changed = refusal(&now, Some(&preview), apply).expect("refused");
+        let outcome = changed.expect("an outcome, not an error");
+        assert!(!outcome.written);
+        assert!(outcome
+            .changed
+            .is_some_and(|m| m.contains("preview: 2 created")));
+        assert!(
+            refusal(&now, Some(&now), apply).is_none(),
+            "same plan, skipping"
+        );
+        let strict = Options {
+            apply: true,
+            skip_invalid: false,
+        };
+        let all_or_nothing = refusal(&now, None, strict)
+            .expect("refused")
+            .expect("outcome");
+        assert!(!all_or_nothing.written && all_or_nothing.changed.is_none());
+        let preview_only = Options {
+            apply: false,
+            skip_invalid: false,
+        };
+        assert!(
+            refusal(&now, Some(&preview), preview_only).is_none(),
+            "a preview is never refused"
+        );
+    }
 }
