@@ -113,7 +113,7 @@ async fn main() -> anyhow::Result<()> {
     let count = users::count_sql(
         conn.dialect(),
         &UserQuery::default(),
-        &users::TagFilter::Off.into(),
+        &users::Filters::of(&UserQuery::default(), users::TagFilter::Off),
     );
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {

@@ -16,6 +16,7 @@ use super::sql::{like_pattern, Sql};
 use super::ServiceError;
 use crate::domain::field_query::FieldCondition;
 use crate::domain::fields::FieldDef;
+use crate::domain::query::SearchTerms;
 use crate::domain::{
     DeviceInfo, NamedRef, SortDir, SortKey, Status, StatusFilter, TagMode, UserDetail, UserPage,
     UserQuery, UserRow,
@@ -69,14 +70,18 @@ fn tag_filter(mode: TagMode, wanted: usize, ids: Vec<i64>) -> TagFilter {
 /// filters and sort to their definitions (unknown or archived fields are dropped).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Filters {
+    /// The search text's words, parsed once.
+    pub terms: Option<SearchTerms>,
     pub tags: TagFilter,
     pub fields: Vec<(FieldDef, FieldCondition)>,
     pub sort_field: Option<FieldDef>,
 }
 
-impl From<TagFilter> for Filters {
-    fn from(tags: TagFilter) -> Self {
+impl Filters {
+    /// `query`'s own filters (its search terms) with `tags`, and no custom fields.
+    pub fn of(query: &UserQuery, tags: TagFilter) -> Self {
         Filters {
+            terms: query.search_terms(),
             tags,
             fields: Vec::new(),
             sort_field: None,
@@ -91,11 +96,12 @@ pub async fn resolve<C: ConnectionTrait>(
 ) -> Result<Filters, ServiceError> {
     let tags = resolve_tags(db, query.tag_mode, &query.tags).await?;
     if query.fields.is_empty() && query.sort_field.is_none() {
-        return Ok(tags.into());
+        return Ok(Filters::of(query, tags));
     }
     let defs = super::fields::list(db, false).await?;
     let find = |key: &str| defs.iter().find(|d| d.key == key).cloned();
     Ok(Filters {
+        terms: query.search_terms(),
         tags,
         fields: query
             .fields
@@ -104,39 +110,6 @@ pub async fn resolve<C: ConnectionTrait>(
             .collect(),
         sort_field: query.sort_field.as_deref().and_then(find),
     })
-}
-
-/// How a search text is matched.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SearchTerms {
-    /// Words of three or more characters: matched through the trigram index.
-    pub indexed: Vec<String>,
-    /// Shorter words: substring filters on rows the index found, or, when there is no
-    /// long word, a prefix match on names, username and email.
-    pub short: Vec<String>,
-}
-
-/// Splits search text into lower-case words. Text that looks like a phone number
-/// ("+46 70-123 45 67") becomes one word of its digits (and leading +), as phones are
-/// stored in E.164.
-pub fn search_terms(q: &str) -> Option<SearchTerms> {
-    let q = q.trim();
-    if q.is_empty() {
-        return None;
-    }
-    let phone_like = q
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-        && q.chars().filter(char::is_ascii_digit).count() >= 3;
-    let words: Vec<String> = if phone_like {
-        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-        let plus = if q.starts_with('+') { "+" } else { "" };
-        vec![format!("{plus}{digits}")]
-    } else {
-        q.split_whitespace().map(str::to_lowercase).collect()
-    };
-    let (indexed, short) = words.into_iter().partition(|w| w.chars().count() >= 3);
-    Some(SearchTerms { indexed, short })
 }
 
 /// How a list query finds its candidate users.
@@ -166,13 +139,13 @@ fn plan(
     filters: &Filters,
     join_users: impl Fn(&Plan) -> bool,
 ) -> (Plan, bool) {
-    let terms = search_terms(&query.q);
-    let fts = match (&terms, dialect.search_index()) {
+    let terms = &filters.terms;
+    let fts = match (terms, dialect.search_index()) {
         (Some(t), SearchIndex::Fts5) if !t.indexed.is_empty() => Some(fts_expression(&t.indexed)),
         _ => None,
     };
     let mut row = Vec::new();
-    if let Some(terms) = &terms {
+    if let Some(terms) = terms {
         row.extend(search_conditions(dialect, terms));
     }
     if let Some(from) = query.signup_from {
@@ -275,7 +248,7 @@ fn from_where(plan: &Plan, joined: bool) -> Sql {
 
 /// Whether any filter beyond a status is set.
 fn filters_beyond_status(query: &UserQuery, filters: &Filters) -> bool {
-    search_terms(&query.q).is_some()
+    filters.terms.is_some()
         || query.signup_from.is_some()
         || query.signup_to.is_some()
         || filters.tags != TagFilter::Off
@@ -477,7 +450,7 @@ pub fn count_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -> Sql 
         return s;
     }
     if query.status == StatusFilter::All
-        && search_terms(&query.q).is_none()
+        && filters.terms.is_none()
         && query.signup_from.is_none()
         && query.signup_to.is_none()
         && filters.fields.is_empty()
@@ -751,36 +724,18 @@ mod tests {
     }
 
     #[test]
-    fn search_terms_split_and_phone_numbers_collapse() {
-        let cases = [
-            ("", None),
-            ("  ", None),
-            ("Smith", Some((vec!["smith"], vec![]))),
-            ("jo smith", Some((vec!["smith"], vec!["jo"]))),
-            ("li", Some((vec![], vec!["li"]))),
-            ("+46 70-123 45 67", Some((vec!["+46701234567"], vec![]))),
-            ("070 12", Some((vec!["07012"], vec![]))),
-            ("12", Some((vec![], vec!["12"]))),
-        ];
-        for (input, want) in cases {
-            let got = search_terms(input);
-            let want = want.map(|(i, s): (Vec<&str>, Vec<&str>)| SearchTerms {
-                indexed: i.into_iter().map(String::from).collect(),
-                short: s.into_iter().map(String::from).collect(),
-            });
-            assert_eq!(got, want, "{input:?}");
-        }
-    }
-
-    #[test]
     fn no_filter_lists_by_id_and_counts_from_the_counter_table() {
         for dialect in [Dialect::Sqlite, Dialect::Postgres] {
-            let ids = page_ids_sql(dialect, &q(""), &TagFilter::Off.into());
+            let ids = page_ids_sql(dialect, &q(""), &Filters::of(&q(""), TagFilter::Off));
             assert_eq!(
                 ids.text(),
                 "SELECT users.id AS id FROM users ORDER BY users.id DESC LIMIT $1 OFFSET $2"
             );
-            let count = count_sql(dialect, &q("status=banned"), &TagFilter::Off.into());
+            let count = count_sql(
+                dialect,
+                &q("status=banned"),
+                &Filters::of(&q("status=banned"), TagFilter::Off),
+            );
             assert_eq!(
                 count.text(),
                 "SELECT coalesce(sum(n), 0) AS n FROM user_counts WHERE status = $1"
@@ -791,7 +746,11 @@ mod tests {
     #[test]
     fn sqlite_search_is_driven_by_fts_without_touching_user_rows() {
         let query = q("q=Smith+o%22b&status=active");
-        let page = page_ids_sql(Dialect::Sqlite, &query, &TagFilter::Any(vec![7]).into());
+        let page = page_ids_sql(
+            Dialect::Sqlite,
+            &query,
+            &Filters::of(&query, TagFilter::Any(vec![7])),
+        );
         assert_eq!(
             page.text(),
             "SELECT users_fts.rowid AS id FROM users_fts WHERE users_fts MATCH $1 \
@@ -803,7 +762,11 @@ mod tests {
             page.values()[0],
             sea_orm::Value::from("\"smith\" AND \"o\"\"b\"")
         );
-        let count = count_sql(Dialect::Sqlite, &query, &TagFilter::Off.into());
+        let count = count_sql(
+            Dialect::Sqlite,
+            &query,
+            &Filters::of(&query, TagFilter::Off),
+        );
         assert!(
             count.text().starts_with(
                 "SELECT count(*) AS n FROM users_fts WHERE users_fts MATCH $1 AND EXISTS"
@@ -818,7 +781,7 @@ mod tests {
         let sorted = page_ids_sql(
             Dialect::Sqlite,
             &q("q=smith&sort=last_name"),
-            &TagFilter::Off.into(),
+            &Filters::of(&q("q=smith&sort=last_name"), TagFilter::Off),
         );
         assert_eq!(
             sorted.text(),
@@ -828,14 +791,18 @@ mod tests {
         let dated = count_sql(
             Dialect::Sqlite,
             &q("q=smith&status=banned&from=2024-01-01"),
-            &TagFilter::Off.into(),
+            &Filters::of(&q("q=smith&status=banned&from=2024-01-01"), TagFilter::Off),
         );
         assert_eq!(
             dated.text(),
             "SELECT count(*) AS n FROM users_fts JOIN users ON users.id = users_fts.rowid WHERE users_fts MATCH $1 \
              AND users.created_at >= $2 AND users.status = $3"
         );
-        let short_word = count_sql(Dialect::Sqlite, &q("q=jo+smith"), &TagFilter::Off.into());
+        let short_word = count_sql(
+            Dialect::Sqlite,
+            &q("q=jo+smith"),
+            &Filters::of(&q("q=jo+smith"), TagFilter::Off),
+        );
         assert!(
             short_word.text().contains("JOIN users") && short_word.text().contains("LIKE"),
             "{}",
@@ -846,7 +813,11 @@ mod tests {
     #[test]
     fn postgres_search_uses_the_trigram_index_through_like() {
         let query = q("q=Smith+o%22b&status=active");
-        let count = count_sql(Dialect::Postgres, &query, &TagFilter::Off.into());
+        let count = count_sql(
+            Dialect::Postgres,
+            &query,
+            &Filters::of(&query, TagFilter::Off),
+        );
         assert_eq!(
             count.text(),
             "SELECT count(*) AS n FROM users WHERE users.search_doc LIKE $1 AND users.search_doc LIKE $2 AND users.status = $3"
@@ -861,7 +832,11 @@ mod tests {
 
     #[test]
     fn short_search_uses_prefix_ranges() {
-        let s = count_sql(Dialect::Sqlite, &q("q=Li"), &TagFilter::Off.into());
+        let s = count_sql(
+            Dialect::Sqlite,
+            &q("q=Li"),
+            &Filters::of(&q("q=Li"), TagFilter::Off),
+        );
         assert!(
             s.text()
                 .contains("(lower(users.last_name) >= $3 AND lower(users.last_name) < $4)"),
@@ -870,7 +845,11 @@ mod tests {
         );
         assert_eq!(s.values()[0], sea_orm::Value::from("li"));
         assert_eq!(s.values()[1], sea_orm::Value::from("lj"));
-        let pg = count_sql(Dialect::Postgres, &q("q=Li"), &TagFilter::Off.into());
+        let pg = count_sql(
+            Dialect::Postgres,
+            &q("q=Li"),
+            &Filters::of(&q("q=Li"), TagFilter::Off),
+        );
         assert!(
             pg.text()
                 .contains("lower(users.first_name) COLLATE \"C\" >= $1"),
@@ -885,7 +864,7 @@ mod tests {
         let all = page_ids_sql(
             Dialect::Postgres,
             &query,
-            &TagFilter::All(vec![1, 2]).into(),
+            &Filters::of(&query, TagFilter::All(vec![1, 2])),
         );
         assert_eq!(
             all.text(),
@@ -894,11 +873,23 @@ mod tests {
              AND EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $2) \
              AND users.status = $3 ORDER BY users.id DESC LIMIT $4 OFFSET $5"
         );
-        let any = page_ids_sql(Dialect::Sqlite, &query, &TagFilter::Any(vec![1, 2]).into());
+        let any = page_ids_sql(
+            Dialect::Sqlite,
+            &query,
+            &Filters::of(&query, TagFilter::Any(vec![1, 2])),
+        );
         assert!(any.text().contains("EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id IN ($1, $2))"), "{}", any.text());
-        let none = page_ids_sql(Dialect::Sqlite, &query, &TagFilter::None(vec![3]).into());
+        let none = page_ids_sql(
+            Dialect::Sqlite,
+            &query,
+            &Filters::of(&query, TagFilter::None(vec![3])),
+        );
         assert!(none.text().contains("NOT EXISTS (SELECT 1 FROM user_tags ut WHERE ut.user_id = users.id AND ut.tag_id = $1)"), "{}", none.text());
-        let impossible = count_sql(Dialect::Sqlite, &query, &TagFilter::Impossible.into());
+        let impossible = count_sql(
+            Dialect::Sqlite,
+            &query,
+            &Filters::of(&query, TagFilter::Impossible),
+        );
         assert_eq!(
             impossible.text(),
             "SELECT count(*) AS n FROM users WHERE 1 = 0 AND users.status = $1"
@@ -917,12 +908,16 @@ mod tests {
         ];
         for (tags, want) in cases {
             assert_eq!(
-                count_sql(Dialect::Sqlite, &plain, &tags.clone().into()).text(),
+                count_sql(Dialect::Sqlite, &plain, &Filters::of(&plain, tags.clone())).text(),
                 want,
                 "{tags:?}"
             );
         }
-        let none = count_sql(Dialect::Postgres, &plain, &TagFilter::None(vec![4]).into());
+        let none = count_sql(
+            Dialect::Postgres,
+            &plain,
+            &Filters::of(&plain, TagFilter::None(vec![4])),
+        );
         assert!(
             none.text()
                 .starts_with("SELECT (SELECT coalesce(sum(n), 0) FROM user_counts) - "),
@@ -933,7 +928,7 @@ mod tests {
         let with_status = count_sql(
             Dialect::Sqlite,
             &q("status=banned"),
-            &TagFilter::Any(vec![4]).into(),
+            &Filters::of(&q("status=banned"), TagFilter::Any(vec![4])),
         );
         assert!(
             with_status
@@ -964,7 +959,7 @@ mod tests {
         let s = count_sql(
             Dialect::Sqlite,
             &q("from=2024-01-01&to=2024-01-31"),
-            &TagFilter::Off.into(),
+            &Filters::of(&q("from=2024-01-01&to=2024-01-31"), TagFilter::Off),
         );
         assert_eq!(s.text(), "SELECT count(*) AS n FROM users WHERE users.created_at >= $1 AND users.created_at < $2");
         let end: DateTime<Utc> = "2024-02-01T00:00:00Z".parse().expect("date");
@@ -976,7 +971,7 @@ mod tests {
         let s = page_ids_sql(
             Dialect::Sqlite,
             &q("sort=last_name&page=1000"),
-            &TagFilter::Off.into(),
+            &Filters::of(&q("sort=last_name&page=1000"), TagFilter::Off),
         );
         assert_eq!(
             s.text(),
@@ -986,7 +981,7 @@ mod tests {
         let pg = page_ids_sql(
             Dialect::Postgres,
             &q("sort=last_access"),
-            &TagFilter::Off.into(),
+            &Filters::of(&q("sort=last_access"), TagFilter::Off),
         );
         assert!(
             pg.text()

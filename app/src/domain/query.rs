@@ -247,6 +247,11 @@ impl Default for UserQuery {
 }
 
 impl UserQuery {
+    /// The search text's words, or `None` without one (see [`search_terms`]).
+    pub fn search_terms(&self) -> Option<SearchTerms> {
+        search_terms(&self.q)
+    }
+
     /// Reads the query string pairs (already percent-decoded). Last value wins for
     /// repeated keys; bad values are ignored.
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
@@ -493,6 +498,39 @@ fn split_tags(value: &str) -> Vec<String> {
         }
     }
     tags
+}
+
+/// How a search text is matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchTerms {
+    /// Words of three or more characters: matched through the trigram index.
+    pub indexed: Vec<String>,
+    /// Shorter words: substring filters on rows the index found, or, when there is no
+    /// long word, a prefix match on names, username and email.
+    pub short: Vec<String>,
+}
+
+/// Splits search text into lower-case words. Text that looks like a phone number
+/// ("+46 70-123 45 67") becomes one word of its digits (and leading +), as phones are
+/// stored in E.164.
+pub fn search_terms(q: &str) -> Option<SearchTerms> {
+    let q = q.trim();
+    if q.is_empty() {
+        return None;
+    }
+    let phone_like = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+        && q.chars().filter(char::is_ascii_digit).count() >= 3;
+    let words: Vec<String> = if phone_like {
+        let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+        let plus = if q.starts_with('+') { "+" } else { "" };
+        vec![format!("{plus}{digits}")]
+    } else {
+        q.split_whitespace().map(str::to_lowercase).collect()
+    };
+    let (indexed, short) = words.into_iter().partition(|w| w.chars().count() >= 3);
+    Some(SearchTerms { indexed, short })
 }
 
 #[cfg(test)]
@@ -768,6 +806,28 @@ mod tests {
             let once = parse(&raw);
             let again = parse(&once.to_query_string());
             assert_eq!(again, once, "input {key}={s:?}");
+        }
+    }
+
+    #[test]
+    fn search_terms_split_and_phone_numbers_collapse() {
+        let cases = [
+            ("", None),
+            ("  ", None),
+            ("Smith", Some((vec!["smith"], vec![]))),
+            ("jo smith", Some((vec!["smith"], vec!["jo"]))),
+            ("li", Some((vec![], vec!["li"]))),
+            ("+46 70-123 45 67", Some((vec!["+46701234567"], vec![]))),
+            ("070 12", Some((vec!["07012"], vec![]))),
+            ("12", Some((vec![], vec!["12"]))),
+        ];
+        for (input, want) in cases {
+            let got = search_terms(input);
+            let want = want.map(|(i, s): (Vec<&str>, Vec<&str>)| SearchTerms {
+                indexed: i.into_iter().map(String::from).collect(),
+                short: s.into_iter().map(String::from).collect(),
+            });
+            assert_eq!(got, want, "{input:?}");
         }
     }
 }
