@@ -1,7 +1,7 @@
 //! API keys for the activity endpoint the admins' own apps call: listed, created
 //! (shown once, stored hashed), revoked.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 
 use super::auth::{new_token, token_hash};
@@ -48,32 +48,30 @@ pub async fn create_key(
         ));
     }
     let key = format!("rk_{}", new_token());
-    let txn = db.begin().await?;
-    let mut s = Sql::new(
-        "INSERT INTO api_keys (name, key_prefix, key_hash, created_by, created_at) VALUES (",
-    );
-    s.bind(name)
-        .push(", ")
-        .bind(key[..10].to_string())
-        .push(", ")
-        .bind(token_hash(&key))
-        .push(", ")
-        .bind(actor.id)
-        .push(", ")
-        .bind(now())
-        .push(")");
-    txn.exec(&s).await?;
-    audit::record(
-        &txn,
-        actor,
-        "api_key.create",
-        None,
-        None,
-        Some(json!({ "name": name, "prefix": &key[..10] })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(key)
+    audit::command(db, actor, async |txn| {
+        let mut s = Sql::new(
+            "INSERT INTO api_keys (name, key_prefix, key_hash, created_by, created_at) VALUES (",
+        );
+        s.bind(name)
+            .push(", ")
+            .bind(key[..10].to_string())
+            .push(", ")
+            .bind(token_hash(&key))
+            .push(", ")
+            .bind(actor.id)
+            .push(", ")
+            .bind(now())
+            .push(")");
+        txn.exec(&s).await?;
+        let entry = audit::Entry::new(
+            "api_key.create",
+            None,
+            None,
+            Some(json!({ "name": name, "prefix": &key[..10] })),
+        );
+        Ok((key, entry))
+    })
+    .await
 }
 
 /// Revokes key `id`: requests with it are refused from then on.
@@ -82,26 +80,19 @@ pub async fn revoke_key(
     actor: &AdminInfo,
     id: i64,
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
-    let mut s = Sql::new("UPDATE api_keys SET revoked_at = ");
-    s.bind(now())
-        .push(" WHERE revoked_at IS NULL AND id = ")
-        .bind(id);
-    let n = txn.exec(&s).await?.rows_affected();
-    if n == 0 {
-        return Err(ServiceError::NotFound("That active API key".into()));
-    }
-    audit::record(
-        &txn,
-        actor,
-        "api_key.revoke",
-        None,
-        None,
-        Some(json!({ "id": id })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let mut s = Sql::new("UPDATE api_keys SET revoked_at = ");
+        s.bind(now())
+            .push(" WHERE revoked_at IS NULL AND id = ")
+            .bind(id);
+        let n = txn.exec(&s).await?.rows_affected();
+        if n == 0 {
+            return Err(ServiceError::NotFound("That active API key".into()));
+        }
+        let entry = audit::Entry::new("api_key.revoke", None, None, Some(json!({ "id": id })));
+        Ok(((), entry))
+    })
+    .await
 }
 
 /// The id of the active key `key`, noting its use; `Unauthorized` otherwise.

@@ -2,7 +2,7 @@
 //! command writes its entries inside its own transaction, so a rolled-back command
 //! leaves no entry and an applied one always has its entry.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use super::dialect::Run;
 use super::sql::Sql;
@@ -24,6 +24,73 @@ pub fn insert_head(actor: &AdminInfo, action: &str) -> Sql {
         .bind(action)
         .push(", ");
     s
+}
+
+/// What an audited command leaves in the log: its action, the user it concerns, and
+/// the values before and after.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub action: &'static str,
+    /// The target user's id and email.
+    pub target: Option<(i64, String)>,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+}
+
+impl Entry {
+    /// The entry [`record`] would write from these arguments.
+    pub fn new(
+        action: &'static str,
+        target: Option<(i64, &str)>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Self {
+        Entry {
+            action,
+            target: target.map(|(id, email)| (id, email.to_string())),
+            before,
+            after,
+        }
+    }
+
+    /// An entry about user `id` (`email`).
+    pub fn on(action: &'static str, id: i64, email: &str) -> Self {
+        Entry {
+            action,
+            target: Some((id, email.to_string())),
+            before: None,
+            after: None,
+        }
+    }
+
+    pub fn before(mut self, value: serde_json::Value) -> Self {
+        self.before = Some(value);
+        self
+    }
+
+    pub fn after(mut self, value: serde_json::Value) -> Self {
+        self.after = Some(value);
+        self
+    }
+}
+
+/// The shape of an audited command: one transaction in which `command` makes its
+/// checks and writes and returns its result with the entry it leaves, then the entry,
+/// then the commit. An error anywhere writes nothing, entry included.
+pub async fn command<T>(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    command: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, Entry), ServiceError>,
+) -> Result<T, ServiceError> {
+    let txn = db.begin().await?;
+    let (value, entry) = command(&txn).await?;
+    let target = entry
+        .target
+        .as_ref()
+        .map(|(id, email)| (*id, email.as_str()));
+    record(&txn, actor, entry.action, target, entry.before, entry.after).await?;
+    txn.commit().await?;
+    Ok(value)
 }
 
 /// Writes one audit entry.

@@ -1,12 +1,13 @@
 //! Admins' comments on a user: listed, added, deleted (each audited).
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 
+use super::audit::{self, Entry};
 use super::dialect::Run;
 use super::sql::{rows, Sql};
 use super::users::user_email;
-use super::{audit, now, ServiceError};
+use super::{now, ServiceError};
 use crate::domain::{AdminInfo, CommentInfo};
 
 /// Admin comments on user `id`, newest first.
@@ -50,29 +51,24 @@ pub async fn add_comment(
             "Use at most 5000 characters.",
         ));
     }
-    let txn = db.begin().await?;
-    let email = user_email(&txn, user_id).await?;
-    let mut s = Sql::new("INSERT INTO comments (user_id, author_id, body, created_at) VALUES (");
-    s.bind(user_id)
-        .push(", ")
-        .bind(actor.id)
-        .push(", ")
-        .bind(body)
-        .push(", ")
-        .bind(now())
-        .push(")");
-    txn.exec(&s).await?;
-    audit::record(
-        &txn,
-        actor,
-        "user.comment_add",
-        Some((user_id, &email)),
-        None,
-        Some(json!({ "comment": body })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let email = user_email(txn, user_id).await?;
+        let mut s =
+            Sql::new("INSERT INTO comments (user_id, author_id, body, created_at) VALUES (");
+        s.bind(user_id)
+            .push(", ")
+            .bind(actor.id)
+            .push(", ")
+            .bind(body)
+            .push(", ")
+            .bind(now())
+            .push(")");
+        txn.exec(&s).await?;
+        let entry =
+            Entry::on("user.comment_add", user_id, &email).after(json!({ "comment": body }));
+        Ok(((), entry))
+    })
+    .await
 }
 
 /// Deletes a comment; admins delete only their own.
@@ -81,32 +77,26 @@ pub async fn delete_comment(
     actor: &AdminInfo,
     comment_id: i64,
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
-    let mut q = Sql::new("SELECT c.user_id, c.author_id, c.body, u.email FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = ");
-    q.bind(comment_id);
-    let row = txn
-        .one(&q)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound("That comment".into()))?;
-    if row.try_get::<Option<i64>>("", "author_id")? != Some(actor.id) {
-        return Err(ServiceError::Forbidden(
-            "deleting comments of other admins".into(),
-        ));
-    }
-    let user_id: i64 = row.try_get("", "user_id")?;
-    let email: String = row.try_get("", "email")?;
-    let mut d = Sql::new("DELETE FROM comments WHERE id = ");
-    d.bind(comment_id);
-    txn.exec(&d).await?;
-    audit::record(
-        &txn,
-        actor,
-        "user.comment_delete",
-        Some((user_id, &email)),
-        Some(json!({ "comment": row.try_get::<String>("", "body")? })),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let mut q = Sql::new("SELECT c.user_id, c.author_id, c.body, u.email FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = ");
+        q.bind(comment_id);
+        let row = txn
+            .one(&q)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("That comment".into()))?;
+        if row.try_get::<Option<i64>>("", "author_id")? != Some(actor.id) {
+            return Err(ServiceError::Forbidden(
+                "deleting comments of other admins".into(),
+            ));
+        }
+        let user_id: i64 = row.try_get("", "user_id")?;
+        let email: String = row.try_get("", "email")?;
+        let mut d = Sql::new("DELETE FROM comments WHERE id = ");
+        d.bind(comment_id);
+        txn.exec(&d).await?;
+        let body: String = row.try_get("", "body")?;
+        let entry = Entry::on("user.comment_delete", user_id, &email).before(json!({ "comment": body }));
+        Ok(((), entry))
+    })
+    .await
 }

@@ -1,7 +1,7 @@
 //! Groups (listed with member counts, created, renamed, deleted) and the roles a
 //! user can be given.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 
 use super::dialect::Run;
@@ -57,37 +57,35 @@ pub async fn create(
     name: &str,
 ) -> Result<NamedRef, ServiceError> {
     let name = clean_name(name)?;
-    let txn = db.begin().await?;
-    let mut q = Sql::new("SELECT count(*) AS n FROM groups WHERE lower(name) = ");
-    q.bind(name.to_lowercase());
-    let exists: i64 = txn
-        .one(&q)
-        .await?
-        .map(|r| r.try_get("", "n"))
-        .transpose()?
-        .unwrap_or(0);
-    if exists > 0 {
-        return Err(ServiceError::field(
-            "name",
-            format!("A group named \"{name}\" exists."),
-        ));
-    }
-    let group = ensure_named(&txn, Link::Groups, std::slice::from_ref(&name))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| anyhow::anyhow!("group {name} was not created"))?;
-    audit::record(
-        &txn,
-        actor,
-        "group.create",
-        None,
-        None,
-        Some(json!({ "group": group.name })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(group)
+    audit::command(db, actor, async |txn| {
+        let mut q = Sql::new("SELECT count(*) AS n FROM groups WHERE lower(name) = ");
+        q.bind(name.to_lowercase());
+        let exists: i64 = txn
+            .one(&q)
+            .await?
+            .map(|r| r.try_get("", "n"))
+            .transpose()?
+            .unwrap_or(0);
+        if exists > 0 {
+            return Err(ServiceError::field(
+                "name",
+                format!("A group named \"{name}\" exists."),
+            ));
+        }
+        let group = ensure_named(txn, Link::Groups, std::slice::from_ref(&name))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("group {name} was not created"))?;
+        let entry = audit::Entry::new(
+            "group.create",
+            None,
+            None,
+            Some(json!({ "group": group.name })),
+        );
+        Ok((group, entry))
+    })
+    .await
 }
 
 /// Renames group `id`; another group's name (ignoring case) is refused.
@@ -98,29 +96,27 @@ pub async fn rename(
     name: &str,
 ) -> Result<(), ServiceError> {
     let name = clean_name(name)?;
-    let txn = db.begin().await?;
-    let old = group_name(&txn, id).await?;
-    let mut u = Sql::new("UPDATE groups SET name = ");
-    u.bind(name.as_str()).push(" WHERE id = ").bind(id);
-    txn.exec(&u)
-        .await
-        .map_err(|e| match ServiceError::unique(e, "") {
-            ServiceError::Conflict(_) => {
-                ServiceError::field("name", format!("A group named \"{name}\" exists."))
-            }
-            other => other,
-        })?;
-    audit::record(
-        &txn,
-        actor,
-        "group.rename",
-        None,
-        Some(json!({ "group": old })),
-        Some(json!({ "group": name })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let old = group_name(txn, id).await?;
+        let mut u = Sql::new("UPDATE groups SET name = ");
+        u.bind(name.as_str()).push(" WHERE id = ").bind(id);
+        txn.exec(&u)
+            .await
+            .map_err(|e| match ServiceError::unique(e, "") {
+                ServiceError::Conflict(_) => {
+                    ServiceError::field("name", format!("A group named \"{name}\" exists."))
+                }
+                other => other,
+            })?;
+        let entry = audit::Entry::new(
+            "group.rename",
+            None,
+            Some(json!({ "group": old })),
+            Some(json!({ "group": name })),
+        );
+        Ok(((), entry))
+    })
+    .await
 }
 
 /// Deletes group `id`; its members simply leave it.
@@ -129,25 +125,18 @@ pub async fn delete(
     actor: &AdminInfo,
     id: i64,
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
-    let old = group_name(&txn, id).await?;
-    let mut members = Sql::new("DELETE FROM user_groups WHERE group_id = ");
-    members.bind(id);
-    txn.exec(&members).await?;
-    let mut d = Sql::new("DELETE FROM groups WHERE id = ");
-    d.bind(id);
-    txn.exec(&d).await?;
-    audit::record(
-        &txn,
-        actor,
-        "group.delete",
-        None,
-        Some(json!({ "group": old })),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let old = group_name(txn, id).await?;
+        let mut members = Sql::new("DELETE FROM user_groups WHERE group_id = ");
+        members.bind(id);
+        txn.exec(&members).await?;
+        let mut d = Sql::new("DELETE FROM groups WHERE id = ");
+        d.bind(id);
+        txn.exec(&d).await?;
+        let entry = audit::Entry::new("group.delete", None, Some(json!({ "group": old })), None);
+        Ok(((), entry))
+    })
+    .await
 }
 
 /// Every role, built-in ones first.

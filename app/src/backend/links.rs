@@ -143,65 +143,63 @@ pub async fn reset_password(
         }
         ResetMode::Link => None,
     };
-    let txn = db.begin().await?;
-    let to = target(&txn, id).await?;
-    Authority::load(&txn, actor)
-        .await?
-        .may_act_on_user(&txn, id)
-        .await?;
-    if to.status == "invited" {
-        return Err(ServiceError::Conflict(
-            "This user has not accepted their invitation yet: send the invitation again instead."
-                .into(),
-        ));
-    }
-    let mut u = Sql::new("UPDATE users SET password_hash = ");
-    match &temporary {
-        Some((_, hash)) => u
-            .bind(hash.clone())
-            .push(", must_change_password = ")
-            .bind(true),
-        None => u.push("NULL, must_change_password = ").bind(false),
-    };
-    u.push(", updated_at = ")
-        .bind(now())
-        .push(", version = version + 1 WHERE id = ")
-        .bind(id);
-    txn.exec(&u).await?;
-    let ended = end_sessions(&txn, id).await?;
-    let shown = match temporary {
-        Some((password, _)) => {
-            queue_email(&txn, id, &to, EmailKind::TemporaryPassword, &password).await?;
-            Some(password)
-        }
-        None => {
-            let token = issue_link(
-                &txn,
-                id,
-                "password_reset",
-                chrono::Duration::hours(RESET_TTL_HOURS),
-            )
+    audit::command(db, actor, async |txn| {
+        let to = target(txn, id).await?;
+        Authority::load(txn, actor)
+            .await?
+            .may_act_on_user(txn, id)
             .await?;
-            let url = link_url(config, "/account/set-password", &token);
-            queue_email(&txn, id, &to, EmailKind::PasswordReset, &url).await?;
-            None
+        if to.status == "invited" {
+            return Err(ServiceError::Conflict(
+                "This user has not accepted their invitation yet: send the invitation again instead."
+                    .into(),
+            ));
         }
-    };
-    let how = match mode {
-        ResetMode::Link => "link",
-        ResetMode::Temporary => "temporary_password",
-    };
-    audit::record(
-        &txn,
-        actor,
-        "user.password_reset",
-        Some((id, &to.email)),
-        None,
-        Some(json!({ "mode": how, "sessions_ended": ended })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(shown)
+        let mut u = Sql::new("UPDATE users SET password_hash = ");
+        match &temporary {
+            Some((_, hash)) => u
+                .bind(hash.clone())
+                .push(", must_change_password = ")
+                .bind(true),
+            None => u.push("NULL, must_change_password = ").bind(false),
+        };
+        u.push(", updated_at = ")
+            .bind(now())
+            .push(", version = version + 1 WHERE id = ")
+            .bind(id);
+        txn.exec(&u).await?;
+        let ended = end_sessions(txn, id).await?;
+        let shown = match temporary {
+            Some((password, _)) => {
+                queue_email(txn, id, &to, EmailKind::TemporaryPassword, &password).await?;
+                Some(password)
+            }
+            None => {
+                let token = issue_link(
+                    txn,
+                    id,
+                    "password_reset",
+                    chrono::Duration::hours(RESET_TTL_HOURS),
+                )
+                .await?;
+                let url = link_url(config, "/account/set-password", &token);
+                queue_email(txn, id, &to, EmailKind::PasswordReset, &url).await?;
+                None
+            }
+        };
+        let how = match mode {
+            ResetMode::Link => "link",
+            ResetMode::Temporary => "temporary_password",
+        };
+        let entry = audit::Entry::new(
+            "user.password_reset",
+            Some((id, &to.email)),
+            None,
+            Some(json!({ "mode": how, "sessions_ended": ended })),
+        );
+        Ok((shown, entry))
+    })
+    .await
 }
 
 /// Issues user `id` an invitation link (7 days), replacing an earlier one, and queues
@@ -240,40 +238,34 @@ pub async fn send_invitation(
     actor: &AdminInfo,
     id: i64,
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
-    let to = target(&txn, id).await?;
-    Authority::load(&txn, actor)
-        .await?
-        .may_act_on_user(&txn, id)
-        .await?;
-    let mut q = Sql::new("SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ");
-    q.bind(id);
-    let has_password: bool = txn
-        .one(&q)
-        .await?
-        .map(|r| r.try_get("", "has_password"))
-        .transpose()?
-        .unwrap_or(false);
-    if has_password && to.status != "invited" {
-        return Err(ServiceError::Conflict(
-            "This user already has a password: reset it instead.".into(),
-        ));
-    }
-    if to.status == "banned" {
-        return Err(ServiceError::Conflict(
-            "This user is banned: activate them first.".into(),
-        ));
-    }
-    invite(&txn, config, id, &to).await?;
-    audit::record(
-        &txn,
-        actor,
-        "user.invite",
-        Some((id, &to.email)),
-        None,
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let to = target(txn, id).await?;
+        Authority::load(txn, actor)
+            .await?
+            .may_act_on_user(txn, id)
+            .await?;
+        let mut q =
+            Sql::new("SELECT password_hash IS NOT NULL AS has_password FROM users WHERE id = ");
+        q.bind(id);
+        let has_password: bool = txn
+            .one(&q)
+            .await?
+            .map(|r| r.try_get("", "has_password"))
+            .transpose()?
+            .unwrap_or(false);
+        if has_password && to.status != "invited" {
+            return Err(ServiceError::Conflict(
+                "This user already has a password: reset it instead.".into(),
+            ));
+        }
+        if to.status == "banned" {
+            return Err(ServiceError::Conflict(
+                "This user is banned: activate them first.".into(),
+            ));
+        }
+        invite(txn, config, id, &to).await?;
+        let entry = audit::Entry::new("user.invite", Some((id, &to.email)), None, None);
+        Ok(((), entry))
+    })
+    .await
 }

@@ -1,7 +1,7 @@
 //! Reminders on users: add, edit, mark done, delete; the due and overdue ones across
 //! all users for the Reminders view and its count badge.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::json;
 
 use super::dialect::Run;
@@ -97,32 +97,31 @@ pub async fn add(
     body: &str,
 ) -> Result<(), ServiceError> {
     let body = check_body(body)?;
-    let txn = db.begin().await?;
-    let email = user_email(&txn, user_id).await?;
-    let mut s =
-        Sql::new("INSERT INTO reminders (user_id, author_id, due_at, body, created_at) VALUES (");
-    s.bind(user_id)
-        .push(", ")
-        .bind(actor.id)
-        .push(", ")
-        .bind(due_at)
-        .push(", ")
-        .bind(body.as_str())
-        .push(", ")
-        .bind(now())
-        .push(")");
-    txn.exec(&s).await?;
-    audit::record(
-        &txn,
-        actor,
-        "reminder.add",
-        Some((user_id, &email)),
-        None,
-        Some(json!({ "due_at": due_at.timestamp(), "body": body })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let email = user_email(txn, user_id).await?;
+        let mut s = Sql::new(
+            "INSERT INTO reminders (user_id, author_id, due_at, body, created_at) VALUES (",
+        );
+        s.bind(user_id)
+            .push(", ")
+            .bind(actor.id)
+            .push(", ")
+            .bind(due_at)
+            .push(", ")
+            .bind(body.as_str())
+            .push(", ")
+            .bind(now())
+            .push(")");
+        txn.exec(&s).await?;
+        let entry = audit::Entry::new(
+            "reminder.add",
+            Some((user_id, &email)),
+            None,
+            Some(json!({ "due_at": due_at.timestamp(), "body": body })),
+        );
+        Ok(((), entry))
+    })
+    .await
 }
 
 /// Changes a reminder's time, text and done flag.
@@ -135,28 +134,26 @@ pub async fn update(
     done: bool,
 ) -> Result<(), ServiceError> {
     let body = check_body(body)?;
-    let txn = db.begin().await?;
-    let (user_id, email) = owner(&txn, id).await?;
-    let mut s = Sql::new("UPDATE reminders SET due_at = ");
-    s.bind(due_at)
-        .push(", body = ")
-        .bind(body.as_str())
-        .push(", done = ")
-        .bind(done)
-        .push(" WHERE id = ")
-        .bind(id);
-    txn.exec(&s).await?;
-    audit::record(
-        &txn,
-        actor,
-        "reminder.update",
-        Some((user_id, &email)),
-        None,
-        Some(json!({ "due_at": due_at.timestamp(), "body": body, "done": done })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let (user_id, email) = owner(txn, id).await?;
+        let mut s = Sql::new("UPDATE reminders SET due_at = ");
+        s.bind(due_at)
+            .push(", body = ")
+            .bind(body.as_str())
+            .push(", done = ")
+            .bind(done)
+            .push(" WHERE id = ")
+            .bind(id);
+        txn.exec(&s).await?;
+        let entry = audit::Entry::new(
+            "reminder.update",
+            Some((user_id, &email)),
+            None,
+            Some(json!({ "due_at": due_at.timestamp(), "body": body, "done": done })),
+        );
+        Ok(((), entry))
+    })
+    .await
 }
 
 /// Deletes a reminder.
@@ -165,22 +162,15 @@ pub async fn delete(
     actor: &AdminInfo,
     id: i64,
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
-    let (user_id, email) = owner(&txn, id).await?;
-    let mut s = Sql::new("DELETE FROM reminders WHERE id = ");
-    s.bind(id);
-    txn.exec(&s).await?;
-    audit::record(
-        &txn,
-        actor,
-        "reminder.delete",
-        Some((user_id, &email)),
-        None,
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let (user_id, email) = owner(txn, id).await?;
+        let mut s = Sql::new("DELETE FROM reminders WHERE id = ");
+        s.bind(id);
+        txn.exec(&s).await?;
+        let entry = audit::Entry::new("reminder.delete", Some((user_id, &email)), None, None);
+        Ok(((), entry))
+    })
+    .await
 }
 
 async fn owner<C: ConnectionTrait>(db: &C, id: i64) -> Result<(i64, String), ServiceError> {

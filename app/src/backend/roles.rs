@@ -157,43 +157,36 @@ pub async fn create(
 ) -> Result<RoleDetail, ServiceError> {
     let form = check_role(form).map_err(ServiceError::Validation)?;
     within_author(actor, &form.permissions)?;
-    let txn = db.begin().await?;
-    name_taken(&txn, &form.name, None).await?;
-    let mut insert =
-        Sql::new("INSERT INTO roles (name, description, built_in, created_at) VALUES (");
-    insert
-        .bind(form.name.as_str())
-        .push(", ")
-        .bind(form.description.as_str())
-        .push(", ")
-        .bind(false)
-        .push(", ")
-        .bind(super::now())
-        .push(") RETURNING id");
-    let id: i64 = txn
-        .one(&insert)
-        .await
-        .map_err(|e| {
-            ServiceError::unique(
-                e,
-                "Another admin just made a role with this name. Choose another.",
-            )
-        })?
-        .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
-        .try_get("", "id")?;
-    grant(&txn, id, &form.permissions).await?;
-    let role = detail(&txn, id).await?;
-    audit::record(
-        &txn,
-        actor,
-        "role.create",
-        None,
-        None,
-        Some(snapshot(&role)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(role)
+    audit::command(db, actor, async |txn| {
+        name_taken(txn, &form.name, None).await?;
+        let mut insert =
+            Sql::new("INSERT INTO roles (name, description, built_in, created_at) VALUES (");
+        insert
+            .bind(form.name.as_str())
+            .push(", ")
+            .bind(form.description.as_str())
+            .push(", ")
+            .bind(false)
+            .push(", ")
+            .bind(super::now())
+            .push(") RETURNING id");
+        let id: i64 = txn
+            .one(&insert)
+            .await
+            .map_err(|e| {
+                ServiceError::unique(
+                    e,
+                    "Another admin just made a role with this name. Choose another.",
+                )
+            })?
+            .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
+            .try_get("", "id")?;
+        grant(txn, id, &form.permissions).await?;
+        let role = detail(txn, id).await?;
+        let entry = audit::Entry::new("role.create", None, None, Some(snapshot(&role)));
+        Ok((role, entry))
+    })
+    .await
 }
 
 /// Changes a custom role's name, description and permissions; they apply to its users
@@ -206,35 +199,33 @@ pub async fn update(
 ) -> Result<RoleDetail, ServiceError> {
     let form = check_role(form).map_err(ServiceError::Validation)?;
     within_author(actor, &form.permissions)?;
-    let txn = db.begin().await?;
-    let before = detail(&txn, id).await?;
-    if before.built_in {
-        return Err(ServiceError::Conflict(
-            "Built-in roles cannot be changed: make a custom role instead.".into(),
-        ));
-    }
-    beyond_author(actor, &before)?;
-    name_taken(&txn, &form.name, Some(id)).await?;
-    let mut u = Sql::new("UPDATE roles SET name = ");
-    u.bind(form.name.as_str())
-        .push(", description = ")
-        .bind(form.description.as_str())
-        .push(" WHERE id = ")
-        .bind(id);
-    txn.exec(&u).await?;
-    grant(&txn, id, &form.permissions).await?;
-    let after = detail(&txn, id).await?;
-    audit::record(
-        &txn,
-        actor,
-        "role.update",
-        None,
-        Some(snapshot(&before)),
-        Some(snapshot(&after)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(after)
+    audit::command(db, actor, async |txn| {
+        let before = detail(txn, id).await?;
+        if before.built_in {
+            return Err(ServiceError::Conflict(
+                "Built-in roles cannot be changed: make a custom role instead.".into(),
+            ));
+        }
+        beyond_author(actor, &before)?;
+        name_taken(txn, &form.name, Some(id)).await?;
+        let mut u = Sql::new("UPDATE roles SET name = ");
+        u.bind(form.name.as_str())
+            .push(", description = ")
+            .bind(form.description.as_str())
+            .push(" WHERE id = ")
+            .bind(id);
+        txn.exec(&u).await?;
+        grant(txn, id, &form.permissions).await?;
+        let after = detail(txn, id).await?;
+        let entry = audit::Entry::new(
+            "role.update",
+            None,
+            Some(snapshot(&before)),
+            Some(snapshot(&after)),
+        );
+        Ok((after, entry))
+    })
+    .await
 }
 
 /// Removes a custom role nobody has.
@@ -243,41 +234,34 @@ pub async fn delete(
     actor: &AdminInfo,
     id: i64,
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
-    let role = detail(&txn, id).await?;
-    if role.built_in {
-        return Err(ServiceError::Conflict(
-            "Built-in roles cannot be deleted.".into(),
-        ));
-    }
-    beyond_author(actor, &role)?;
-    if role.users > 0 {
-        return Err(ServiceError::Conflict(format!(
-            "{} {} the role {}: give them another role first.",
-            role.users,
-            if role.users == 1 {
-                "user has"
-            } else {
-                "users have"
-            },
-            role.name
-        )));
-    }
-    let mut p = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
-    p.bind(id);
-    txn.exec(&p).await?;
-    let mut r = Sql::new("DELETE FROM roles WHERE id = ");
-    r.bind(id);
-    txn.exec(&r).await?;
-    audit::record(
-        &txn,
-        actor,
-        "role.delete",
-        None,
-        Some(snapshot(&role)),
-        None,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let role = detail(txn, id).await?;
+        if role.built_in {
+            return Err(ServiceError::Conflict(
+                "Built-in roles cannot be deleted.".into(),
+            ));
+        }
+        beyond_author(actor, &role)?;
+        if role.users > 0 {
+            return Err(ServiceError::Conflict(format!(
+                "{} {} the role {}: give them another role first.",
+                role.users,
+                if role.users == 1 {
+                    "user has"
+                } else {
+                    "users have"
+                },
+                role.name
+            )));
+        }
+        let mut p = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
+        p.bind(id);
+        txn.exec(&p).await?;
+        let mut r = Sql::new("DELETE FROM roles WHERE id = ");
+        r.bind(id);
+        txn.exec(&r).await?;
+        let entry = audit::Entry::new("role.delete", None, Some(snapshot(&role)), None);
+        Ok(((), entry))
+    })
+    .await
 }

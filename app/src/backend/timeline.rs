@@ -1,7 +1,7 @@
 //! The activity timeline of one user: `activities` (pages, features, sign-ins, notes
 //! added by hand) merged with the audit log's entries about the user, newest first.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::json;
 
 use super::dialect::{Dialect, Run};
@@ -166,29 +166,27 @@ pub async fn add_manual(
             "The time cannot be in the future.",
         ));
     }
-    let txn = db.begin().await?;
-    let email = user_email(&txn, user_id).await?;
-    let mut s = Sql::new("INSERT INTO activities (user_id, at, kind, name, source) VALUES (");
-    s.bind(user_id)
-        .push(", ")
-        .bind(at)
-        .push(", 'manual', ")
-        .bind(text)
-        .push(", ")
-        .bind(actor.email.as_str())
-        .push(")");
-    txn.exec(&s).await?;
-    audit::record(
-        &txn,
-        actor,
-        "activity.add",
-        Some((user_id, &email)),
-        None,
-        Some(json!({ "entry": text })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    audit::command(db, actor, async |txn| {
+        let email = user_email(txn, user_id).await?;
+        let mut s = Sql::new("INSERT INTO activities (user_id, at, kind, name, source) VALUES (");
+        s.bind(user_id)
+            .push(", ")
+            .bind(at)
+            .push(", 'manual', ")
+            .bind(text)
+            .push(", ")
+            .bind(actor.email.as_str())
+            .push(")");
+        txn.exec(&s).await?;
+        let entry = audit::Entry::new(
+            "activity.add",
+            Some((user_id, &email)),
+            None,
+            Some(json!({ "entry": text })),
+        );
+        Ok(((), entry))
+    })
+    .await
 }
 
 /// Deletes an activity entry (not an audit entry) of user `user_id`; audited.

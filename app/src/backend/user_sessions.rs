@@ -337,22 +337,20 @@ pub async fn sign_out_everywhere(
     actor: &AdminInfo,
     id: i64,
 ) -> Result<u64, ServiceError> {
-    let txn = db.begin().await?;
-    let to = target(&txn, id).await?;
-    Authority::load(&txn, actor)
-        .await?
-        .may_act_on_user(&txn, id)
-        .await?;
-    let ended = end_sessions(&txn, id).await?;
-    audit::record(
-        &txn,
-        actor,
-        "user.sign_out_everywhere",
-        Some((id, &to.email)),
-        None,
-        Some(json!({ "sessions_ended": ended })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(ended)
+    audit::command(db, actor, async |txn| {
+        let to = target(txn, id).await?;
+        Authority::load(txn, actor)
+            .await?
+            .may_act_on_user(txn, id)
+            .await?;
+        let ended = end_sessions(txn, id).await?;
+        let entry = audit::Entry::new(
+            "user.sign_out_everywhere",
+            Some((id, &to.email)),
+            None,
+            Some(json!({ "sessions_ended": ended })),
+        );
+        Ok((ended, entry))
+    })
+    .await
 }
