@@ -68,6 +68,21 @@ pub async fn check_password(hash: Option<&str>, password: &str) -> anyhow::Resul
     Ok(ok && known)
 }
 
+/// The stored password hash of user `id` (`None` without a password or user).
+pub async fn password_hash_of<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<String>, ServiceError> {
+    let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
+    q.bind(id);
+    Ok(db
+        .one(&q)
+        .await?
+        .map(|r| r.try_get("", "password_hash"))
+        .transpose()?
+        .flatten())
+}
+
 /// [`hash_password`] on the blocking pool, never on the async runtime.
 pub async fn hash_off_runtime(password: &str) -> Result<String, ServiceError> {
     let password = password.to_string();
@@ -312,14 +327,7 @@ pub async fn change_own_password(
     if !fields.is_empty() {
         return Err(ServiceError::Validation(fields));
     }
-    let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
-    q.bind(admin.id);
-    let hash: Option<String> = db
-        .one(&q)
-        .await?
-        .map(|r| r.try_get("", "password_hash"))
-        .transpose()?
-        .flatten();
+    let hash = password_hash_of(db, admin.id).await?;
     if !check_password(hash.as_deref(), current).await? {
         return Err(ServiceError::field(
             "current",

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::auth::{
-    hash_off_runtime, new_token, token_hash, validate_new_password, verify_password, ClientInfo,
+    check_password, hash_off_runtime, new_token, password_hash_of, token_hash,
+    validate_new_password, verify_password, ClientInfo,
 };
 use super::authority::Authority;
 use super::devices::record_device;
@@ -243,20 +244,7 @@ pub async fn change_password(
     new: &str,
 ) -> Result<AccountInfo, ServiceError> {
     let (session_id, user) = session(db, token, true).await?;
-    let mut q = Sql::new("SELECT password_hash FROM users WHERE id = ");
-    q.bind(user.id);
-    let hash: Option<String> = db
-        .one(&q)
-        .await?
-        .map(|r| r.try_get("", "password_hash"))
-        .transpose()?
-        .flatten();
-    let ok = {
-        let (hash, current) = (hash.unwrap_or_default(), current.to_string());
-        tokio::task::spawn_blocking(move || verify_password(&hash, &current))
-            .await
-            .map_err(|e| ServiceError::Unexpected(anyhow::anyhow!("password check: {e}")))?
-    };
+    let ok = check_password(password_hash_of(db, user.id).await?.as_deref(), current).await?;
     if !ok {
         let mut fields = crate::domain::FieldErrors::new();
         fields.insert(

@@ -6,6 +6,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod read;
+mod write;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
