@@ -1,11 +1,16 @@
 //! API keys for the activity endpoint the admins' own apps call: listed, created
 //! (shown once, stored hashed), revoked.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
 use serde_json::json;
 
 use super::auth::{new_token, token_hash};
 use super::dialect::Run;
+use super::entities::api_key;
 use super::sql::Sql;
 use super::{audit, now, ServiceError};
 use crate::domain::activity::ApiKeyInfo;
@@ -49,20 +54,16 @@ pub async fn create_key(
     }
     let key = format!("rk_{}", new_token());
     audit::command(db, actor, async |txn| {
-        let mut s = Sql::new(
-            "INSERT INTO api_keys (name, key_prefix, key_hash, created_by, created_at) VALUES (",
-        );
-        s.bind(name)
-            .push(", ")
-            .bind(key[..10].to_string())
-            .push(", ")
-            .bind(token_hash(&key))
-            .push(", ")
-            .bind(actor.id)
-            .push(", ")
-            .bind(now())
-            .push(")");
-        txn.exec(&s).await?;
+        api_key::ActiveModel {
+            name: Set(name.to_string()),
+            key_prefix: Set(key[..10].to_string()),
+            key_hash: Set(token_hash(&key)),
+            created_by: Set(Some(actor.id)),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
         let entry = audit::Entry::new(
             "api_key.create",
             None,
@@ -81,11 +82,13 @@ pub async fn revoke_key(
     id: i64,
 ) -> Result<(), ServiceError> {
     audit::command(db, actor, async |txn| {
-        let mut s = Sql::new("UPDATE api_keys SET revoked_at = ");
-        s.bind(now())
-            .push(" WHERE revoked_at IS NULL AND id = ")
-            .bind(id);
-        let n = txn.exec(&s).await?.rows_affected();
+        let n = api_key::Entity::update_many()
+            .col_expr(api_key::Column::RevokedAt, Expr::value(now()))
+            .filter(api_key::Column::Id.eq(id))
+            .filter(api_key::Column::RevokedAt.is_null())
+            .exec(txn)
+            .await?
+            .rows_affected;
         if n == 0 {
             return Err(ServiceError::NotFound("That active API key".into()));
         }

@@ -1,10 +1,13 @@
 //! Admins' comments on a user: listed, added, deleted (each audited).
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
+};
 use serde_json::json;
 
 use super::audit::{self, Entry};
 use super::dialect::Run;
+use super::entities::comment;
 use super::sql::{rows, Sql};
 use super::users::user_email;
 use super::{now, ServiceError};
@@ -53,17 +56,15 @@ pub async fn add_comment(
     }
     audit::command(db, actor, async |txn| {
         let email = user_email(txn, user_id).await?;
-        let mut s =
-            Sql::new("INSERT INTO comments (user_id, author_id, body, created_at) VALUES (");
-        s.bind(user_id)
-            .push(", ")
-            .bind(actor.id)
-            .push(", ")
-            .bind(body)
-            .push(", ")
-            .bind(now())
-            .push(")");
-        txn.exec(&s).await?;
+        comment::ActiveModel {
+            user_id: Set(user_id),
+            author_id: Set(Some(actor.id)),
+            body: Set(body.to_string()),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
         let entry =
             Entry::on("user.comment_add", user_id, &email).after(json!({ "comment": body }));
         Ok(((), entry))
@@ -91,9 +92,7 @@ pub async fn delete_comment(
         }
         let user_id: i64 = row.try_get("", "user_id")?;
         let email: String = row.try_get("", "email")?;
-        let mut d = Sql::new("DELETE FROM comments WHERE id = ");
-        d.bind(comment_id);
-        txn.exec(&d).await?;
+        comment::Entity::delete_by_id(comment_id).exec(txn).await?;
         let body: String = row.try_get("", "body")?;
         let entry = Entry::on("user.comment_delete", user_id, &email).before(json!({ "comment": body }));
         Ok(((), entry))

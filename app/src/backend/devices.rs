@@ -1,10 +1,13 @@
 //! A user's devices: recorded at sign-in from the user agent, removed by an admin.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
 
-use super::dialect::Run;
-use super::sql::Sql;
+use super::entities::device;
 use super::user_rows::{delete_owned_row, OwnedRow};
 use super::ServiceError;
 use crate::domain::AdminInfo;
@@ -38,27 +41,23 @@ pub(crate) async fn record_device<C: ConnectionTrait>(
         user_agent.chars().take(120).collect()
     };
     let platform = platform_of(user_agent);
-    let mut u = Sql::new("UPDATE devices SET last_seen_at = ");
-    u.bind(at)
-        .push(" WHERE user_id = ")
-        .bind(user_id)
-        .push(" AND name = ")
-        .bind(name.clone());
-    if db.exec(&u).await?.rows_affected() == 0 {
-        let mut i = Sql::new(
-            "INSERT INTO devices (user_id, name, platform, created_at, last_seen_at) VALUES (",
-        );
-        i.bind(user_id)
-            .push(", ")
-            .bind(name)
-            .push(", ")
-            .bind(platform)
-            .push(", ")
-            .bind(at)
-            .push(", ")
-            .bind(at)
-            .push(")");
-        db.exec(&i).await?;
+    let seen = device::Entity::update_many()
+        .col_expr(device::Column::LastSeenAt, Expr::value(at))
+        .filter(device::Column::UserId.eq(user_id))
+        .filter(device::Column::Name.eq(name.clone()))
+        .exec(db)
+        .await?;
+    if seen.rows_affected == 0 {
+        device::ActiveModel {
+            user_id: Set(user_id),
+            name: Set(name),
+            platform: Set(platform.to_string()),
+            created_at: Set(at),
+            last_seen_at: Set(Some(at)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
     }
     Ok(())
 }

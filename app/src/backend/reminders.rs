@@ -1,10 +1,15 @@
 //! Reminders on users: add, edit, mark done, delete; the due and overdue ones across
 //! all users for the Reminders view and its count badge.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::{Set, Unchanged},
+    ConnectionTrait, DatabaseConnection, EntityTrait, QueryResult,
+};
 use serde_json::json;
 
 use super::dialect::Run;
+use super::entities::reminder;
 use super::sql::Sql;
 use super::users::user_email;
 use super::{audit, now, ServiceError};
@@ -99,20 +104,17 @@ pub async fn add(
     let body = check_body(body)?;
     audit::command(db, actor, async |txn| {
         let email = user_email(txn, user_id).await?;
-        let mut s = Sql::new(
-            "INSERT INTO reminders (user_id, author_id, due_at, body, created_at) VALUES (",
-        );
-        s.bind(user_id)
-            .push(", ")
-            .bind(actor.id)
-            .push(", ")
-            .bind(due_at)
-            .push(", ")
-            .bind(body.as_str())
-            .push(", ")
-            .bind(now())
-            .push(")");
-        txn.exec(&s).await?;
+        reminder::ActiveModel {
+            user_id: Set(user_id),
+            author_id: Set(Some(actor.id)),
+            due_at: Set(due_at),
+            body: Set(body.clone()),
+            done: Set(false),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
         let entry = audit::Entry::new(
             "reminder.add",
             Some((user_id, &email)),
@@ -136,15 +138,15 @@ pub async fn update(
     let body = check_body(body)?;
     audit::command(db, actor, async |txn| {
         let (user_id, email) = owner(txn, id).await?;
-        let mut s = Sql::new("UPDATE reminders SET due_at = ");
-        s.bind(due_at)
-            .push(", body = ")
-            .bind(body.as_str())
-            .push(", done = ")
-            .bind(done)
-            .push(" WHERE id = ")
-            .bind(id);
-        txn.exec(&s).await?;
+        reminder::ActiveModel {
+            id: Unchanged(id),
+            due_at: Set(due_at),
+            body: Set(body.clone()),
+            done: Set(done),
+            ..Default::default()
+        }
+        .update(txn)
+        .await?;
         let entry = audit::Entry::new(
             "reminder.update",
             Some((user_id, &email)),
@@ -164,9 +166,7 @@ pub async fn delete(
 ) -> Result<(), ServiceError> {
     audit::command(db, actor, async |txn| {
         let (user_id, email) = owner(txn, id).await?;
-        let mut s = Sql::new("DELETE FROM reminders WHERE id = ");
-        s.bind(id);
-        txn.exec(&s).await?;
+        reminder::Entity::delete_by_id(id).exec(txn).await?;
         let entry = audit::Entry::new("reminder.delete", Some((user_id, &email)), None, None);
         Ok(((), entry))
     })

@@ -4,7 +4,9 @@
 //! status, so a ban or reset takes effect on the next call.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -15,6 +17,7 @@ use super::auth::{
 use super::authority::Authority;
 use super::devices::record_device;
 use super::dialect::Run;
+use super::entities::session;
 use super::outbox::target;
 use super::sql::Sql;
 use super::{audit, now, Config, ServiceError};
@@ -148,24 +151,19 @@ pub async fn sign_in(
     let expires_at = at + config.session_ttl;
     let user_agent: String = client.user_agent.chars().take(300).collect();
     let txn = db.begin().await?;
-    let mut s = Sql::new(
-        "INSERT INTO sessions (token_hash, user_id, kind, created_at, last_seen_at, expires_at, user_agent, ip) VALUES (",
-    );
-    s.bind(token_hash(&token))
-        .push(", ")
-        .bind(user.id)
-        .push(", 'user', ")
-        .bind(at)
-        .push(", ")
-        .bind(at)
-        .push(", ")
-        .bind(expires_at)
-        .push(", ")
-        .bind(user_agent.clone())
-        .push(", ")
-        .bind(client.ip.clone())
-        .push(")");
-    txn.exec(&s).await?;
+    session::ActiveModel {
+        token_hash: Set(token_hash(&token)),
+        user_id: Set(user.id),
+        kind: Set("user".into()),
+        created_at: Set(at),
+        last_seen_at: Set(at),
+        expires_at: Set(expires_at),
+        user_agent: Set(user_agent.clone()),
+        ip: Set(client.ip.clone()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
     record_device(&txn, user.id, &user_agent, at).await?;
     let mut a =
         Sql::new("INSERT INTO activities (user_id, at, kind, name, detail, source) VALUES (");
