@@ -19,23 +19,9 @@ use crate::domain::AdminInfo;
 /// Every API key, newest first.
 pub async fn list_keys<C: ConnectionTrait>(db: &C) -> Result<Vec<ApiKeyInfo>, ServiceError> {
     let q = Sql::new(
-        "SELECT id, name, key_prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id DESC",
+        "SELECT id, name, key_prefix AS prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id DESC",
     );
-    Ok(db
-        .all(&q)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ApiKeyInfo {
-                id: r.try_get("", "id")?,
-                name: r.try_get("", "name")?,
-                prefix: r.try_get("", "key_prefix")?,
-                created_at: r.try_get("", "created_at")?,
-                last_used_at: r.try_get("", "last_used_at")?,
-                revoked_at: r.try_get("", "revoked_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?)
+    Ok(db.all_as(q).await?)
 }
 
 /// Creates a key named `name`; returns the key itself, which is stored only hashed

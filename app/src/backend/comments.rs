@@ -8,7 +8,7 @@ use serde_json::json;
 use super::audit::{self, Entry};
 use super::dialect::Run;
 use super::entities::comment;
-use super::sql::{rows, Sql};
+use super::sql::Sql;
 use super::users::user_email;
 use super::{now, ServiceError};
 use crate::domain::{AdminInfo, CommentInfo};
@@ -26,15 +26,7 @@ pub async fn comments<C: ConnectionTrait>(
     );
     q.bind(user_id)
         .push(" ORDER BY c.created_at DESC, c.id DESC");
-    rows(db.all(&q).await?, |r| {
-        Ok(CommentInfo {
-            id: r.try_get("", "id")?,
-            author_id: r.try_get("", "author_id")?,
-            author: r.try_get("", "author")?,
-            body: r.try_get("", "body")?,
-            created_at: r.try_get("", "created_at")?,
-        })
-    })
+    Ok(db.all_as(q).await?)
 }
 
 /// Adds a comment by the actor on user `id`.

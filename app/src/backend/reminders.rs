@@ -4,7 +4,7 @@
 use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
-    ConnectionTrait, DatabaseConnection, EntityTrait, QueryResult,
+    ConnectionTrait, DatabaseConnection, EntityTrait,
 };
 use serde_json::json;
 
@@ -22,25 +22,8 @@ const COLUMNS: &str = "r.id, r.user_id, r.due_at, r.body, r.done, \
 const FROM: &str =
     "FROM reminders r JOIN users u ON u.id = r.user_id LEFT JOIN users a ON a.id = r.author_id";
 
-fn from_row(r: &QueryResult) -> Result<ReminderInfo, sea_orm::DbErr> {
-    Ok(ReminderInfo {
-        id: r.try_get("", "id")?,
-        user_id: r.try_get("", "user_id")?,
-        user_name: r.try_get("", "user_name")?,
-        due_at: r.try_get("", "due_at")?,
-        body: r.try_get("", "body")?,
-        done: r.try_get("", "done")?,
-        author: r.try_get("", "author")?,
-    })
-}
-
 async fn query<C: ConnectionTrait>(db: &C, q: Sql) -> Result<Vec<ReminderInfo>, ServiceError> {
-    Ok(db
-        .all(&q)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect::<Result<Vec<_>, _>>()?)
+    Ok(db.all_as(q).await?)
 }
 
 /// A user's reminders: open ones by due time, then done ones.

@@ -133,6 +133,7 @@ mod tests {
 
 /// An API key as the Settings page lists it (the key itself is never shown again).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::FromQueryResult))]
 pub struct ApiKeyInfo {
     pub id: i64,
     pub name: String,
@@ -148,6 +149,7 @@ pub struct ApiKeyInfo {
 
 /// A reminder on a user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::FromQueryResult))]
 pub struct ReminderInfo {
     pub id: i64,
     pub user_id: i64,

@@ -62,6 +62,7 @@ pub struct RoleInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::FromQueryResult))]
 pub struct CommentInfo {
     pub id: i64,
     pub author_id: Option<i64>,
