@@ -75,20 +75,24 @@ impl Entry {
 }
 
 /// The shape of an audited command: one transaction in which `command` makes its
-/// checks and writes and returns its result with the entry it leaves, then the entry,
-/// then the commit. An error anywhere writes nothing, entry included.
-pub async fn command<T>(
+/// checks and writes and returns its result with the entry it leaves (an [`Entry`],
+/// or `None` when it changed nothing), then the entry, then the commit. An error
+/// anywhere writes nothing, entry included.
+pub async fn command<T, E: Into<Option<Entry>>>(
     db: &DatabaseConnection,
     actor: &AdminInfo,
-    command: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, Entry), ServiceError>,
+    command: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, E), ServiceError>,
 ) -> Result<T, ServiceError> {
     let txn = db.begin().await?;
     let (value, entry) = command(&txn).await?;
-    let target = entry
-        .target
-        .as_ref()
-        .map(|(id, email)| (*id, email.as_str()));
-    record(&txn, actor, entry.action, target, entry.before, entry.after).await?;
+    // A command that changed nothing leaves no entry.
+    if let Some(entry) = entry.into() {
+        let target = entry
+            .target
+            .as_ref()
+            .map(|(id, email)| (*id, email.as_str()));
+        record(&txn, actor, entry.action, target, entry.before, entry.after).await?;
+    }
     txn.commit().await?;
     Ok(value)
 }

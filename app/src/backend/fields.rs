@@ -353,40 +353,39 @@ pub async fn reorder(
     actor: &AdminInfo,
     ids: &[i64],
 ) -> Result<Vec<FieldDef>, ServiceError> {
-    let txn = db.begin().await?;
-    let before = list(&txn, true).await?;
-    let mut order: Vec<i64> = ids
-        .iter()
-        .copied()
-        .filter(|id| before.iter().any(|f| f.id == *id))
-        .collect();
-    let rest: Vec<i64> = before
-        .iter()
-        .map(|f| f.id)
-        .filter(|id| !order.contains(id))
-        .collect();
-    order.extend(rest);
-    for (position, id) in order.iter().enumerate() {
-        let mut s = Sql::new("UPDATE profile_fields SET position = ");
-        s.bind(position as i32).push(" WHERE id = ").bind(*id);
-        txn.exec(&s).await?;
-    }
-    let after = list(&txn, true).await?;
-    let keys =
-        |v: &[FieldDef]| json!({ "order": v.iter().map(|f| f.key.clone()).collect::<Vec<_>>() });
-    if keys(&before) != keys(&after) {
-        audit::record(
-            &txn,
-            actor,
-            "field.reorder",
-            None,
-            Some(keys(&before)),
-            Some(keys(&after)),
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(after)
+    audit::command(db, actor, async |txn| {
+        let before = list(txn, true).await?;
+        let mut order: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| before.iter().any(|f| f.id == *id))
+            .collect();
+        let rest: Vec<i64> = before
+            .iter()
+            .map(|f| f.id)
+            .filter(|id| !order.contains(id))
+            .collect();
+        order.extend(rest);
+        for (position, id) in order.iter().enumerate() {
+            let mut s = Sql::new("UPDATE profile_fields SET position = ");
+            s.bind(position as i32).push(" WHERE id = ").bind(*id);
+            txn.exec(&s).await?;
+        }
+        let after = list(txn, true).await?;
+        let keys = |v: &[FieldDef]| {
+            json!({ "order": v.iter().map(|f| f.key.clone()).collect::<Vec<_>>() })
+        };
+        let entry = (keys(&before) != keys(&after)).then(|| {
+            audit::Entry::new(
+                "field.reorder",
+                None,
+                Some(keys(&before)),
+                Some(keys(&after)),
+            )
+        });
+        Ok((after, entry))
+    })
+    .await
 }
 
 /// Every field's index, for databases whose fields predate them; cheap when present.

@@ -1,14 +1,15 @@
 //! One user's tags and groups: names resolved (and created inline) and the user's
 //! set replaced, audited.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 
+use super::audit::{self, Entry};
 use super::authority::Authority;
 use super::dialect::Run;
 use super::sql::Sql;
 use super::users::{named_refs, user_email};
-use super::{audit, now, ServiceError};
+use super::{now, ServiceError};
 use crate::domain::account::clean_names;
 use crate::domain::{AdminInfo, NamedRef};
 
@@ -38,6 +39,14 @@ impl Link {
             Link::Groups => "group_id",
         }
     }
+    /// The audit action of setting a user's tags or groups.
+    fn audit_action(self) -> &'static str {
+        match self {
+            Link::Tags => "user.tags",
+            Link::Groups => "user.groups",
+        }
+    }
+
     fn field(self) -> &'static str {
         match self {
             Link::Tags => "tags",
@@ -137,39 +146,34 @@ pub async fn set_links(
     names: &[String],
 ) -> Result<Vec<NamedRef>, ServiceError> {
     let names = clean_names(names).map_err(|e| ServiceError::field(link.field(), e))?;
-    let txn = db.begin().await?;
-    let email = user_email(&txn, id).await?;
-    Authority::load(&txn, actor)
-        .await?
-        .may_act_on_user(&txn, id)
-        .await?;
-    let before = linked(&txn, link, id).await?;
-    let wanted = ensure_named(&txn, link, &names).await?;
-    let mut del = Sql::new(&format!(
-        "DELETE FROM {} WHERE user_id = ",
-        link.join_table()
-    ));
-    del.bind(id);
-    if !wanted.is_empty() {
-        del.push(&format!(" AND {} NOT IN (", link.key()))
-            .bind_list(wanted.iter().map(|w| w.id))
-            .push(")");
-    }
-    txn.exec(&del).await?;
-    link_all(&txn, link, id, &wanted).await?;
-    let after = linked(&txn, link, id).await?;
-    if before != after {
+    audit::command(db, actor, async |txn| {
+        let email = user_email(txn, id).await?;
+        Authority::load(txn, actor)
+            .await?
+            .may_act_on_user(txn, id)
+            .await?;
+        let before = linked(txn, link, id).await?;
+        let wanted = ensure_named(txn, link, &names).await?;
+        let mut del = Sql::new(&format!(
+            "DELETE FROM {} WHERE user_id = ",
+            link.join_table()
+        ));
+        del.bind(id);
+        if !wanted.is_empty() {
+            del.push(&format!(" AND {} NOT IN (", link.key()))
+                .bind_list(wanted.iter().map(|w| w.id))
+                .push(")");
+        }
+        txn.exec(&del).await?;
+        link_all(txn, link, id, &wanted).await?;
+        let after = linked(txn, link, id).await?;
         let names = |v: &[NamedRef]| json!({ link.field(): v.iter().map(|r| r.name.clone()).collect::<Vec<_>>() });
-        audit::record(
-            &txn,
-            actor,
-            &format!("user.{}", link.field()),
-            Some((id, &email)),
-            Some(names(&before)),
-            Some(names(&after)),
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(after)
+        let entry = (before != after).then(|| {
+            Entry::on(link.audit_action(), id, &email)
+                .before(names(&before))
+                .after(names(&after))
+        });
+        Ok((after, entry))
+    })
+    .await
 }

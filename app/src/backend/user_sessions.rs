@@ -284,7 +284,7 @@ pub(crate) fn check_new_password(new: &str) -> Result<(), ServiceError> {
             );
             ServiceError::Validation(fields)
         }
-        other => other.into(),
+        other => other,
     })
 }
 
