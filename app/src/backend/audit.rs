@@ -37,6 +37,16 @@ pub struct Entry {
     pub after: Option<serde_json::Value>,
 }
 
+/// An entry is the one entry of its command.
+impl IntoIterator for Entry {
+    type Item = Entry;
+    type IntoIter = std::iter::Once<Entry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        std::iter::once(self)
+    }
+}
+
 impl Entry {
     /// The entry [`record`] would write from these arguments.
     pub fn new(
@@ -75,18 +85,18 @@ impl Entry {
 }
 
 /// The shape of an audited command: one transaction in which `command` makes its
-/// checks and writes and returns its result with the entry it leaves (an [`Entry`],
-/// or `None` when it changed nothing), then the entry, then the commit. An error
-/// anywhere writes nothing, entry included.
-pub async fn command<T, E: Into<Option<Entry>>>(
+/// checks and writes and returns its result with the entries it leaves (an [`Entry`],
+/// `None` when it changed nothing, or one per user), then the entries, then the
+/// commit. An error anywhere writes nothing, entries included.
+pub async fn command<T, E: IntoIterator<Item = Entry>>(
     db: &DatabaseConnection,
     actor: &AdminInfo,
     command: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, E), ServiceError>,
 ) -> Result<T, ServiceError> {
     let txn = db.begin().await?;
-    let (value, entry) = command(&txn).await?;
-    // A command that changed nothing leaves no entry.
-    if let Some(entry) = entry.into() {
+    let (value, entries) = command(&txn).await?;
+    // A command that changed nothing leaves no entry; one on many users, one each.
+    for entry in entries {
         let target = entry
             .target
             .as_ref()

@@ -9,19 +9,16 @@ use argon2::Argon2;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use super::dialect::Run;
 use super::entities::session;
 use super::sql::Sql;
 use super::{now, roles, Config, ServiceError};
-use crate::domain::account;
 use crate::domain::permissions::{ADMIN_ACCESS, OWNER_ROLE};
 use crate::domain::user::display_name;
-use crate::domain::AdminInfo;
+use crate::domain::{account, AdminInfo};
 
 /// argon2id at OWASP's recommended minimum: 19 MiB of memory, 2 passes, 1 lane.
 pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
@@ -335,32 +332,26 @@ pub async fn change_own_password(
         ));
     }
     let hashed = hash_off_runtime(new).await?;
-    let txn = db.begin().await?;
-    let mut u = Sql::new("UPDATE users SET password_hash = ");
-    u.bind(hashed)
-        .push(", must_change_password = ")
-        .bind(false)
-        .push(", version = version + 1, updated_at = ")
-        .bind(now())
-        .push(" WHERE id = ")
-        .bind(admin.id);
-    txn.exec(&u).await?;
-    let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
-    d.bind(admin.id)
-        .push(" AND token_hash <> ")
-        .bind(token_hash(token));
-    txn.exec(&d).await?;
-    super::audit::record(
-        &txn,
-        admin,
-        "admin.password_change",
-        Some((admin.id, &admin.email)),
-        None,
-        Some(serde_json::json!({ "was_temporary": admin.must_change_password })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    super::audit::command(db, admin, async |txn| {
+        let mut u = Sql::new("UPDATE users SET password_hash = ");
+        u.bind(hashed)
+            .push(", must_change_password = ")
+            .bind(false)
+            .push(", version = version + 1, updated_at = ")
+            .bind(now())
+            .push(" WHERE id = ")
+            .bind(admin.id);
+        txn.exec(&u).await?;
+        let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
+        d.bind(admin.id)
+            .push(" AND token_hash <> ")
+            .bind(token_hash(token));
+        txn.exec(&d).await?;
+        let entry = super::audit::Entry::on("admin.password_change", admin.id, &admin.email)
+            .after(serde_json::json!({ "was_temporary": admin.must_change_password }));
+        Ok(((), entry))
+    })
+    .await
 }
 
 /// Ends the session behind `token` (no error if it is already gone).

@@ -3,14 +3,12 @@
 //! while any user's value would not convert, naming how many; otherwise the values
 //! are converted in the same transaction. Every change is audited.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::json;
 
-use super::audit;
 use super::dialect::Run;
-use super::field_sql;
 use super::sql::Sql;
-use super::{now, ServiceError};
+use super::{audit, field_sql, now, ServiceError};
 use crate::domain::fields::{
     parse_choices, parse_key, parse_label, FieldDef, FieldForm, FieldKind, MAX_FIELDS,
 };
@@ -109,60 +107,54 @@ pub async fn create(
             return Err(ServiceError::Validation(errors));
         }
     };
-    let txn = db.begin().await?;
-    let dialect = txn.dialect();
-    let existing = list(&txn, true).await?;
-    if existing.iter().any(|f| f.key == key) {
-        return Err(ServiceError::field(
-            "key",
-            format!("A field with the key {key} exists (perhaps archived)."),
-        ));
-    }
-    if existing.len() >= MAX_FIELDS {
-        return Err(ServiceError::field(
-            "key",
-            format!("There can be at most {MAX_FIELDS} fields."),
-        ));
-    }
-    let position = existing
-        .iter()
-        .map(|f| f.position)
-        .max()
-        .map_or(0, |p| p + 1);
-    let mut s = Sql::new("INSERT INTO profile_fields (key, label, kind, choices, required, searchable, position, created_at) VALUES (");
-    s.bind(key.clone())
-        .push(", ")
-        .bind(label)
-        .push(", ")
-        .bind(kind.as_str())
-        .push(", ")
-        .append(&dialect.json_value(Some(json!(choices))))
-        .push(", ")
-        .bind(form.required)
-        .push(", ")
-        .bind(form.searchable)
-        .push(", ")
-        .bind(position as i32)
-        .push(", ")
-        .bind(now())
-        .push(") RETURNING id");
-    let id: i64 = txn
-        .one(&s)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
-        .try_get("", "id")?;
-    let field = get(&txn, id).await?;
-    field_sql::ensure_index(&txn, &field).await?;
-    audit::record(
-        &txn,
-        actor,
-        "field.create",
-        None,
-        None,
-        Some(snapshot(&field)),
-    )
+    let field = audit::command(db, actor, async |txn| {
+        let dialect = txn.dialect();
+        let existing = list(txn, true).await?;
+        if existing.iter().any(|f| f.key == key) {
+            return Err(ServiceError::field(
+                "key",
+                format!("A field with the key {key} exists (perhaps archived)."),
+            ));
+        }
+        if existing.len() >= MAX_FIELDS {
+            return Err(ServiceError::field(
+                "key",
+                format!("There can be at most {MAX_FIELDS} fields."),
+            ));
+        }
+        let position = existing
+            .iter()
+            .map(|f| f.position)
+            .max()
+            .map_or(0, |p| p + 1);
+        let mut s = Sql::new("INSERT INTO profile_fields (key, label, kind, choices, required, searchable, position, created_at) VALUES (");
+        s.bind(key.clone())
+            .push(", ")
+            .bind(label)
+            .push(", ")
+            .bind(kind.as_str())
+            .push(", ")
+            .append(&dialect.json_value(Some(json!(choices))))
+            .push(", ")
+            .bind(form.required)
+            .push(", ")
+            .bind(form.searchable)
+            .push(", ")
+            .bind(position as i32)
+            .push(", ")
+            .bind(now())
+            .push(") RETURNING id");
+        let id: i64 = txn
+            .one(&s)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
+            .try_get("", "id")?;
+        let field = get(txn, id).await?;
+        field_sql::ensure_index(txn, &field).await?;
+        let entry = audit::Entry::new("field.create", None, None, Some(snapshot(&field)));
+        Ok((field, entry))
+    })
     .await?;
-    txn.commit().await?;
     field_sql::refresh_connections(db).await;
     Ok(field)
 }
@@ -217,108 +209,94 @@ pub async fn update(
     form: &FieldForm,
 ) -> Result<FieldDef, ServiceError> {
     let (label, kind, choices) = parse_form(form)?;
-    let txn = db.begin().await?;
-    let dialect = txn.dialect();
-    let before = get(&txn, id).await?;
-    if !form.key.trim().is_empty() && form.key.trim() != before.key {
-        return Err(ServiceError::field(
-            "key",
-            "A field's key is fixed: files and integrations use it.",
-        ));
-    }
-    if kind != before.kind || choices != before.choices {
-        let current = values(&txn, &before.key).await?;
-        let bad: Vec<String> = current
-            .iter()
-            .filter(|(_, v)| !before.converts(v, kind, &choices))
-            .map(|(_, v)| before.value_text(v))
-            .collect();
-        if !bad.is_empty() {
-            let mut examples: Vec<String> =
-                bad.iter().take(3).map(|v| format!("\"{v}\"")).collect();
-            examples.dedup();
-            let what = if kind.has_choices() && kind == before.kind {
-                "are not among the new choices".to_string()
-            } else {
-                format!("do not convert to {}", kind.label().to_lowercase())
-            };
+    let (before, after) = audit::command(db, actor, async |txn| {
+        let dialect = txn.dialect();
+        let before = get(txn, id).await?;
+        if !form.key.trim().is_empty() && form.key.trim() != before.key {
             return Err(ServiceError::field(
-                "kind",
-                format!(
-                    "{} user{} {what} (for example {}). Change or clear those values first.",
-                    bad.len(),
-                    if bad.len() == 1 {
-                        " has a value that"
-                    } else {
-                        "s have values that"
-                    },
-                    examples.join(", ")
-                )
-                .replace("value that do", "value that does")
-                .replace("value that are", "value that is"),
+                "key",
+                "A field's key is fixed: files and integrations use it.",
             ));
         }
-        let target = FieldDef {
-            kind,
-            choices: choices.clone(),
-            ..before.clone()
-        };
-        // The index expression depends on the type (numbers compare as numbers).
-        field_sql::drop_index(&txn, &before).await?;
-        for (user, v) in &current {
-            if let Some(converted) = target.parse_value(&before.value_text(v)).ok().flatten() {
-                if &converted != v {
-                    set_value(&txn, *user, &before.key, &converted).await?;
+        if kind != before.kind || choices != before.choices {
+            let current = values(txn, &before.key).await?;
+            let bad: Vec<String> = current
+                .iter()
+                .filter(|(_, v)| !before.converts(v, kind, &choices))
+                .map(|(_, v)| before.value_text(v))
+                .collect();
+            if !bad.is_empty() {
+                let mut examples: Vec<String> =
+                    bad.iter().take(3).map(|v| format!("\"{v}\"")).collect();
+                examples.dedup();
+                let what = if kind.has_choices() && kind == before.kind {
+                    "are not among the new choices".to_string()
+                } else {
+                    format!("do not convert to {}", kind.label().to_lowercase())
+                };
+                return Err(ServiceError::field(
+                    "kind",
+                    format!(
+                        "{} user{} {what} (for example {}). Change or clear those values first.",
+                        bad.len(),
+                        if bad.len() == 1 {
+                            " has a value that"
+                        } else {
+                            "s have values that"
+                        },
+                        examples.join(", ")
+                    )
+                    .replace("value that do", "value that does")
+                    .replace("value that are", "value that is"),
+                ));
+            }
+            let target = FieldDef {
+                kind,
+                choices: choices.clone(),
+                ..before.clone()
+            };
+            // The index expression depends on the type (numbers compare as numbers).
+            field_sql::drop_index(txn, &before).await?;
+            for (user, v) in &current {
+                if let Some(converted) = target.parse_value(&before.value_text(v)).ok().flatten() {
+                    if &converted != v {
+                        set_value(txn, *user, &before.key, &converted).await?;
+                    }
                 }
             }
         }
-    }
-    let mut s = Sql::new("UPDATE profile_fields SET label = ");
-    s.bind(label)
-        .push(", kind = ")
-        .bind(kind.as_str())
-        .push(", choices = ")
-        .append(&dialect.json_value(Some(json!(choices))))
-        .push(", required = ")
-        .bind(form.required)
-        .push(", searchable = ")
-        .bind(form.searchable)
-        .push(" WHERE id = ")
-        .bind(id);
-    txn.exec(&s).await?;
-    let after = get(&txn, id).await?;
-    field_sql::ensure_index(&txn, &after).await?;
-    if field_sql::in_search(&before) != field_sql::in_search(&after) {
-        field_sql::reindex_search(&txn, &after).await?;
-    }
-    record_change(&txn, actor, "field.update", &before, &after).await?;
-    txn.commit().await?;
+        let mut s = Sql::new("UPDATE profile_fields SET label = ");
+        s.bind(label)
+            .push(", kind = ")
+            .bind(kind.as_str())
+            .push(", choices = ")
+            .append(&dialect.json_value(Some(json!(choices))))
+            .push(", required = ")
+            .bind(form.required)
+            .push(", searchable = ")
+            .bind(form.searchable)
+            .push(" WHERE id = ")
+            .bind(id);
+        txn.exec(&s).await?;
+        let after = get(txn, id).await?;
+        field_sql::ensure_index(txn, &after).await?;
+        if field_sql::in_search(&before) != field_sql::in_search(&after) {
+            field_sql::reindex_search(txn, &after).await?;
+        }
+        let entry = change("field.update", &before, &after);
+        Ok(((before, after), entry))
+    })
+    .await?;
     if after.kind != before.kind {
         field_sql::refresh_connections(db).await;
     }
     Ok(after)
 }
 
-/// Audits a field's change, when there is one.
-async fn record_change<C: ConnectionTrait>(
-    db: &C,
-    actor: &AdminInfo,
-    action: &str,
-    before: &FieldDef,
-    after: &FieldDef,
-) -> Result<(), ServiceError> {
-    if after != before {
-        audit::record(
-            db,
-            actor,
-            action,
-            None,
-            Some(snapshot(before)),
-            Some(snapshot(after)),
-        )
-        .await?;
-    }
-    Ok(())
+/// The audit entry of a field's change, when there is one.
+fn change(action: &'static str, before: &FieldDef, after: &FieldDef) -> Option<audit::Entry> {
+    (after != before)
+        .then(|| audit::Entry::new(action, None, Some(snapshot(before)), Some(snapshot(after))))
 }
 
 /// Archives (hides, keeping the data) or restores a field.
@@ -328,23 +306,24 @@ pub async fn set_archived(
     id: i64,
     archived: bool,
 ) -> Result<FieldDef, ServiceError> {
-    let txn = db.begin().await?;
-    let before = get(&txn, id).await?;
-    let mut s = Sql::new("UPDATE profile_fields SET archived = ");
-    s.bind(archived).push(" WHERE id = ").bind(id);
-    txn.exec(&s).await?;
-    let after = get(&txn, id).await?;
-    if field_sql::in_search(&before) != field_sql::in_search(&after) {
-        field_sql::reindex_search(&txn, &after).await?;
-    }
-    let action = if archived {
-        "field.archive"
-    } else {
-        "field.restore"
-    };
-    record_change(&txn, actor, action, &before, &after).await?;
-    txn.commit().await?;
-    Ok(after)
+    audit::command(db, actor, async |txn| {
+        let before = get(txn, id).await?;
+        let mut s = Sql::new("UPDATE profile_fields SET archived = ");
+        s.bind(archived).push(" WHERE id = ").bind(id);
+        txn.exec(&s).await?;
+        let after = get(txn, id).await?;
+        if field_sql::in_search(&before) != field_sql::in_search(&after) {
+            field_sql::reindex_search(txn, &after).await?;
+        }
+        let action = if archived {
+            "field.archive"
+        } else {
+            "field.restore"
+        };
+        let entry = change(action, &before, &after);
+        Ok((after, entry))
+    })
+    .await
 }
 
 /// Puts the fields in the order of `ids` (fields not named keep their place after).

@@ -4,15 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::json;
 
+use super::audit::{self, Entry};
 use super::auth::{hash_off_runtime, temporary_password};
 use super::authority::{Authority, OwnerGuard};
 use super::dialect::{Dialect, Run};
 use super::memberships::{ensure_named, link_all, Link};
 use super::sql::{rows, Sql};
-use super::{audit, now, Config, ServiceError};
+use super::{now, Config, ServiceError};
 use crate::domain::account::{
     parse_new_users, row_key, NewUser, NewUserForm, PasswordChoice, UserEdit, UserEditForm,
 };
@@ -95,104 +96,98 @@ pub async fn create_users(
         secrets.push((hash, shown));
     }
 
-    let txn = db.begin().await?;
-    if let Some(max) = config.max_users {
-        let total = user_total(&txn).await?;
-        if total + users.len() as i64 > max as i64 {
-            let left = (max as i64 - total).max(0);
-            return Err(ServiceError::field(
-                "form",
-                format!(
-                    "The seat quota is {max} users and {total} exist, so {left} more can be created. \
-                     Remove users or raise --max-users."
-                ),
-            ));
+    audit::command(db, actor, async |txn| {
+        if let Some(max) = config.max_users {
+            let total = user_total(txn).await?;
+            if total + users.len() as i64 > max as i64 {
+                let left = (max as i64 - total).max(0);
+                return Err(ServiceError::field(
+                    "form",
+                    format!(
+                        "The seat quota is {max} users and {total} exist, so {left} more can be created. \
+                         Remove users or raise --max-users."
+                    ),
+                ));
+            }
         }
-    }
-    let dialect = txn.dialect();
-    let at = now();
-    let mut created = Vec::new();
-    for (((u, (hash, shown)), role), values) in
-        users.iter().zip(secrets).zip(role_names).zip(attributes)
-    {
-        let status = match u.password_choice {
-            PasswordChoice::Invite => Status::Invited,
-            _ => Status::Active,
-        };
-        let mut s = Sql::new(
-            "INSERT INTO users (email, username, phone, first_name, last_name, language, status, role_id, \
-             password_hash, must_change_password, signup_source, created_at, updated_at, attributes) VALUES (",
-        );
-        s.bind(u.email.as_str())
-            .push(", ")
-            .bind(u.username.as_ref().map(|n| n.as_str().to_string()))
-            .push(", ")
-            .bind(u.phone.as_ref().map(|p| p.as_str().to_string()))
-            .push(", ")
-            .bind(u.first_name.as_str())
-            .push(", ")
-            .bind(u.last_name.as_str())
-            .push(", ")
-            .bind(u.language.as_str())
-            .push(", ")
-            .bind(status.as_str())
-            .push(", ")
-            .bind(u.role_id)
-            .push(", ")
-            .bind(hash)
-            .push(", ")
-            .bind(shown.is_some())
-            .push(", 'admin', ")
-            .bind(at)
-            .push(", ")
-            .bind(at)
-            .push(", ")
-            .append(&dialect.json_value(Some(json!(values))))
-            .push(") RETURNING id");
-        let id: i64 = txn
-            .one(&s)
-            .await
-            .map_err(|e| {
-                ServiceError::unique(
-                    e,
-                    "Another admin just created a user with the same email, username or phone. Check the list and try again.",
-                )
-            })?
-            .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
-            .try_get("", "id")?;
-        let groups = ensure_named(&txn, Link::Groups, &u.groups).await?;
-        link_all(&txn, Link::Groups, id, &groups).await?;
-        if u.password_choice == PasswordChoice::Invite {
-            super::links::queue_invitation(&txn, config, id).await?;
+        let dialect = txn.dialect();
+        let at = now();
+        let mut created = Vec::new();
+        let mut entries = Vec::new();
+        for (((u, (hash, shown)), role), values) in
+            users.iter().zip(secrets).zip(role_names).zip(attributes)
+        {
+            let status = match u.password_choice {
+                PasswordChoice::Invite => Status::Invited,
+                _ => Status::Active,
+            };
+            let mut s = Sql::new(
+                "INSERT INTO users (email, username, phone, first_name, last_name, language, status, role_id, \
+                 password_hash, must_change_password, signup_source, created_at, updated_at, attributes) VALUES (",
+            );
+            s.bind(u.email.as_str())
+                .push(", ")
+                .bind(u.username.as_ref().map(|n| n.as_str().to_string()))
+                .push(", ")
+                .bind(u.phone.as_ref().map(|p| p.as_str().to_string()))
+                .push(", ")
+                .bind(u.first_name.as_str())
+                .push(", ")
+                .bind(u.last_name.as_str())
+                .push(", ")
+                .bind(u.language.as_str())
+                .push(", ")
+                .bind(status.as_str())
+                .push(", ")
+                .bind(u.role_id)
+                .push(", ")
+                .bind(hash)
+                .push(", ")
+                .bind(shown.is_some())
+                .push(", 'admin', ")
+                .bind(at)
+                .push(", ")
+                .bind(at)
+                .push(", ")
+                .append(&dialect.json_value(Some(json!(values))))
+                .push(") RETURNING id");
+            let id: i64 = txn
+                .one(&s)
+                .await
+                .map_err(|e| {
+                    ServiceError::unique(
+                        e,
+                        "Another admin just created a user with the same email, username or phone. Check the list and try again.",
+                    )
+                })?
+                .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
+                .try_get("", "id")?;
+            let groups = ensure_named(txn, Link::Groups, &u.groups).await?;
+            link_all(txn, Link::Groups, id, &groups).await?;
+            if u.password_choice == PasswordChoice::Invite {
+                super::links::queue_invitation(txn, config, id).await?;
+            }
+            let mut user = CreatedUser {
+                id,
+                first_name: u.first_name.clone(),
+                last_name: u.last_name.clone(),
+                email: u.email.as_str().to_string(),
+                username: u.username.as_ref().map(|n| n.as_str().to_string()),
+                phone: u.phone.as_ref().map(|p| p.as_str().to_string()),
+                role,
+                status,
+                groups: groups.iter().map(|g| g.name.clone()).collect(),
+                temporary_password: None,
+            };
+            let mut after = serde_json::to_value(&user).map_err(anyhow::Error::from)?;
+            after["password"] = json!(u.password_choice.as_str());
+            entries.push(Entry::on("user.create", id, &user.email).after(after));
+            user.temporary_password = shown;
+            created.push(user);
         }
-        let mut user = CreatedUser {
-            id,
-            first_name: u.first_name.clone(),
-            last_name: u.last_name.clone(),
-            email: u.email.as_str().to_string(),
-            username: u.username.as_ref().map(|n| n.as_str().to_string()),
-            phone: u.phone.as_ref().map(|p| p.as_str().to_string()),
-            role,
-            status,
-            groups: groups.iter().map(|g| g.name.clone()).collect(),
-            temporary_password: None,
-        };
-        let mut after = serde_json::to_value(&user).map_err(anyhow::Error::from)?;
-        after["password"] = json!(u.password_choice.as_str());
-        audit::record(
-            &txn,
-            actor,
-            "user.create",
-            Some((id, &user.email)),
-            None,
-            Some(after),
-        )
-        .await?;
-        user.temporary_password = shown;
-        created.push(user);
-    }
-    txn.commit().await?;
-    Ok(created)
+        Ok((created, entries))
+    })
+    .await
 }
 
 /// Adds "already used" errors for emails, usernames and phones that exist.
@@ -320,169 +315,165 @@ pub async fn update_user(
 ) -> Result<(), ServiceError> {
     let raw_attributes = form.attributes.clone();
     let edit = UserEdit::try_from(form).map_err(ServiceError::Validation)?;
-    let txn = db.begin().await?;
-    let dialect = txn.dialect();
-    let mut q =
-        Sql::new("SELECT *, CAST(attributes AS TEXT) AS attributes_json FROM users WHERE id = ");
-    q.bind(id);
-    let row = txn
-        .one(&q)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
-    let version: i32 = row.try_get("", "version")?;
-    let email: String = row.try_get("", "email")?;
-    let authority = Authority::load(&txn, actor).await?;
-    authority.check_role_of(id, row.try_get("", "role_id")?)?;
-    if version != edit.version {
-        return Err(stale(&email));
-    }
-    let before = current_values(&row)?;
-    let after = edit_values(&edit);
-    let changed: Vec<&str> = EDITABLE
-        .into_iter()
-        .filter(|k| before.get(k) != after.get(k))
-        .collect();
-    let old_attributes = super::users::attributes_of(&row)?;
-    let fields = super::fields::list(&txn, false).await?;
-    let mut errors = FieldErrors::new();
-    let new_attributes =
-        match crate::domain::fields::apply_values(&fields, &old_attributes, &raw_attributes) {
-            Ok(v) => v,
-            Err(e) => {
-                errors.extend(e);
-                old_attributes.clone()
-            }
-        };
-    if changed.is_empty() && errors.is_empty() && new_attributes == old_attributes {
-        return Ok(());
-    }
-    if changed.contains(&"role_id") {
-        if id == actor.id {
-            errors.insert(
-                "role".into(),
-                vec!["You cannot change your own role.".into()],
-            );
-        } else {
-            match authority.may_give(edit.role_id, "role") {
-                Ok(_) => {}
-                Err(ServiceError::Validation(e)) => errors.extend(e),
-                Err(other) => return Err(other),
-            }
-        }
-    }
-    for (field, value, message) in [
-        (
-            "username",
-            edit.username.as_ref().map(|n| n.as_str().to_lowercase()),
-            "This username is taken.",
-        ),
-        (
-            "phone",
-            edit.phone.as_ref().map(|p| p.as_str().to_string()),
-            "This phone number belongs to another user.",
-        ),
-    ] {
-        let Some(value) = value.filter(|_| changed.contains(&field)) else {
-            continue;
-        };
-        let column = if field == "username" {
-            "lower(username)"
-        } else {
-            "phone"
-        };
-        let mut q = Sql::new(&format!(
-            "SELECT count(*) AS n FROM users WHERE {column} = "
-        ));
-        q.bind(value).push(" AND id <> ").bind(id);
-        let n: i64 = txn
+    audit::command(db, actor, async |txn| {
+        let dialect = txn.dialect();
+        let mut q = Sql::new(
+            "SELECT *, CAST(attributes AS TEXT) AS attributes_json FROM users WHERE id = ",
+        );
+        q.bind(id);
+        let row = txn
             .one(&q)
             .await?
-            .map(|r| r.try_get("", "n"))
-            .transpose()?
-            .unwrap_or(0);
-        if n > 0 {
-            errors.insert(field.into(), vec![message.into()]);
+            .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?;
+        let version: i32 = row.try_get("", "version")?;
+        let email: String = row.try_get("", "email")?;
+        let authority = Authority::load(txn, actor).await?;
+        authority.check_role_of(id, row.try_get("", "role_id")?)?;
+        if version != edit.version {
+            return Err(stale(&email));
         }
-    }
-    if !errors.is_empty() {
-        return Err(ServiceError::Validation(errors));
-    }
-    let owners = OwnerGuard::start(&txn).await?;
-    let at = now();
-    let mut u = Sql::new("UPDATE users SET first_name = ");
-    u.bind(edit.first_name.as_str())
-        .push(", last_name = ")
-        .bind(edit.last_name.as_str())
-        .push(", username = ")
-        .bind(edit.username.as_ref().map(|n| n.as_str().to_string()))
-        .push(", phone = ")
-        .bind(edit.phone.as_ref().map(|p| p.as_str().to_string()))
-        .push(", job_title = ")
-        .bind(edit.job_title.as_str())
-        .push(", company = ")
-        .bind(edit.company.as_str())
-        .push(", address = ")
-        .bind(edit.address.as_str())
-        .push(", language = ")
-        .bind(edit.language.as_str())
-        .push(", role_id = ")
-        .bind(edit.role_id)
-        .push(", balance = ")
-        .bind(edit.balance)
-        .push(", note = ")
-        .bind(edit.note.as_str())
-        .push(", email_opt_in = ")
-        .bind(edit.email_opt_in);
-    if new_attributes != old_attributes {
-        u.push(", attributes = ")
-            .append(&dialect.json_value(Some(json!(new_attributes))));
-    }
-    if changed.contains(&"email_opt_in") {
-        u.push(", email_opt_in_changed_at = ").bind(at);
-    }
-    u.push(", updated_at = ")
-        .bind(at)
-        .push(", version = version + 1 WHERE id = ")
-        .bind(id)
-        .push(" AND version = ")
-        .bind(edit.version);
-    let result = txn.exec(&u).await.map_err(|e| {
-        ServiceError::unique(e, "The username or phone was just taken by another user.")
-    })?;
-    if result.rows_affected() == 0 {
-        return Err(stale(&email));
-    }
-    let pick = |m: &BTreeMap<&str, serde_json::Value>,
-                attributes: &BTreeMap<String, serde_json::Value>| {
-        let mut object: serde_json::Map<String, serde_json::Value> = changed
-            .iter()
-            .map(|k| (k.to_string(), m[k].clone()))
+        let before = current_values(&row)?;
+        let after = edit_values(&edit);
+        let changed: Vec<&str> = EDITABLE
+            .into_iter()
+            .filter(|k| before.get(k) != after.get(k))
             .collect();
-        let fields: serde_json::Map<String, serde_json::Value> = fields
-            .iter()
-            .filter(|f| old_attributes.get(&f.key) != new_attributes.get(&f.key))
-            .map(|f| {
-                let v = attributes.get(&f.key).cloned().unwrap_or_default();
-                (f.key.clone(), v)
-            })
-            .collect();
-        if !fields.is_empty() {
-            object.insert("fields".into(), serde_json::Value::Object(fields));
+        let old_attributes = super::users::attributes_of(&row)?;
+        let fields = super::fields::list(txn, false).await?;
+        let mut errors = FieldErrors::new();
+        let new_attributes =
+            match crate::domain::fields::apply_values(&fields, &old_attributes, &raw_attributes) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.extend(e);
+                    old_attributes.clone()
+                }
+            };
+        if changed.is_empty() && errors.is_empty() && new_attributes == old_attributes {
+            return Ok(((), None));
         }
-        serde_json::Value::Object(object)
-    };
-    owners.check(&txn).await?;
-    audit::record(
-        &txn,
-        actor,
-        "user.update",
-        Some((id, &email)),
-        Some(pick(&before, &old_attributes)),
-        Some(pick(&after, &new_attributes)),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+        if changed.contains(&"role_id") {
+            if id == actor.id {
+                errors.insert(
+                    "role".into(),
+                    vec!["You cannot change your own role.".into()],
+                );
+            } else {
+                match authority.may_give(edit.role_id, "role") {
+                    Ok(_) => {}
+                    Err(ServiceError::Validation(e)) => errors.extend(e),
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        for (field, value, message) in [
+            (
+                "username",
+                edit.username.as_ref().map(|n| n.as_str().to_lowercase()),
+                "This username is taken.",
+            ),
+            (
+                "phone",
+                edit.phone.as_ref().map(|p| p.as_str().to_string()),
+                "This phone number belongs to another user.",
+            ),
+        ] {
+            let Some(value) = value.filter(|_| changed.contains(&field)) else {
+                continue;
+            };
+            let column = if field == "username" {
+                "lower(username)"
+            } else {
+                "phone"
+            };
+            let mut q = Sql::new(&format!(
+                "SELECT count(*) AS n FROM users WHERE {column} = "
+            ));
+            q.bind(value).push(" AND id <> ").bind(id);
+            let n: i64 = txn
+                .one(&q)
+                .await?
+                .map(|r| r.try_get("", "n"))
+                .transpose()?
+                .unwrap_or(0);
+            if n > 0 {
+                errors.insert(field.into(), vec![message.into()]);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let owners = OwnerGuard::start(txn).await?;
+        let at = now();
+        let mut u = Sql::new("UPDATE users SET first_name = ");
+        u.bind(edit.first_name.as_str())
+            .push(", last_name = ")
+            .bind(edit.last_name.as_str())
+            .push(", username = ")
+            .bind(edit.username.as_ref().map(|n| n.as_str().to_string()))
+            .push(", phone = ")
+            .bind(edit.phone.as_ref().map(|p| p.as_str().to_string()))
+            .push(", job_title = ")
+            .bind(edit.job_title.as_str())
+            .push(", company = ")
+            .bind(edit.company.as_str())
+            .push(", address = ")
+            .bind(edit.address.as_str())
+            .push(", language = ")
+            .bind(edit.language.as_str())
+            .push(", role_id = ")
+            .bind(edit.role_id)
+            .push(", balance = ")
+            .bind(edit.balance)
+            .push(", note = ")
+            .bind(edit.note.as_str())
+            .push(", email_opt_in = ")
+            .bind(edit.email_opt_in);
+        if new_attributes != old_attributes {
+            u.push(", attributes = ")
+                .append(&dialect.json_value(Some(json!(new_attributes))));
+        }
+        if changed.contains(&"email_opt_in") {
+            u.push(", email_opt_in_changed_at = ").bind(at);
+        }
+        u.push(", updated_at = ")
+            .bind(at)
+            .push(", version = version + 1 WHERE id = ")
+            .bind(id)
+            .push(" AND version = ")
+            .bind(edit.version);
+        let result = txn.exec(&u).await.map_err(|e| {
+            ServiceError::unique(e, "The username or phone was just taken by another user.")
+        })?;
+        if result.rows_affected() == 0 {
+            return Err(stale(&email));
+        }
+        let pick = |m: &BTreeMap<&str, serde_json::Value>,
+                    attributes: &BTreeMap<String, serde_json::Value>| {
+            let mut object: serde_json::Map<String, serde_json::Value> = changed
+                .iter()
+                .map(|k| (k.to_string(), m[k].clone()))
+                .collect();
+            let fields: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .filter(|f| old_attributes.get(&f.key) != new_attributes.get(&f.key))
+                .map(|f| {
+                    let v = attributes.get(&f.key).cloned().unwrap_or_default();
+                    (f.key.clone(), v)
+                })
+                .collect();
+            if !fields.is_empty() {
+                object.insert("fields".into(), serde_json::Value::Object(fields));
+            }
+            serde_json::Value::Object(object)
+        };
+        owners.check(txn).await?;
+        let entry = Entry::on("user.update", id, &email)
+            .before(pick(&before, &old_attributes))
+            .after(pick(&after, &new_attributes));
+        Ok(((), Some(entry)))
+    })
+    .await
 }
 
 fn stale(email: &str) -> ServiceError {
