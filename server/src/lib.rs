@@ -161,6 +161,7 @@ pub fn endpoints(max_upload_bytes: u64) -> Vec<Endpoint> {
     use app::domain::permissions::USERS_READ;
     let mut list = vec![
         Endpoint::new(Method::GET, "/healthz", Access::Public, get(healthz)),
+        Endpoint::new(Method::GET, "/readyz", Access::Public, get(readyz)),
         Endpoint::new(
             Method::GET,
             "/users/{id}/activity.csv",
@@ -367,6 +368,64 @@ async fn healthz(State(state): State<ServerState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
     }
+}
+
+/// Ready for traffic: the database answers and its schema is the one this build
+/// migrates to (a load balancer keeps a server out until then, e.g. during a
+/// `server migrate` of a new version).
+async fn readyz(State(state): State<ServerState>) -> impl IntoResponse {
+    use migrations::MigratorTrait;
+    if state.app.db.ping().await.is_err() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable".to_string(),
+        );
+    }
+    match migrations::Migrator::get_pending_migrations_read_only(&state.app.db).await {
+        Ok(pending) if pending.is_empty() => (StatusCode::OK, "ready".to_string()),
+        Ok(pending) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} database migration(s) pending: run `server migrate`",
+                pending.len()
+            ),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the migration status failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the database schema does not match this build: {e}"),
+            )
+        }
+    }
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM (systemd,
+/// Docker, Kubernetes). The server then stops accepting connections and finishes the
+/// requests in flight.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down: no new connections, finishing the requests in flight");
 }
 
 /// Refuses state-changing requests sent from another origin (CSRF defence on top of

@@ -264,10 +264,9 @@ async fn main() -> anyhow::Result<()> {
                 listener,
                 router.into_make_service_with_connect_info::<SocketAddr>(),
             )
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(server::shutdown_signal())
             .await?;
+            tracing::info!("Roster stopped");
         }
     }
     Ok(())

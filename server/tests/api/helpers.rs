@@ -28,13 +28,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// [`spawn_app`] with these settings (seat quota, undo window, ...).
 pub async fn spawn_app_with(config: Config) -> TestApp {
+    spawn(config, true).await
+}
+
+/// [`spawn_app`] on a new database that has not been migrated.
+pub async fn spawn_unmigrated() -> TestApp {
+    spawn(Config::default(), false).await
+}
+
+async fn spawn(config: Config, migrate: bool) -> TestApp {
     let database = TestDatabase::create().await;
     let db = db::connect(&database.url, 4)
         .await
         .expect("connect to the test database");
-    server::prepare_database(&db)
-        .await
-        .expect("migrate the test database");
+    if migrate {
+        server::prepare_database(&db)
+            .await
+            .expect("migrate the test database");
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a free port");

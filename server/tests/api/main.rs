@@ -14,6 +14,7 @@ mod files;
 mod helpers;
 mod ingest;
 mod lifecycle;
+mod operations;
 mod permissions;
 mod roles;
 mod seed;

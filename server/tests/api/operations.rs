@@ -1,0 +1,122 @@
+//! Running the server as operators do: the health and readiness probes a load
+//! balancer asks, and stopping the process with SIGTERM.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{spawn_app, spawn_unmigrated};
+
+/// `/healthz` says the process and database answer; `/readyz` also that the schema is
+/// the one this build migrates to, so a server is kept out until `server migrate`.
+#[tokio::test]
+async fn ready_only_once_the_schema_is_current() {
+    let app = spawn_unmigrated().await;
+    let get = |path: &str| app.client.get(format!("{}{path}", app.address)).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), StatusCode::OK);
+    let not_ready = get("/readyz").await.unwrap();
+    assert_eq!(not_ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let text = not_ready.text().await.unwrap();
+    assert!(
+        text.contains("pending") && text.contains("server migrate"),
+        "{text}"
+    );
+    server::prepare_database(&app.db).await.expect("migrate");
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+
+    let migrated = spawn_app().await;
+    let ready = migrated
+        .client
+        .get(format!("{}/readyz", migrated.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+}
+
+/// `server serve` stops on SIGTERM (as systemd, Docker and Kubernetes ask) with exit
+/// status 0, having said so, instead of being killed mid-request.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("roster.db").display()
+    );
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("address").port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--demo-users",
+            "0",
+        ])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start server serve");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let up = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK);
+        if up {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not become ready"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the server exited early"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let stopping = Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(20),
+            "the server did not stop within 20 s of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let output = child.wait_with_output().expect("output");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(exit.success(), "exit {exit:?}: {log}");
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(log.contains("Roster stopped"), "{log}");
+    assert!(
+        client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "nothing listens after the stop"
+    );
+}
