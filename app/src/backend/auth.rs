@@ -342,11 +342,11 @@ pub async fn change_own_password(
             .push(" WHERE id = ")
             .bind(admin.id);
         txn.exec(&u).await?;
-        let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
-        d.bind(admin.id)
-            .push(" AND token_hash <> ")
-            .bind(token_hash(token));
-        txn.exec(&d).await?;
+        session::Entity::delete_many()
+            .filter(session::Column::UserId.eq(admin.id))
+            .filter(session::Column::TokenHash.ne(token_hash(token)))
+            .exec(txn)
+            .await?;
         let entry = super::audit::Entry::on("admin.password_change", admin.id, &admin.email)
             .after(serde_json::json!({ "was_temporary": admin.must_change_password }));
         Ok(((), entry))

@@ -1,10 +1,15 @@
 //! Groups (listed with member counts, created, renamed, deleted) and the roles a
 //! user can be given.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::{Set, Unchanged},
+    ConnectionTrait, DatabaseConnection, EntityTrait,
+};
 use serde_json::json;
 
 use super::dialect::Run;
+use super::entities::group;
 use super::memberships::{ensure_named, Link};
 use super::sql::Sql;
 use super::{audit, ServiceError};
@@ -98,16 +103,19 @@ pub async fn rename(
     let name = clean_name(name)?;
     audit::command(db, actor, async |txn| {
         let old = group_name(txn, id).await?;
-        let mut u = Sql::new("UPDATE groups SET name = ");
-        u.bind(name.as_str()).push(" WHERE id = ").bind(id);
-        txn.exec(&u)
-            .await
-            .map_err(|e| match ServiceError::unique(e, "") {
-                ServiceError::Conflict(_) => {
-                    ServiceError::field("name", format!("A group named \"{name}\" exists."))
-                }
-                other => other,
-            })?;
+        group::ActiveModel {
+            id: Unchanged(id),
+            name: Set(name.clone()),
+            ..Default::default()
+        }
+        .update(txn)
+        .await
+        .map_err(|e| match ServiceError::unique(e, "") {
+            ServiceError::Conflict(_) => {
+                ServiceError::field("name", format!("A group named \"{name}\" exists."))
+            }
+            other => other,
+        })?;
         let entry = audit::Entry::new(
             "group.rename",
             None,
@@ -130,9 +138,7 @@ pub async fn delete(
         let mut members = Sql::new("DELETE FROM user_groups WHERE group_id = ");
         members.bind(id);
         txn.exec(&members).await?;
-        let mut d = Sql::new("DELETE FROM groups WHERE id = ");
-        d.bind(id);
-        txn.exec(&d).await?;
+        group::Entity::delete_by_id(id).exec(txn).await?;
         let entry = audit::Entry::new("group.delete", None, Some(json!({ "group": old })), None);
         Ok(((), entry))
     })

@@ -2,13 +2,18 @@
 //! invitations, issued by admins and redeemed by the users.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::auth::{hash_off_runtime, new_token, temporary_password, token_hash};
 use super::authority::Authority;
 use super::dialect::Run;
+use super::entities::token;
 use super::outbox::{queue_email, target, Target};
 use super::sql::Sql;
 use super::user_sessions::{check_new_password, end_sessions, set_password};
@@ -78,11 +83,13 @@ pub async fn set_password_with_link(
     let txn = db.begin().await?;
     // Read again inside the transaction: two tabs using one link, only one wins.
     let (token_id, user_id, info) = link(&txn, token).await?;
-    let mut used = Sql::new("UPDATE tokens SET used_at = ");
-    used.bind(now())
-        .push(" WHERE used_at IS NULL AND id = ")
-        .bind(token_id);
-    if txn.exec(&used).await?.rows_affected() != 1 {
+    let used = token::Entity::update_many()
+        .col_expr(token::Column::UsedAt, Expr::value(now()))
+        .filter(token::Column::Id.eq(token_id))
+        .filter(token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if used.rows_affected != 1 {
         return Err(ServiceError::Refused(Refusal::InvalidLink));
     }
     set_password(&txn, user_id, &hash).await?;
@@ -99,24 +106,24 @@ async fn issue_link<C: ConnectionTrait>(
     kind: &str,
     ttl: chrono::Duration,
 ) -> Result<String, ServiceError> {
-    let mut d = Sql::new("DELETE FROM tokens WHERE used_at IS NULL AND user_id = ");
-    d.bind(user_id).push(" AND kind = ").bind(kind);
-    db.exec(&d).await?;
+    token::Entity::delete_many()
+        .filter(token::Column::UserId.eq(user_id))
+        .filter(token::Column::Kind.eq(kind))
+        .filter(token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
     let token = new_token();
     let at = now();
-    let mut i =
-        Sql::new("INSERT INTO tokens (user_id, kind, token_hash, created_at, expires_at) VALUES (");
-    i.bind(user_id)
-        .push(", ")
-        .bind(kind)
-        .push(", ")
-        .bind(token_hash(&token))
-        .push(", ")
-        .bind(at)
-        .push(", ")
-        .bind(at + ttl)
-        .push(")");
-    db.exec(&i).await?;
+    token::ActiveModel {
+        user_id: Set(user_id),
+        kind: Set(kind.to_string()),
+        token_hash: Set(token_hash(&token)),
+        created_at: Set(at),
+        expires_at: Set(at + ttl),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
     Ok(token)
 }
 

@@ -1,10 +1,15 @@
 //! The outbox: every email Roster sends, queued in the database, shown to admins
 //! (secrets only to those who may act on the recipient) and sent over SMTP.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::{Set, Unchanged},
+    ConnectionTrait, EntityTrait,
+};
 
 use super::authority::Authority;
 use super::dialect::Run;
+use super::entities::email;
 use super::sql::Sql;
 use super::{now, ServiceError};
 use crate::domain::email::{render, EmailKind, OutboxEmail};
@@ -19,24 +24,18 @@ pub(crate) async fn queue_email<C: ConnectionTrait>(
     secret: &str,
 ) -> Result<(), ServiceError> {
     let (subject, body) = render(kind, &to.language, &to.name, secret);
-    let mut i = Sql::new(
-        "INSERT INTO outbox (user_id, to_address, language, kind, subject, body, created_at) VALUES (",
-    );
-    i.bind(user_id)
-        .push(", ")
-        .bind(to.email.clone())
-        .push(", ")
-        .bind(crate::domain::email::template_language(&to.language))
-        .push(", ")
-        .bind(kind.as_str())
-        .push(", ")
-        .bind(subject)
-        .push(", ")
-        .bind(body)
-        .push(", ")
-        .bind(now())
-        .push(")");
-    db.exec(&i).await?;
+    email::ActiveModel {
+        user_id: Set(Some(user_id)),
+        to_address: Set(to.email.clone()),
+        language: Set(crate::domain::email::template_language(&to.language).to_string()),
+        kind: Set(kind.as_str().to_string()),
+        subject: Set(subject),
+        body: Set(body),
+        created_at: Set(now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
     Ok(())
 }
 
@@ -124,13 +123,15 @@ pub async fn mark_email<C: ConnectionTrait>(
     id: i64,
     outcome: Result<(), String>,
 ) -> Result<(), sea_orm::DbErr> {
-    let mut u = Sql::new("UPDATE outbox SET ");
-    match outcome {
-        Ok(()) => u.push("sent_at = ").bind(now()),
-        Err(e) => u.push("error = ").bind(e),
+    let mut sent = email::ActiveModel {
+        id: Unchanged(id),
+        ..Default::default()
     };
-    u.push(" WHERE id = ").bind(id);
-    db.exec(&u).await?;
+    match outcome {
+        Ok(()) => sent.sent_at = Set(Some(now())),
+        Err(e) => sent.error = Set(Some(e)),
+    }
+    email::Entity::update(sent).exec(db).await?;
     Ok(())
 }
 

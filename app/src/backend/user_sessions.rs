@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -227,9 +228,7 @@ pub async fn me<C: ConnectionTrait>(db: &C, token: &str) -> Result<AccountInfo, 
 /// `POST /api/v1/auth/sign-out`: ends this session (an unknown token is refused).
 pub async fn sign_out<C: ConnectionTrait>(db: &C, token: &str) -> Result<(), ServiceError> {
     let (session_id, _) = session(db, token, true).await?;
-    let mut d = Sql::new("DELETE FROM sessions WHERE id = ");
-    d.bind(session_id);
-    db.exec(&d).await?;
+    session::Entity::delete_by_id(session_id).exec(db).await?;
     Ok(())
 }
 
@@ -263,9 +262,11 @@ pub async fn change_password(
     let hash = hash_off_runtime(new).await?;
     let txn = db.begin().await?;
     set_password(&txn, user.id, &hash).await?;
-    let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
-    d.bind(user.id).push(" AND id <> ").bind(session_id);
-    txn.exec(&d).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user.id))
+        .filter(session::Column::Id.ne(session_id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     Ok(AccountInfo {
         password_change_required: false,
@@ -311,9 +312,11 @@ pub(crate) async fn end_sessions<C: ConnectionTrait>(
     db: &C,
     user_id: i64,
 ) -> Result<u64, ServiceError> {
-    let mut d = Sql::new("DELETE FROM sessions WHERE user_id = ");
-    d.bind(user_id);
-    Ok(db.exec(&d).await?.rows_affected())
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// Ends every session of user `id` (their tokens are refused from now on). Returns
