@@ -1,9 +1,15 @@
 //! Roles: the built-in ones (kept as the code defines them), custom roles made on the
 //! Roles page, and permission look-ups.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::{Set, Unchanged},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
 
 use super::dialect::Run;
+use super::entities::{role, role_permission};
 use super::sql::Sql;
 use super::{audit, ServiceError};
 use crate::domain::permissions::{check_role, may_author, RoleDetail, RoleForm, BUILT_IN_ROLES};
@@ -29,14 +35,8 @@ pub async fn ensure_built_in(db: &DatabaseConnection) -> Result<(), DbErr> {
         let id = role_id(&txn, name)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound(name.to_string()))?;
-        let mut clear = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
-        clear.bind(id);
-        txn.exec(&clear).await?;
-        for permission in permissions.iter() {
-            let mut grant = Sql::new("INSERT INTO role_permissions (role_id, permission) VALUES (");
-            grant.bind(id).push(", ").bind(*permission).push(")");
-            txn.exec(&grant).await?;
-        }
+        let list: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
+        grant(&txn, id, &list).await?;
     }
     txn.commit().await
 }
@@ -119,14 +119,21 @@ async fn name_taken<C: ConnectionTrait>(
 }
 
 async fn grant<C: ConnectionTrait>(db: &C, id: i64, list: &[String]) -> Result<(), DbErr> {
-    let mut clear = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
-    clear.bind(id);
-    db.exec(&clear).await?;
-    for permission in list {
-        let mut g = Sql::new("INSERT INTO role_permissions (role_id, permission) VALUES (");
-        g.bind(id).push(", ").bind(permission.as_str()).push(")");
-        db.exec(&g).await?;
+    role_permission::Entity::delete_many()
+        .filter(role_permission::Column::RoleId.eq(id))
+        .exec(db)
+        .await?;
+    if list.is_empty() {
+        return Ok(());
     }
+    role_permission::Entity::insert_many(list.iter().map(|permission| {
+        role_permission::ActiveModel {
+            role_id: Set(id),
+            permission: Set(permission.clone()),
+        }
+    }))
+    .exec_without_returning(db)
+    .await?;
     Ok(())
 }
 
@@ -159,28 +166,22 @@ pub async fn create(
     within_author(actor, &form.permissions)?;
     audit::command(db, actor, async |txn| {
         name_taken(txn, &form.name, None).await?;
-        let mut insert =
-            Sql::new("INSERT INTO roles (name, description, built_in, created_at) VALUES (");
-        insert
-            .bind(form.name.as_str())
-            .push(", ")
-            .bind(form.description.as_str())
-            .push(", ")
-            .bind(false)
-            .push(", ")
-            .bind(super::now())
-            .push(") RETURNING id");
-        let id: i64 = txn
-            .one(&insert)
-            .await
-            .map_err(|e| {
-                ServiceError::unique(
-                    e,
-                    "Another admin just made a role with this name. Choose another.",
-                )
-            })?
-            .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
-            .try_get("", "id")?;
+        let id = role::ActiveModel {
+            name: Set(form.name.clone()),
+            description: Set(form.description.clone()),
+            built_in: Set(false),
+            created_at: Set(super::now()),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await
+        .map_err(|e| {
+            ServiceError::unique(
+                e,
+                "Another admin just made a role with this name. Choose another.",
+            )
+        })?
+        .id;
         grant(txn, id, &form.permissions).await?;
         let role = detail(txn, id).await?;
         let entry = audit::Entry::new("role.create", None, None, Some(snapshot(&role)));
@@ -208,13 +209,14 @@ pub async fn update(
         }
         beyond_author(actor, &before)?;
         name_taken(txn, &form.name, Some(id)).await?;
-        let mut u = Sql::new("UPDATE roles SET name = ");
-        u.bind(form.name.as_str())
-            .push(", description = ")
-            .bind(form.description.as_str())
-            .push(" WHERE id = ")
-            .bind(id);
-        txn.exec(&u).await?;
+        role::ActiveModel {
+            id: Unchanged(id),
+            name: Set(form.name.clone()),
+            description: Set(form.description.clone()),
+            ..Default::default()
+        }
+        .update(txn)
+        .await?;
         grant(txn, id, &form.permissions).await?;
         let after = detail(txn, id).await?;
         let entry = audit::Entry::new(
@@ -254,12 +256,11 @@ pub async fn delete(
                 role.name
             )));
         }
-        let mut p = Sql::new("DELETE FROM role_permissions WHERE role_id = ");
-        p.bind(id);
-        txn.exec(&p).await?;
-        let mut r = Sql::new("DELETE FROM roles WHERE id = ");
-        r.bind(id);
-        txn.exec(&r).await?;
+        role_permission::Entity::delete_many()
+            .filter(role_permission::Column::RoleId.eq(id))
+            .exec(txn)
+            .await?;
+        role::Entity::delete_by_id(id).exec(txn).await?;
         let entry = audit::Entry::new("role.delete", None, Some(snapshot(&role)), None);
         Ok(((), entry))
     })
