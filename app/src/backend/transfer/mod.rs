@@ -5,6 +5,7 @@
 pub mod export;
 pub mod import;
 pub mod jobs;
+mod lookup;
 pub mod read;
 mod write;
 
