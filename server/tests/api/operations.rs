@@ -42,6 +42,41 @@ async fn ready_only_once_the_schema_is_current() {
 #[cfg(unix)]
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
+    let log = serve_then_stop(&[]).await;
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(log.contains("Roster stopped"), "{log}");
+}
+
+/// With `ROSTER_LOG_FORMAT=json` every log line is one JSON object with its level and
+/// message, as log collectors read them.
+#[cfg(unix)]
+#[tokio::test]
+async fn logs_are_json_lines_on_request() {
+    let log = serve_then_stop(&[("ROSTER_LOG_FORMAT", "json")]).await;
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() >= 3, "{log}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"].is_string() && l["message"].is_string()),
+        "{log}"
+    );
+    assert!(
+        lines.iter().any(|l| l["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("listening"))),
+        "{log}"
+    );
+}
+
+/// Runs `server serve` on a new SQLite file until `/readyz` answers, stops it with
+/// SIGTERM, checks it exits 0 within 20 s and no longer listens; returns its log.
+#[cfg(unix)]
+async fn serve_then_stop(env: &[(&str, &str)]) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!(
         "sqlite://{}?mode=rwc",
@@ -61,6 +96,7 @@ async fn sigterm_stops_the_server_cleanly() {
         ])
         .env("DATABASE_URL", &url)
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -109,8 +145,6 @@ async fn sigterm_stops_the_server_cleanly() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(exit.success(), "exit {exit:?}: {log}");
-    assert!(log.contains("shutting down"), "{log}");
-    assert!(log.contains("Roster stopped"), "{log}");
     assert!(
         client
             .get(format!("http://127.0.0.1:{port}/healthz"))
@@ -119,4 +153,5 @@ async fn sigterm_stops_the_server_cleanly() {
             .is_err(),
         "nothing listens after the stop"
     );
+    log
 }
