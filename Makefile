@@ -34,15 +34,20 @@ tools:
 front: tools
 	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET)
 	$(MAKE) --no-print-directory site WASM=$(FRONT_TARGET)/wasm32-unknown-unknown/debug/frontend.wasm
+	node frontend/precompress.mjs $(PKG) 4
 
 ## front-release: the optimised WASM (size-tuned profile, wasm-opt from npm's binaryen)
 front-release: tools e2e-tools
 	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET) --profile wasm-release
 	$(MAKE) --no-print-directory site WASM=$(FRONT_TARGET)/wasm32-unknown-unknown/wasm-release/frontend.wasm
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/roster_bg.wasm -o $(PKG)/roster_bg.wasm
+	node frontend/precompress.mjs $(PKG) 11
 
+# The compressed copies are made after the last step that changes a file (see
+# frontend/precompress.mjs); stale ones never outlive a build.
 site:
 	mkdir -p $(PKG)
+	rm -f $(PKG)/*.br $(PKG)/*.gz
 	wasm-bindgen --target web --no-typescript --out-dir $(PKG) --out-name roster $(WASM)
 	cp style/main.css $(PKG)/roster.css
 	cp -r public/. $(SITE)/

@@ -28,15 +28,20 @@ pub async fn spawn_app() -> TestApp {
 
 /// [`spawn_app`] with these settings (seat quota, undo window, ...).
 pub async fn spawn_app_with(config: Config) -> TestApp {
-    spawn(config, true).await
+    spawn(config, true, "target/site").await
 }
 
 /// [`spawn_app`] on a new database that has not been migrated.
 pub async fn spawn_unmigrated() -> TestApp {
-    spawn(Config::default(), false).await
+    spawn(Config::default(), false, "target/site").await
 }
 
-async fn spawn(config: Config, migrate: bool) -> TestApp {
+/// [`spawn_app`] serving the static files under `site_root`.
+pub async fn spawn_app_with_site(site_root: &str) -> TestApp {
+    spawn(Config::default(), true, site_root).await
+}
+
+async fn spawn(config: Config, migrate: bool, site_root: &str) -> TestApp {
     let database = TestDatabase::create().await;
     let db = db::connect(&database.url, 4)
         .await
@@ -54,7 +59,7 @@ async fn spawn(config: Config, migrate: bool) -> TestApp {
     let router = server::router_with_limits(
         db.clone(),
         config,
-        server::leptos_options("target/site", addr),
+        server::leptos_options(site_root, addr),
         limits.clone(),
     );
     tokio::spawn(async move {

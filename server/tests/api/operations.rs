@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, spawn_unmigrated};
+use crate::helpers::{spawn_app, spawn_app_with_site, spawn_unmigrated};
 
 /// `/healthz` says the process and database answer; `/readyz` also that the schema is
 /// the one this build migrates to, so a server is kept out until `server migrate`.
@@ -35,6 +35,50 @@ async fn ready_only_once_the_schema_is_current() {
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+}
+
+/// The site's JS, WASM and CSS are compressed once at build time: a browser that
+/// accepts brotli or gzip gets the file made then, byte for byte, never one compressed
+/// on the fly; one that accepts neither gets the file itself.
+#[tokio::test]
+async fn static_files_are_sent_as_compressed_at_build_time() {
+    let site = tempfile::tempdir().expect("temp dir");
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).expect("pkg dir");
+    let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(pkg.join("roster_bg.wasm"), &wasm).unwrap();
+    // Stand-ins whose bytes no compressor would produce, to see which file is sent.
+    std::fs::write(pkg.join("roster_bg.wasm.br"), b"made at build time: br").unwrap();
+    std::fs::write(pkg.join("roster_bg.wasm.gz"), b"made at build time: gz").unwrap();
+    let app = spawn_app_with_site(site.path().to_str().unwrap()).await;
+    let fetch = |encoding: &'static str| {
+        app.client
+            .get(format!("{}/pkg/roster_bg.wasm", app.address))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    for (accept, encoding, body) in [
+        ("br, gzip", Some("br"), b"made at build time: br".to_vec()),
+        ("gzip", Some("gzip"), b"made at build time: gz".to_vec()),
+        ("identity", None, wasm.clone()),
+    ] {
+        let response = fetch(accept).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{accept}");
+        assert_eq!(
+            response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string()),
+            encoding.map(String::from),
+            "{accept}"
+        );
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "application/wasm",
+            "{accept}"
+        );
+        assert_eq!(response.bytes().await.unwrap().to_vec(), body, "{accept}");
+    }
 }
 
 /// `server serve` stops on SIGTERM (as systemd, Docker and Kubernetes ask) with exit
