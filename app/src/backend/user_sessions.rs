@@ -59,22 +59,28 @@ fn account_from(r: &sea_orm::QueryResult) -> Result<AccountInfo, sea_orm::DbErr>
     })
 }
 
-/// The sign-in throttle's key for what was typed: the account it names (by email,
-/// username or phone, as [`sign_in`] finds it), so every spelling of one account counts
-/// as one; an unknown login is keyed by its canonical text.
-pub async fn throttle_key<C: ConnectionTrait>(db: &C, login: &str) -> Result<String, ServiceError> {
-    let login = login.trim();
+/// `SELECT columns` of the account a login names: by email, username (ignoring case)
+/// or phone (in any spelling that parses), the oldest first.
+fn account_by_login(columns: &str, login: &str) -> Sql {
     let phone = crate::domain::account::Phone::parse(login)
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let mut q = Sql::new("SELECT u.id FROM users u WHERE u.email = ");
+    let mut q = Sql::new(&format!("SELECT {columns} FROM users u WHERE u.email = "));
     q.bind(login.to_lowercase())
         .push(" OR lower(u.username) = ")
         .bind(login.to_lowercase())
         .push(" OR u.phone = ")
         .bind(phone)
         .push(" ORDER BY u.id LIMIT 1");
-    let row = db.one(&q).await?;
+    q
+}
+
+/// The sign-in throttle's key for what was typed: the account it names (by email,
+/// username or phone, as [`sign_in`] finds it), so every spelling of one account counts
+/// as one; an unknown login is keyed by its canonical text.
+pub async fn throttle_key<C: ConnectionTrait>(db: &C, login: &str) -> Result<String, ServiceError> {
+    let login = login.trim();
+    let row = db.one(account_by_login("u.id", login)).await?;
     Ok(match row {
         Some(r) => format!("account:{}", r.try_get::<i64>("", "id")?),
         None => super::throttle::account_key(login),
@@ -105,19 +111,8 @@ pub async fn sign_in(
         return Err(ServiceError::Validation(fields));
     }
     let dialect = db.dialect();
-    let phone = crate::domain::account::Phone::parse(login)
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let mut q = Sql::new(&format!(
-        "SELECT {ACCOUNT_COLUMNS}, u.password_hash, u.status FROM users u WHERE u.email = "
-    ));
-    q.bind(login.to_lowercase())
-        .push(" OR lower(u.username) = ")
-        .bind(login.to_lowercase())
-        .push(" OR u.phone = ")
-        .bind(phone)
-        .push(" ORDER BY u.id LIMIT 1");
-    let row = db.one(&q).await?;
+    let columns = format!("{ACCOUNT_COLUMNS}, u.password_hash, u.status");
+    let row = db.one(account_by_login(&columns, login)).await?;
     let hash = row
         .as_ref()
         .map(|r| r.try_get::<Option<String>>("", "password_hash"))
