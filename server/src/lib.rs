@@ -18,6 +18,7 @@ use sea_orm::DatabaseConnection;
 
 mod account_api;
 pub mod mailer;
+pub mod metrics;
 pub mod transfer;
 
 /// Router state: the Leptos options (for file serving) and our shared state.
@@ -113,6 +114,7 @@ pub fn router_with_limits(
         .layer(middleware::from_fn(same_origin_writes))
         .layer(middleware::from_fn_with_state(https, security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
+        .layer(middleware::from_fn(metrics::track))
         .with_state(state)
 }
 
@@ -129,6 +131,8 @@ pub enum Access {
     UserToken,
     /// A signed-in admin whose role grants this permission.
     Admin(&'static str),
+    /// The operators' metrics token (`--metrics-token`); off without one.
+    MetricsToken,
 }
 
 /// One HTTP endpoint besides the Leptos pages and server functions.
@@ -162,6 +166,12 @@ pub fn endpoints(max_upload_bytes: u64) -> Vec<Endpoint> {
     let mut list = vec![
         Endpoint::new(Method::GET, "/healthz", Access::Public, get(healthz)),
         Endpoint::new(Method::GET, "/readyz", Access::Public, get(readyz)),
+        Endpoint::new(
+            Method::GET,
+            "/metrics",
+            Access::MetricsToken,
+            get(metrics::endpoint),
+        ),
         Endpoint::new(
             Method::GET,
             "/users/{id}/activity.csv",

@@ -104,6 +104,10 @@ enum Command {
         /// (e.g. "10.0.0.0/8, 127.0.0.1"); unset: the connecting peer is the client.
         #[arg(long, env = "ROSTER_TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
         trusted_proxies: app::backend::throttle::TrustedProxies,
+        /// Serve Prometheus metrics at /metrics to requests with this bearer token
+        /// (unset: /metrics is off).
+        #[arg(long, env = "ROSTER_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
         /// Largest import file an admin may upload, in MB.
         #[arg(long, env = "ROSTER_MAX_UPLOAD_MB", default_value_t = app::domain::transfer::DEFAULT_MAX_UPLOAD_MB)]
         max_upload_mb: u64,
@@ -216,6 +220,7 @@ async fn main() -> anyhow::Result<()> {
             smtp_url,
             smtp_from,
             trusted_proxies,
+            metrics_token,
         } => {
             // A bad SMTP_URL stops the start, rather than losing emails later.
             let mailer = smtp_url
@@ -253,6 +258,7 @@ async fn main() -> anyhow::Result<()> {
                 max_upload_bytes: max_upload_mb.max(1) * 1024 * 1024,
                 public_url,
                 trusted_proxies,
+                metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
                 ..Config::default()
             };
             match app::backend::transfer::jobs::fail_interrupted(&conn).await {

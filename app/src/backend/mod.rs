@@ -98,6 +98,8 @@ pub struct Config {
     pub trusted_proxies: throttle::TrustedProxies,
     /// Most entries each rate counter keeps.
     pub throttle_capacity: usize,
+    /// The bearer token `/metrics` asks for (none: the endpoint is off).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -114,6 +116,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:3000".into(),
             trusted_proxies: throttle::TrustedProxies::default(),
             throttle_capacity: throttle::DEFAULT_CAPACITY,
+            metrics_token: None,
         }
     }
 }

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, spawn_app_with_site, spawn_unmigrated};
+use app::backend::Config;
+
+use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_site, spawn_unmigrated};
 
 /// `/healthz` says the process and database answer; `/readyz` also that the schema is
 /// the one this build migrates to, so a server is kept out until `server migrate`.
@@ -35,6 +37,70 @@ async fn ready_only_once_the_schema_is_current() {
         .await
         .unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
+}
+
+/// `/metrics` is off without a token, refuses a scrape without it, and with it answers
+/// Prometheus' text: requests and latency by route pattern, the pool, import jobs by
+/// state and emails waiting.
+#[tokio::test]
+async fn metrics_need_their_token_and_count_requests_by_route() {
+    let off = spawn_app().await;
+    let status = off
+        .client
+        .get(format!("{}/metrics", off.address))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let app = spawn_app_with(Config {
+        metrics_token: Some("scrape-secret".into()),
+        ..Config::default()
+    })
+    .await;
+    let url = format!("{}/metrics", app.address);
+    for token in [None, Some("wrong")] {
+        let mut request = app.client.get(&url);
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        assert_eq!(
+            request.send().await.unwrap().status(),
+            StatusCode::UNAUTHORIZED,
+            "{token:?}"
+        );
+    }
+    for _ in 0..3 {
+        let readyz = app.client.get(format!("{}/readyz", app.address));
+        assert_eq!(readyz.send().await.unwrap().status(), StatusCode::OK);
+    }
+    let activity = format!("{}/users/12345/activity.csv", app.address);
+    app.client.get(&activity).send().await.unwrap();
+    let response = app
+        .client
+        .get(&url)
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in:\n{text}"))
+            .to_string()
+    };
+    let ready = line("roster_http_requests_total{route=\"/readyz\",method=\"GET\",status=\"200\"}");
+    let count: f64 = ready.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 3.0, "{ready}");
+    line("roster_http_requests_total{route=\"/users/{id}/activity.csv\"");
+    assert!(!text.contains("12345"), "route patterns, not ids: {text}");
+    line("roster_http_request_duration_seconds_bucket{route=\"/readyz\"");
+    line("roster_db_pool_connections ");
+    line("roster_import_jobs{state=\"applying\"} 0");
+    line("roster_emails_waiting 0");
 }
 
 /// The site's JS, WASM and CSS are compressed once at build time: a browser that

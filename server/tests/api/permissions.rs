@@ -315,6 +315,18 @@ async fn every_http_endpoint_refuses_callers_without_its_access() {
                     && anonymous_status.as_u16() < 500,
                 "{what} is served: {anonymous_status}"
             ),
+            // Off without a token (404), refused without it (401); never served.
+            Access::MetricsToken => {
+                assert!(
+                    [StatusCode::NOT_FOUND, StatusCode::UNAUTHORIZED].contains(&anonymous_status),
+                    "{what} anonymously: {anonymous_status}"
+                );
+                let status = send(&app.client).send().await.expect("request").status();
+                assert!(
+                    [StatusCode::NOT_FOUND, StatusCode::UNAUTHORIZED].contains(&status),
+                    "{what} with an admin cookie: {status}"
+                );
+            }
             Access::ApiKey | Access::UserToken => {
                 assert_eq!(
                     anonymous_status,
