@@ -14,7 +14,7 @@ PG_ADMIN_URL  ?= postgres://postgres@127.0.0.1:5432/postgres
 E2E_PORT      ?= 3210
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: run build tools front front-release server test unit lint integration integration-sqlite office-tools \
+.PHONY: run build tools front front-release precompress server test unit lint integration integration-sqlite office-tools \
         integration-postgres e2e e2e-tools bench clean-db
 
 ## run: build, migrate roster.db, seed a demo if empty, serve http://127.0.0.1:3000
@@ -34,14 +34,20 @@ tools:
 front: tools
 	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET)
 	$(MAKE) --no-print-directory site WASM=$(FRONT_TARGET)/wasm32-unknown-unknown/debug/frontend.wasm
-	node frontend/precompress.mjs $(PKG) 4
+	$(MAKE) --no-print-directory precompress QUALITY=4
 
 ## front-release: the optimised WASM (size-tuned profile, wasm-opt from npm's binaryen)
 front-release: tools e2e-tools
 	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET) --profile wasm-release
 	$(MAKE) --no-print-directory site WASM=$(FRONT_TARGET)/wasm32-unknown-unknown/wasm-release/frontend.wasm
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/roster_bg.wasm -o $(PKG)/roster_bg.wasm
-	node frontend/precompress.mjs $(PKG) 11
+	$(MAKE) --no-print-directory precompress QUALITY=11
+
+# Brotli and gzip copies of the site's files, sent as they are (Node's zlib); without
+# Node the build goes on with a note, and the server compresses per request instead.
+precompress:
+	@if command -v node >/dev/null; then node frontend/precompress.mjs $(PKG) $(QUALITY); \
+	else echo "NOTE: node not found: the site's files are not precompressed (the server compresses them per request)."; fi
 
 # The compressed copies are made after the last step that changes a file (see
 # frontend/precompress.mjs); stale ones never outlive a build.
