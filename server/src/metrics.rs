@@ -18,21 +18,25 @@ use crate::ServerState;
 const REQUESTS: &str = "roster_http_requests_total";
 const DURATION: &str = "roster_http_request_duration_seconds";
 
-/// The process's one recorder (installed on first use: tests start many routers).
-fn handle() -> &'static PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE.get_or_init(|| {
-        PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                Matcher::Full(DURATION.into()),
-                &[
-                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                ],
-            )
-            .expect("buckets are not empty")
-            .install_recorder()
-            .expect("no other metrics recorder is installed")
-    })
+/// The process's one recorder (installed on first use: tests start many routers);
+/// `None` if it could not be installed (the reason is logged once).
+fn handle() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full(DURATION.into()),
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                        10.0,
+                    ],
+                )
+                .and_then(|b| b.install_recorder())
+                .inspect_err(|e| tracing::error!(error = %e, "metrics are unavailable"))
+                .ok()
+        })
+        .as_ref()
 }
 
 /// Counts every request and records its latency, labelled by the route's pattern
@@ -74,7 +78,13 @@ pub async fn endpoint(State(state): State<ServerState>, headers: HeaderMap) -> R
         )
             .into_response();
     }
-    let handle = handle();
+    let Some(handle) = handle() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Metrics are unavailable: see the server log.",
+        )
+            .into_response();
+    };
     if let Err(e) = gauges(&state).await {
         tracing::warn!(error = %e, "reading the metrics' database figures failed");
     }
@@ -106,13 +116,18 @@ async fn gauges(state: &ServerState) -> Result<(), sea_orm::DbErr> {
     };
     metrics::gauge!("roster_db_pool_connections").set(f64::from(size));
     metrics::gauge!("roster_db_pool_idle_connections").set(idle as f64);
+    let counts = db
+        .all(Sql::new(
+            "SELECT state, count(*) AS n FROM import_jobs GROUP BY state",
+        ))
+        .await?;
     for state_name in ["uploaded", "previewed", "applying", "applied", "failed"] {
-        let mut q = Sql::new("SELECT count(*) AS n FROM import_jobs WHERE state = ");
-        q.bind(state_name);
-        let n: i64 = match db.one(q).await? {
-            Some(row) => row.try_get("", "n")?,
-            None => 0,
-        };
+        let mut n = 0;
+        for row in &counts {
+            if row.try_get::<String>("", "state")? == state_name {
+                n = row.try_get::<i64>("", "n")?;
+            }
+        }
         metrics::gauge!("roster_import_jobs", "state" => state_name).set(n as f64);
     }
     let waiting: i64 = match db

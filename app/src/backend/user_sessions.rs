@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, FromQueryResult, QueryFilter, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -24,8 +24,8 @@ use super::sql::Sql;
 use super::{audit, now, Config, ServiceError};
 use crate::domain::{AdminInfo, Refusal};
 
-/// A managed user as the sign-in API shows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A managed user as the sign-in API shows them (read by [`ACCOUNT_COLUMNS`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, FromQueryResult)]
 pub struct AccountInfo {
     pub id: i64,
     pub email: String,
@@ -44,20 +44,8 @@ pub struct SignedIn {
     pub user: AccountInfo,
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "u.id, u.email, u.username, u.first_name, u.last_name, u.language, u.must_change_password";
-
-fn account_from(r: &sea_orm::QueryResult) -> Result<AccountInfo, sea_orm::DbErr> {
-    Ok(AccountInfo {
-        id: r.try_get("", "id")?,
-        email: r.try_get("", "email")?,
-        username: r.try_get("", "username")?,
-        first_name: r.try_get("", "first_name")?,
-        last_name: r.try_get("", "last_name")?,
-        language: r.try_get("", "language")?,
-        password_change_required: r.try_get("", "must_change_password")?,
-    })
-}
+const ACCOUNT_COLUMNS: &str = "u.id, u.email, u.username, u.first_name, u.last_name, u.language, \
+     u.must_change_password AS password_change_required";
 
 /// `SELECT columns` of the account a login names: by email, username (ignoring case)
 /// or phone (in any spelling that parses), the oldest first.
@@ -141,7 +129,7 @@ pub async fn sign_in(
         "active" => {}
         _ => return Err(ServiceError::Refused(Refusal::AccountNotActivated)),
     }
-    let user = account_from(&row)?;
+    let user = AccountInfo::from_query_result(&row, "")?;
     let token = new_token();
     let at = now();
     let expires_at = at + config.session_ttl;
@@ -208,7 +196,7 @@ async fn session<C: ConnectionTrait>(
         "banned" => return Err(ServiceError::Refused(Refusal::AccountBanned)),
         _ => return Err(ServiceError::Refused(Refusal::InvalidToken)),
     }
-    let user = account_from(&row)?;
+    let user = AccountInfo::from_query_result(&row, "")?;
     if user.password_change_required && !allow_change_pending {
         return Err(ServiceError::Refused(Refusal::PasswordChangeRequired));
     }
