@@ -6,7 +6,9 @@ test("a hidden column stays hidden after a reload and on the next visit", async 
   await expect(find.header(page, "Phone")).toBeVisible();
   await page.getByRole("button", { name: "Columns" }).click();
   const chooser = page.getByRole("group", { name: "Visible columns" });
+  const hidden = page.waitForResponse((r) => r.url().includes("/api/save_hidden_columns") && r.ok());
   await chooser.getByRole("checkbox", { name: "Phone" }).uncheck();
+  await hidden;
   await expect(find.header(page, "Phone")).toHaveCount(0);
   await expect(page).toHaveURL(/hide=phone/);
 
@@ -20,9 +22,13 @@ test("a hidden column stays hidden after a reload and on the next visit", async 
   await expect(find.header(page, "Email")).toBeVisible();
   await expect(find.header(page, "Phone")).toHaveCount(0);
 
-  // Show it again (and leave the admin's preference as it was).
+  // Show it again (and leave the admin's preference as it was). The choice is saved
+  // in the background: wait for that save before leaving the page, as a person would
+  // not notice and a navigation would cancel it.
   await page.getByRole("button", { name: "Columns" }).click();
+  const saved = page.waitForResponse((r) => r.url().includes("/api/save_hidden_columns") && r.ok());
   await chooser.getByRole("checkbox", { name: "Phone" }).check();
+  await saved;
   await expect(find.header(page, "Phone")).toBeVisible();
   await act.open(page, "/users");
   await expect(find.header(page, "Phone")).toBeVisible();
