@@ -14,14 +14,16 @@ PG_ADMIN_URL  ?= postgres://postgres@127.0.0.1:5432/postgres
 E2E_PORT      ?= 3210
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
-.PHONY: run build tools front front-release precompress server test unit lint integration integration-sqlite office-tools \
-        integration-postgres e2e e2e-tools bench clean-db
+.PHONY: run build tools wasm-opt front front-release precompress server test unit lint integration integration-sqlite office-tools \
+        integration-postgres e2e e2e-tools bench clean-db release deploy-check
 
 ## run: build, migrate roster.db, seed a demo if empty, serve http://127.0.0.1:3000
 run: build
 	./target/debug/server serve
 
-build: front server
+# The site is always the optimised WASM (what users get); `front` is the quicker
+# debug build for working on the UI.
+build: front-release server
 
 ## tools: the wasm32 target and the wasm-bindgen CLI matching Cargo.lock
 tools:
@@ -34,14 +36,23 @@ tools:
 front: tools
 	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET)
 	$(MAKE) --no-print-directory site WASM=$(FRONT_TARGET)/wasm32-unknown-unknown/debug/frontend.wasm
+	frontend/hash-site.sh $(SITE)
 	$(MAKE) --no-print-directory precompress QUALITY=4
 
 ## front-release: the optimised WASM (size-tuned profile, wasm-opt from npm's binaryen)
-front-release: tools e2e-tools
+front-release: tools wasm-opt
 	$(CARGO) build -p frontend --lib --target wasm32-unknown-unknown --target-dir $(FRONT_TARGET) --profile wasm-release
 	$(MAKE) --no-print-directory site WASM=$(FRONT_TARGET)/wasm32-unknown-unknown/wasm-release/frontend.wasm
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int $(PKG)/roster_bg.wasm -o $(PKG)/roster_bg.wasm
+	frontend/hash-site.sh $(SITE)
 	$(MAKE) --no-print-directory precompress QUALITY=11
+
+## wasm-opt: binaryen from the npm registry (Debian's is too old: it breaks hydration)
+wasm-opt:
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; }
+	cd end2end && { [ -d node_modules/binaryen ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; }
 
 # Brotli and gzip copies of the site's files, sent as they are (Node's zlib); without
 # Node the build goes on with a note, and the server compresses per request instead.
@@ -49,11 +60,12 @@ precompress:
 	@if command -v node >/dev/null; then node frontend/precompress.mjs $(PKG) $(QUALITY); \
 	else echo "NOTE: node not found: the site's files are not precompressed (the server compresses them per request)."; fi
 
-# The compressed copies are made after the last step that changes a file (see
-# frontend/precompress.mjs); stale ones never outlive a build.
+# Each build starts from an empty pkg/; the compressed copies are made after the last
+# step that changes a file (see frontend/precompress.mjs), and the files are named by
+# their content (frontend/hash-site.sh) just before.
 site:
 	mkdir -p $(PKG)
-	rm -f $(PKG)/*.br $(PKG)/*.gz
+	rm -f $(PKG)/* $(SITE)/hash.txt
 	wasm-bindgen --target web --no-typescript --out-dir $(PKG) --out-name roster $(WASM)
 	cp style/main.css $(PKG)/roster.css
 	cp -r public/. $(SITE)/
@@ -61,8 +73,20 @@ site:
 server:
 	$(CARGO) build -p server
 
+## release: one optimised server and its site in dist/roster (deploy that folder)
+release: front-release
+	$(CARGO) build -p server --release
+	rm -rf dist/roster && mkdir -p dist/roster
+	cp target/release/server dist/roster/roster
+	cp -r $(SITE) dist/roster/site
+	@echo "dist/roster: run ./dist/roster/roster serve (see README, Running in production)"
+
+## deploy-check: start the release folder as the Dockerfile and systemd unit do
+deploy-check: release
+	deploy/smoke.sh dist/roster
+
 ## test: unit tests, lint, integration on SQLite and PostgreSQL, end-to-end in Chromium
-test: unit lint integration e2e
+test: unit lint integration e2e deploy-check
 	@echo "All tests passed."
 
 unit:

@@ -3,7 +3,7 @@ import { act, check, find } from "./fixtures/users-page";
 
 test("clicking a row opens a dialog for that user; Esc closes it", async ({ page }) => {
   await act.signIn(page);
-  await find.statusRadio(page, "Active").check();
+  await find.statusLink(page, "Active").click();
   await check.settled(page);
   const row = find.bodyRows(page).nth(2);
   const name = await (await find.cell(page, row, "Name")).innerText();

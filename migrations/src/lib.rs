@@ -1,5 +1,6 @@
 //! The Roster schema, one migration per change. A migration is never edited once it
-//! has landed; each carries its SQL for both supported backends.
+//! has landed. Portable changes use sea-orm-migration's schema builder (from 000007 on);
+//! search indexes, triggers and the first schema carry SQL for each backend.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -9,6 +10,7 @@ mod m20261122_000003_activity_custom_kind;
 mod m20261122_000004_profile_field_kinds;
 mod m20261201_000005_field_search;
 mod m20261201_000006_bulk_load;
+mod m20261204_000007_shared_work;
 
 pub struct Migrator;
 
@@ -22,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_profile_field_kinds::Migration),
             Box::new(m20261201_000005_field_search::Migration),
             Box::new(m20261201_000006_bulk_load::Migration),
+            Box::new(m20261204_000007_shared_work::Migration),
         ]
     }
 }

@@ -272,24 +272,26 @@ async fn main() -> anyhow::Result<()> {
 
     transfer_figures(&path, &mut figures).await?;
 
-    // Release WASM + JS, raw and brotli.
-    let pkg = "target/site/pkg";
-    let mut raw = Vec::new();
-    for file in ["roster_bg.wasm", "roster.js"] {
-        raw.extend(
-            std::fs::read(format!("{pkg}/{file}"))
-                .map_err(|e| anyhow::anyhow!("{pkg}/{file}: {e}; run `make front-release`"))?,
-        );
-    }
-    let wasm_raw = std::fs::metadata(format!("{pkg}/roster_bg.wasm"))?.len()
-        + std::fs::metadata(format!("{pkg}/roster.js"))?.len();
-    let mut compressed = Vec::new();
-    {
-        let mut writer = brotli::CompressorWriter::new(&mut compressed, 4096, 11, 22);
-        writer.write_all(&raw)?;
+    // Release WASM + JS as the server sends them: the content-named files and their
+    // brotli copies made at build time.
+    let site = "target/site";
+    let hashes = std::fs::read_to_string(format!("{site}/hash.txt"))
+        .map_err(|e| anyhow::anyhow!("{site}/hash.txt: {e}; run `make front-release`"))?;
+    let (mut wasm_raw, mut brotli_bytes) = (0u64, 0u64);
+    for line in hashes.lines() {
+        let Some((kind, hash)) = line.split_once(": ") else {
+            continue;
+        };
+        if kind == "js" || kind == "wasm" {
+            let file = format!("{site}/pkg/roster.{hash}.{kind}");
+            wasm_raw += std::fs::metadata(&file)?.len();
+            brotli_bytes += std::fs::metadata(format!("{file}.br"))
+                .map_err(|e| anyhow::anyhow!("{file}.br: {e}; is node installed?"))?
+                .len();
+        }
     }
     let raw_kb = wasm_raw as f64 / 1024.0;
-    let br_kb = compressed.len() as f64 / 1024.0;
+    let br_kb = brotli_bytes as f64 / 1024.0;
     println!();
     println!(
         "{:<28} {:>10.1} KB raw {:>8.1} KB brotli",

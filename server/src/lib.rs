@@ -34,14 +34,60 @@ impl axum::extract::FromRef<ServerState> for LeptosOptions {
     }
 }
 
-/// Leptos options for serving the built site from `site_root` at `addr`.
+/// Leptos options for serving the built site from `site_root` at `addr`. A build
+/// names its files by their content (`frontend/hash-site.sh`) and lists the names in
+/// `hash.txt`; pages then ask for those names.
 pub fn leptos_options(site_root: &str, addr: SocketAddr) -> LeptosOptions {
+    let hash_file = std::path::Path::new(site_root).join("hash.txt");
+    // Leptos looks the file up beside the executable; an absolute path points it here.
+    let hash_file = std::path::absolute(&hash_file).unwrap_or(hash_file);
     LeptosOptions::builder()
         .output_name("roster")
         .site_root(site_root)
         .site_pkg_dir("pkg")
         .site_addr(addr)
+        .hash_files(hash_file.is_file())
+        .hash_file(std::sync::Arc::<str>::from(hash_file.to_string_lossy()))
         .build()
+}
+
+/// The site's files under /pkg: the brotli or gzip copy made at build time when the
+/// browser takes it, and a year in the browser's cache for the content-named files
+/// (a new build has new names), none for any other.
+fn site_files(site_root: &str) -> Router<ServerState> {
+    use tower_http::services::ServeDir;
+    let dir = ServeDir::new(std::path::Path::new(site_root).join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .fallback_service(dir)
+        .layer(middleware::from_fn(cache_by_name))
+}
+
+async fn cache_by_name(request: Request, next: Next) -> Response {
+    let immutable = is_content_named(request.uri().path());
+    let mut response = next.run(request).await;
+    let value = if immutable && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+/// Whether a file name carries its content's hash, as `frontend/hash-site.sh` writes it
+/// (`roster.<16 hex digits>.<ext>`).
+pub fn is_content_named(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let mut parts = name.split('.');
+    matches!(
+        (parts.next(), parts.next(), parts.next(), parts.next()),
+        (Some("roster"), Some(hash), Some("js" | "wasm" | "css"), None)
+            if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    )
 }
 
 /// Brings the schema up to date and makes sure the built-in roles exist.
@@ -98,6 +144,7 @@ pub fn router_with_limits(
         }
     }
     own.nest("/api/v1", public_api(api))
+        .nest("/pkg", site_files(&leptos_options.site_root))
         .leptos_routes_with_context(
             &state,
             routes,

@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use app::backend::outbox::mark_email;
-use app::backend::outbox::pending_emails;
-use app::backend::outbox::PendingEmail;
+use app::backend::outbox::{claim_emails, mark_email, release_emails, PendingEmail};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -60,16 +58,18 @@ pub struct Round {
     pub deferred: Option<String>,
 }
 
-/// Sends every pending email (oldest first) and marks each sent or refused. Stops at
-/// the first failure that may pass (server down, busy): the rest wait for the next round.
+/// Sends every pending email (oldest first) and marks each sent or refused. Each batch
+/// is claimed first, so with several servers every email is sent by one. Stops at the
+/// first failure that may pass (server down, busy): the rest are given back and wait
+/// for the next round.
 pub async fn deliver_pending(db: &DatabaseConnection, mailer: &Mailer) -> anyhow::Result<Round> {
     let mut round = Round::default();
     loop {
-        let batch = pending_emails(db, 50).await?;
+        let batch = claim_emails(db, 50, app::backend::now()).await?;
         if batch.is_empty() {
             return Ok(round);
         }
-        for email in &batch {
+        for (n, email) in batch.iter().enumerate() {
             let message = match mailer.message(email) {
                 Ok(m) => m,
                 Err(reason) => {
@@ -94,6 +94,8 @@ pub async fn deliver_pending(db: &DatabaseConnection, mailer: &Mailer) -> anyhow
                 }
                 Err(e) => {
                     round.deferred = Some(e.to_string());
+                    let unsent: Vec<i64> = batch[n..].iter().map(|e| e.id).collect();
+                    release_emails(db, &unsent).await?;
                     return Ok(round);
                 }
             }

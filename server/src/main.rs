@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use anyhow::Context;
+use app::backend::dialect::Run;
 use app::backend::{auth, db, seed, Config};
 use clap::{Parser, Subcommand};
 use rand::Rng;
@@ -62,9 +63,11 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "ROSTER_ADDR", default_value = "127.0.0.1:3000")]
         addr: SocketAddr,
-        /// Directory holding the built site (pkg/ with the WASM, JS and CSS).
-        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-        site_root: String,
+        /// Directory holding the built site (pkg/ with the WASM, JS and CSS; default:
+        /// `site` beside this program when there is one, as `make release` lays it out,
+        /// else target/site, as `make build` does).
+        #[arg(long, env = "LEPTOS_SITE_ROOT")]
+        site_root: Option<String>,
         /// How many demo users to create when the database has no users (0: none).
         #[arg(long, env = "ROSTER_DEMO_USERS", default_value_t = 1000)]
         demo_users: u64,
@@ -261,11 +264,20 @@ async fn main() -> anyhow::Result<()> {
                 metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
                 ..Config::default()
             };
-            match app::backend::transfer::jobs::fail_interrupted(&conn).await {
+            // A SQLite file has one server: what ran when it stopped was interrupted.
+            // On PostgreSQL other servers may be at work; their leases tell.
+            let only_server = !conn.dialect().shared_by_servers();
+            match app::backend::transfer::jobs::fail_abandoned(
+                &conn,
+                app::backend::now(),
+                only_server,
+            )
+            .await
+            {
                 Ok(0) => {}
                 Ok(n) => tracing::warn!(
                     jobs = n,
-                    "imports interrupted by the last shutdown are marked failed"
+                    "imports interrupted by a stopped server are marked failed"
                 ),
                 Err(e) => tracing::warn!(error = ?e, "marking interrupted imports failed"),
             }
@@ -277,6 +289,13 @@ async fn main() -> anyhow::Result<()> {
                     server::mailer::spawn(conn.clone(), mailer);
                 }
                 None => tracing::info!("SMTP_URL is not set: emails stay in the outbox (/outbox)"),
+            }
+            let site_root = site_root.unwrap_or_else(default_site_root);
+            if !std::path::Path::new(&site_root).join("pkg").is_dir() {
+                tracing::warn!(
+                    site_root,
+                    "no built site here (run `make build`): pages will not become interactive"
+                );
             }
             let options = server::leptos_options(&site_root, addr);
             let router = server::router(conn, config, options);
@@ -294,6 +313,18 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `site` beside the executable (a release folder), else `target/site` (the source tree).
+fn default_site_root() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("site")))
+        .filter(|site| site.join("pkg").is_dir())
+        .map_or_else(
+            || "target/site".into(),
+            |site| site.to_string_lossy().into_owned(),
+        )
 }
 
 /// Removes deleted users for good once their undo window has passed (every 10 s),
@@ -323,6 +354,23 @@ fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(files = n, "deleted unapplied uploads holding passwords"),
                 Err(e) => tracing::warn!(error = ?e, "deleting unapplied password uploads failed"),
+            }
+            // Imports whose server stopped (its lease ran out) are failed by whichever
+            // server looks first (only where several servers share the database).
+            if conn.dialect().shared_by_servers() {
+                match app::backend::transfer::jobs::fail_abandoned(
+                    &conn,
+                    app::backend::now(),
+                    false,
+                )
+                .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::warn!(jobs = n, "imports whose server stopped are marked failed")
+                    }
+                    Err(e) => tracing::warn!(error = ?e, "marking abandoned imports failed"),
+                }
             }
             match app::backend::bulk::purge_expired(&conn, &config, app::backend::now()).await {
                 Ok(0) => {}

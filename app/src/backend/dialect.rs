@@ -57,6 +57,22 @@ impl Dialect {
         self == Dialect::Sqlite
     }
 
+    /// Whether several servers may share this database (PostgreSQL). A SQLite file has
+    /// one server, which holds its only writer: background work needs no leases there,
+    /// and what was running when that server stopped was interrupted.
+    pub fn shared_by_servers(self) -> bool {
+        self == Dialect::Postgres
+    }
+
+    /// What makes a claiming sub-select skip the rows another server's transaction has
+    /// locked (SQLite has one writer at a time, so nothing to skip).
+    pub fn skip_locked(self) -> &'static str {
+        match self {
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        }
+    }
+
     /// The statement of `sql`. SQLite gets anonymous `?` placeholders (text order and
     /// bind order agree by construction): sqlx asks SQLite for every parameter's name,
     /// and SQLite finds a numbered parameter's name by a linear scan, which made

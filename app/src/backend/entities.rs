@@ -216,3 +216,107 @@ pub mod role_permission {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod preference {
+    use sea_orm::entity::prelude::*;
+
+    /// One remembered choice of an admin (`key` names it; `value` is JSON).
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "preferences")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key: String,
+        pub value: Json,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod profile_field {
+    use sea_orm::entity::prelude::*;
+
+    /// An admin-defined profile field; its values live in `users.attributes`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "profile_fields")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub key: String,
+        pub label: String,
+        pub kind: String,
+        pub choices: Json,
+        pub required: bool,
+        pub searchable: bool,
+        pub position: i32,
+        pub archived: bool,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod import_job {
+    use sea_orm::entity::prelude::*;
+
+    /// An uploaded file and what its preview or apply found (`report` is JSON).
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "import_jobs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub actor_id: Option<i64>,
+        pub file_name: String,
+        pub format: String,
+        pub state: String,
+        pub total_rows: i64,
+        pub created: i64,
+        pub updated: i64,
+        pub unchanged: i64,
+        pub failed: i64,
+        pub report: Json,
+        pub data: Option<Vec<u8>>,
+        pub created_at: DateTimeUtc,
+        pub finished_at: Option<DateTimeUtc>,
+        /// Until when the server running it may be taken to be at it.
+        pub lease_until: Option<DateTimeUtc>,
+        /// Its progress as that server last wrote it (a JSON `Progress`).
+        pub progress: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod activity {
+    use sea_orm::entity::prelude::*;
+
+    /// One event of a user's timeline (`detail` is JSON).
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "activities")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        pub at: DateTimeUtc,
+        pub kind: String,
+        pub name: String,
+        pub detail: Json,
+        pub source: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

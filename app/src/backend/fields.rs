@@ -3,10 +3,14 @@
 //! while any user's value would not convert, naming how many; otherwise the values
 //! are converted in the same transaction. Every change is audited.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde_json::json;
 
 use super::dialect::Run;
+use super::entities::profile_field;
 use super::sql::Sql;
 use super::{audit, field_sql, now, ServiceError};
 use crate::domain::fields::{
@@ -14,23 +18,18 @@ use crate::domain::fields::{
 };
 use crate::domain::AdminInfo;
 
-const COLUMNS: &str =
-    "id, key, label, kind, CAST(choices AS TEXT) AS choices, required, searchable, position, archived";
-
-fn field_from(r: &QueryResult) -> Result<FieldDef, ServiceError> {
-    let kind: String = r.try_get("", "kind")?;
-    let choices: String = r.try_get("", "choices")?;
+fn field_from(m: profile_field::Model) -> Result<FieldDef, ServiceError> {
     Ok(FieldDef {
-        id: r.try_get("", "id")?,
-        key: r.try_get("", "key")?,
-        label: r.try_get("", "label")?,
-        kind: FieldKind::parse(&kind)
-            .ok_or_else(|| anyhow::anyhow!("unknown field kind {kind}"))?,
-        choices: serde_json::from_str(&choices).map_err(anyhow::Error::from)?,
-        required: r.try_get("", "required")?,
-        searchable: r.try_get("", "searchable")?,
-        position: i64::from(r.try_get::<i32>("", "position")?),
-        archived: r.try_get("", "archived")?,
+        kind: FieldKind::parse(&m.kind)
+            .ok_or_else(|| anyhow::anyhow!("unknown field kind {}", m.kind))?,
+        choices: serde_json::from_value(m.choices).map_err(anyhow::Error::from)?,
+        id: m.id,
+        key: m.key,
+        label: m.label,
+        required: m.required,
+        searchable: m.searchable,
+        position: i64::from(m.position),
+        archived: m.archived,
     })
 }
 
@@ -39,22 +38,25 @@ pub async fn list<C: ConnectionTrait>(
     db: &C,
     archived: bool,
 ) -> Result<Vec<FieldDef>, ServiceError> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM profile_fields"));
+    let mut q = profile_field::Entity::find();
     if !archived {
-        q.push(" WHERE archived = ").bind(false);
+        q = q.filter(profile_field::Column::Archived.eq(false));
     }
-    q.push(" ORDER BY position, id");
-    db.all(&q).await?.iter().map(field_from).collect()
+    q.order_by_asc(profile_field::Column::Position)
+        .order_by_asc(profile_field::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(field_from)
+        .collect()
 }
 
 async fn get<C: ConnectionTrait>(db: &C, id: i64) -> Result<FieldDef, ServiceError> {
-    let mut q = Sql::new(&format!("SELECT {COLUMNS} FROM profile_fields WHERE id = "));
-    q.bind(id);
-    let row = db
-        .one(&q)
+    let m = profile_field::Entity::find_by_id(id)
+        .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("Field {id}")))?;
-    field_from(&row)
+    field_from(m)
 }
 
 /// The form's label, kind and choices, every error at once.
@@ -108,7 +110,6 @@ pub async fn create(
         }
     };
     let field = audit::command(db, actor, async |txn| {
-        let dialect = txn.dialect();
         let existing = list(txn, true).await?;
         if existing.iter().any(|f| f.key == key) {
             return Err(ServiceError::field(
@@ -127,28 +128,22 @@ pub async fn create(
             .map(|f| f.position)
             .max()
             .map_or(0, |p| p + 1);
-        let mut s = Sql::new("INSERT INTO profile_fields (key, label, kind, choices, required, searchable, position, created_at) VALUES (");
-        s.bind(key.clone())
-            .push(", ")
-            .bind(label)
-            .push(", ")
-            .bind(kind.as_str())
-            .push(", ")
-            .append(&dialect.json_value(Some(json!(choices))))
-            .push(", ")
-            .bind(form.required)
-            .push(", ")
-            .bind(form.searchable)
-            .push(", ")
-            .bind(position as i32)
-            .push(", ")
-            .bind(now())
-            .push(") RETURNING id");
-        let id: i64 = txn
-            .one(&s)
+        let row = profile_field::ActiveModel {
+            key: Set(key.clone()),
+            label: Set(label),
+            kind: Set(kind.as_str().into()),
+            choices: Set(json!(choices)),
+            required: Set(form.required),
+            searchable: Set(form.searchable),
+            position: Set(position as i32),
+            archived: Set(false),
+            created_at: Set(now()),
+            ..Default::default()
+        };
+        let id = profile_field::Entity::insert(row)
+            .exec(txn)
             .await?
-            .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
-            .try_get("", "id")?;
+            .last_insert_id;
         let field = get(txn, id).await?;
         field_sql::ensure_index(txn, &field).await?;
         let entry = audit::Entry::new("field.create", None, None, Some(snapshot(&field)));
@@ -210,7 +205,6 @@ pub async fn update(
 ) -> Result<FieldDef, ServiceError> {
     let (label, kind, choices) = parse_form(form)?;
     let (before, after) = audit::command(db, actor, async |txn| {
-        let dialect = txn.dialect();
         let before = get(txn, id).await?;
         if !form.key.trim().is_empty() && form.key.trim() != before.key {
             return Err(ServiceError::field(
@@ -265,19 +259,19 @@ pub async fn update(
                 }
             }
         }
-        let mut s = Sql::new("UPDATE profile_fields SET label = ");
-        s.bind(label)
-            .push(", kind = ")
-            .bind(kind.as_str())
-            .push(", choices = ")
-            .append(&dialect.json_value(Some(json!(choices))))
-            .push(", required = ")
-            .bind(form.required)
-            .push(", searchable = ")
-            .bind(form.searchable)
-            .push(" WHERE id = ")
-            .bind(id);
-        txn.exec(&s).await?;
+        let changed = profile_field::ActiveModel {
+            label: Set(label),
+            kind: Set(kind.as_str().into()),
+            choices: Set(json!(choices)),
+            required: Set(form.required),
+            searchable: Set(form.searchable),
+            ..Default::default()
+        };
+        profile_field::Entity::update_many()
+            .set(changed)
+            .filter(profile_field::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
         let after = get(txn, id).await?;
         field_sql::ensure_index(txn, &after).await?;
         if field_sql::in_search(&before) != field_sql::in_search(&after) {
@@ -308,9 +302,11 @@ pub async fn set_archived(
 ) -> Result<FieldDef, ServiceError> {
     audit::command(db, actor, async |txn| {
         let before = get(txn, id).await?;
-        let mut s = Sql::new("UPDATE profile_fields SET archived = ");
-        s.bind(archived).push(" WHERE id = ").bind(id);
-        txn.exec(&s).await?;
+        profile_field::Entity::update_many()
+            .col_expr(profile_field::Column::Archived, archived.into())
+            .filter(profile_field::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
         let after = get(txn, id).await?;
         if field_sql::in_search(&before) != field_sql::in_search(&after) {
             field_sql::reindex_search(txn, &after).await?;
@@ -346,9 +342,11 @@ pub async fn reorder(
             .collect();
         order.extend(rest);
         for (position, id) in order.iter().enumerate() {
-            let mut s = Sql::new("UPDATE profile_fields SET position = ");
-            s.bind(position as i32).push(" WHERE id = ").bind(*id);
-            txn.exec(&s).await?;
+            profile_field::Entity::update_many()
+                .col_expr(profile_field::Column::Position, (position as i32).into())
+                .filter(profile_field::Column::Id.eq(*id))
+                .exec(txn)
+                .await?;
         }
         let after = list(txn, true).await?;
         let keys = |v: &[FieldDef]| {

@@ -94,16 +94,31 @@ pub struct PendingEmail {
     pub body: String,
 }
 
-/// The oldest `limit` emails neither sent nor refused for good.
-pub async fn pending_emails<C: ConnectionTrait>(
+/// How long a server may take to send the emails it claimed before another may.
+pub const CLAIM: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Claims the oldest `limit` emails neither sent nor refused for good, nor claimed by
+/// another server within [`CLAIM`]: with several servers each email goes to one of them
+/// (rows another server is claiming are skipped, not waited for).
+pub async fn claim_emails<C: ConnectionTrait>(
     db: &C,
     limit: u64,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<PendingEmail>, sea_orm::DbErr> {
-    let mut q = Sql::new(
-        "SELECT id, to_address, subject, body FROM outbox WHERE sent_at IS NULL AND error IS NULL ORDER BY id LIMIT ",
-    );
-    q.bind(limit as i64);
-    db.all(&q)
+    let dialect = db.dialect();
+    let mut q = Sql::new("UPDATE outbox SET claimed_until = ");
+    q.bind(at + CLAIM)
+        .push(
+            " WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND error IS NULL \
+             AND (claimed_until IS NULL OR claimed_until < ",
+        )
+        .bind(at)
+        .push(") ORDER BY id LIMIT ")
+        .bind(limit as i64)
+        .push(dialect.skip_locked())
+        .push(") RETURNING id, to_address, subject, body");
+    let mut emails = db
+        .all(&q)
         .await?
         .iter()
         .map(|r| {
@@ -114,7 +129,21 @@ pub async fn pending_emails<C: ConnectionTrait>(
                 body: r.try_get("", "body")?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    emails.sort_by_key(|e| e.id);
+    Ok(emails)
+}
+
+/// Gives claimed emails back (the mail server is not taking them now), so the next
+/// round of any server tries them again.
+pub async fn release_emails<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<(), sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut q = Sql::new("UPDATE outbox SET claimed_until = NULL WHERE id IN (");
+    q.bind_list(ids.iter().copied()).push(")");
+    db.exec(&q).await?;
+    Ok(())
 }
 
 /// Records that email `id` was sent (`Ok`) or refused for good (`Err`, not tried again).

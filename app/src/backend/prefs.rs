@@ -1,10 +1,10 @@
 //! Per-admin preferences: the users table's hidden columns and its custom field
 //! columns.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
-use super::dialect::Run;
-use super::sql::Sql;
+use super::entities::preference;
 use super::{now, ServiceError};
 use crate::domain::columns::normalize_hidden;
 use crate::domain::field_query::parse_columns;
@@ -19,13 +19,12 @@ async fn string_list<C: ConnectionTrait>(
     admin_id: i64,
     key: &str,
 ) -> Result<Vec<String>, ServiceError> {
-    let mut q = Sql::new("SELECT value FROM preferences WHERE user_id = ");
-    q.bind(admin_id).push(" AND key = ").bind(key);
-    let Some(row) = db.one(&q).await? else {
-        return Ok(Vec::new());
-    };
-    let value: serde_json::Value = row.try_get("", "value")?;
-    Ok(serde_json::from_value(value).unwrap_or_default())
+    let saved = preference::Entity::find_by_id((admin_id, key.to_string()))
+        .one(db)
+        .await?;
+    Ok(saved
+        .and_then(|p| serde_json::from_value(p.value).ok())
+        .unwrap_or_default())
 }
 
 /// The columns this admin hid, or none.
@@ -77,15 +76,18 @@ async fn save<C: ConnectionTrait>(
     key: &str,
     value: serde_json::Value,
 ) -> Result<(), ServiceError> {
-    let mut q = Sql::new("INSERT INTO preferences (user_id, key, value, updated_at) VALUES (");
-    q.bind(admin_id)
-        .push(", ")
-        .bind(key)
-        .push(", ")
-        .bind(value)
-        .push(", ")
-        .bind(now())
-        .push(") ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at");
-    db.exec(&q).await?;
+    let row = preference::ActiveModel {
+        user_id: Set(admin_id),
+        key: Set(key.to_string()),
+        value: Set(value),
+        updated_at: Set(now()),
+    };
+    let replace = OnConflict::columns([preference::Column::UserId, preference::Column::Key])
+        .update_columns([preference::Column::Value, preference::Column::UpdatedAt])
+        .to_owned();
+    preference::Entity::insert(row)
+        .on_conflict(replace)
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }

@@ -1,10 +1,11 @@
 //! The activity timeline of one user: `activities` (pages, features, sign-ins, notes
 //! added by hand) merged with the audit log's entries about the user, newest first.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryResult};
 use serde_json::json;
 
 use super::dialect::{Dialect, Run};
+use super::entities::activity;
 use super::sql::Sql;
 use super::user_rows::{delete_owned_row, OwnedRow};
 use super::users::user_email;
@@ -168,16 +169,18 @@ pub async fn add_manual(
     }
     audit::command(db, actor, async |txn| {
         let email = user_email(txn, user_id).await?;
-        let mut s = Sql::new("INSERT INTO activities (user_id, at, kind, name, source) VALUES (");
-        s.bind(user_id)
-            .push(", ")
-            .bind(at)
-            .push(", 'manual', ")
-            .bind(text)
-            .push(", ")
-            .bind(actor.email.as_str())
-            .push(")");
-        txn.exec(&s).await?;
+        let entry = activity::ActiveModel {
+            user_id: Set(user_id),
+            at: Set(at),
+            kind: Set("manual".into()),
+            name: Set(text.to_string()),
+            detail: Set(json!({})),
+            source: Set(actor.email.as_str().into()),
+            ..Default::default()
+        };
+        activity::Entity::insert(entry)
+            .exec_without_returning(txn)
+            .await?;
         let entry = audit::Entry::new(
             "activity.add",
             Some((user_id, &email)),

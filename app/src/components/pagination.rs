@@ -1,4 +1,5 @@
-//! Paging: previous / next, page x of y, rows per page, go to page.
+//! Paging: previous / next, page x of y, rows per page, go to page. Links and a GET
+//! form, so paging works before the page is interactive too.
 
 use leptos::prelude::*;
 
@@ -24,8 +25,28 @@ pub fn Pagination(total: u64) -> impl IntoView {
             false,
         )
     };
-    let prev = move |_| to_page(page().saturating_sub(1).max(1));
-    let next = move |_| to_page((page() + 1).min(pages()));
+    // Previous and Next are links, so they work before the page is interactive too.
+    let page_href = move |p: u32| {
+        UserQuery {
+            page: p,
+            ..query.get()
+        }
+        .href()
+    };
+    let prev_href = move || (page() > 1).then(|| page_href(page() - 1));
+    let next_href = move || (page() < pages()).then(|| page_href(page() + 1));
+    // What the go-to form carries besides the page (and the page size).
+    let kept = move || {
+        let rest = UserQuery {
+            page: 1,
+            per_page: PAGE_SIZES[0],
+            ..query.get()
+        }
+        .to_query_string();
+        form_urlencoded::parse(rest.as_bytes())
+            .into_owned()
+            .collect::<Vec<_>>()
+    };
     let set_size = move |ev: leptos::ev::Event| {
         let per_page = event_target_value(&ev).parse().unwrap_or(PAGE_SIZES[0]);
         go.to(
@@ -50,21 +71,24 @@ pub fn Pagination(total: u64) -> impl IntoView {
 
     view! {
         <nav class="pagination" aria-label="Pagination">
-            <button type="button" on:click=prev disabled=move || { page() <= 1 }>"Previous"</button>
+            <a class="button" href=prev_href data-noscroll="" aria-disabled=move || prev_href().is_none().then_some("true")>"Previous"</a>
             <span class="page-of">"Page " {move || format::count(page().into())} " of " {move || format::count(pages().into())}</span>
-            <button type="button" on:click=next disabled=move || { page() >= pages() }>"Next"</button>
-            <form class="jump" on:submit=jump>
+            <a class="button" href=next_href data-noscroll="" aria-disabled=move || next_href().is_none().then_some("true")>"Next"</a>
+            <form class="jump" method="get" action="/users" on:submit=jump>
+                {move || kept().into_iter().map(|(name, value)| view! {
+                    <input type="hidden" name=name value=value/>
+                }).collect_view()}
                 <label>"Go to page"
                     <input node_ref=jump_input name="page" type="number" min="1" max=move || pages().to_string() value=move || page().to_string() prop:value=move || page().to_string()/>
                 </label>
+                <label class="page-size">"Rows per page"
+                    <select name="per_page" on:change=set_size>
+                        {PAGE_SIZES.into_iter().map(|n| view! {
+                            <option value=n.to_string() selected=move || query.read().per_page == n>{n}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
             </form>
-            <label class="page-size">"Rows per page"
-                <select on:change=set_size>
-                    {PAGE_SIZES.into_iter().map(|n| view! {
-                        <option value=n.to_string() selected=move || query.read().per_page == n>{n}</option>
-                    }).collect_view()}
-                </select>
-            </label>
         </nav>
     }
 }

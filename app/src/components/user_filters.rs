@@ -10,61 +10,133 @@ use crate::api::users::list_tags;
 use crate::domain::dates::{format_day, parse_day};
 use crate::domain::{Status, StatusFilter, TagMode, UserQuery};
 
-/// How long typing must pause before the search runs.
-const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
+/// How long typing must pause before the search runs: short, so the table follows
+/// within 150 ms of the last key; a search per key while typing is cheap (each takes a
+/// few milliseconds, and a newer one replaces the one before).
+const SEARCH_DEBOUNCE: Duration = Duration::from_millis(90);
+
+/// Search text as the URL keeps it: words separated by one space.
+fn normalized(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The search box of the page, when there is one.
+#[cfg(feature = "hydrate")]
+fn search_box() -> Option<web_sys::HtmlInputElement> {
+    use wasm_bindgen::JsCast;
+    document()
+        .get_element_by_id("user-search")?
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .ok()
+}
+
+/// During hydration, what the search box holds and whether it has the focus: what was
+/// typed before the page became interactive (the server-rendered box works, and
+/// hydration must not wipe it or take the caret away).
+fn typed_before_hydration() -> Option<(String, bool)> {
+    #[cfg(feature = "hydrate")]
+    {
+        let input = search_box()?;
+        let focused = document().active_element().is_some_and(|a| {
+            let a: &web_sys::Element = &a;
+            let input: &web_sys::Element = &input;
+            a == input
+        });
+        Some((input.value(), focused))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// Gives the search box the focus back, the caret after the text.
+fn refocus_search() {
+    #[cfg(feature = "hydrate")]
+    if let Some(input) = search_box() {
+        let _ = input.focus();
+        let end = input.value().encode_utf16().count() as u32;
+        let _ = input.set_selection_range(end, end);
+    }
+}
 
 #[component]
 pub fn UserFilters() -> impl IntoView {
     let query = use_user_query();
     let go = use_go();
 
-    // Search: the box holds what is typed; the URL follows after a pause.
-    let (text, set_text) = signal(query.get_untracked().q.clone());
+    // Search: the box holds what is typed; the URL follows after a pause. What was
+    // typed before the page became interactive is kept and searched for.
+    let url_q = query.get_untracked().q.clone();
+    let before = typed_before_hydration();
+    if before.as_ref().is_some_and(|(_, focused)| *focused) {
+        Effect::new(move |_| refocus_search());
+    }
+    let typed = before
+        .map(|(text, _)| text)
+        .filter(|t| normalized(t) != url_q);
+    let (text, set_text) = signal(typed.clone().unwrap_or(url_q));
     let pending: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
-    let on_search = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        set_text.set(value.clone());
+    let search_now = move |value: &str| {
         if let Some(handle) = pending.get_value() {
             handle.clear();
         }
-        let handle = set_timeout_with_handle(
-            move || {
-                let q = UserQuery {
-                    q: value.split_whitespace().collect::<Vec<_>>().join(" "),
-                    ..query.get_untracked()
-                };
-                if q.q != query.get_untracked().q {
-                    go.to(q.first_page(), true);
-                }
-            },
-            SEARCH_DEBOUNCE,
-        )
-        .ok();
+        let q = UserQuery {
+            q: normalized(value),
+            ..query.get_untracked()
+        };
+        if q.q != query.get_untracked().q {
+            go.to(q.first_page(), true);
+        }
+    };
+    let search_soon = move |value: String| {
+        if let Some(handle) = pending.get_value() {
+            handle.clear();
+        }
+        let handle = set_timeout_with_handle(move || search_now(&value), SEARCH_DEBOUNCE).ok();
         pending.set_value(handle);
     };
+    let on_search = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        set_text.set(value.clone());
+        search_soon(value);
+    };
+    // Enter searches at once (and before hydration the form does it with a GET).
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        search_now(&text.get_untracked());
+    };
+    if let Some(value) = typed {
+        Effect::new(move |_| search_now(&value));
+    }
     // Back/forward or "Clear filters" change the URL under the box: follow it.
-    Effect::new(move |_| {
-        let q = query.read().q.clone();
-        if text
-            .get_untracked()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            != q
-        {
-            set_text.set(q);
-        }
-    });
-
-    let set_status = move |status: StatusFilter| {
-        go.to(
-            UserQuery {
-                status,
-                ..query.get_untracked()
+    Effect::watch(
+        move || query.read().q.clone(),
+        move |q, _, _| {
+            if normalized(&text.get_untracked()) != *q {
+                set_text.set(q.clone());
             }
-            .first_page(),
-            false,
-        )
+        },
+        false,
+    );
+    // The other filters of the view, carried by the search form's GET.
+    let kept = move || {
+        let rest = UserQuery {
+            q: String::new(),
+            ..query.get()
+        }
+        .first_page()
+        .to_query_string();
+        form_urlencoded::parse(rest.as_bytes())
+            .into_owned()
+            .collect::<Vec<_>>()
+    };
+
+    let status_href = move |status: StatusFilter| {
+        UserQuery {
+            status,
+            ..query.get()
+        }
+        .first_page()
+        .href()
     };
     let set_date = {
         move |which: &'static str, value: String| {
@@ -101,26 +173,26 @@ pub fn UserFilters() -> impl IntoView {
 
     view! {
         <section class="filters" aria-label="Filters">
-            <div class="search">
+            <form class="search" role="search" method="get" action="/users" on:submit=on_submit>
                 <label for="user-search" class="visually-hidden">"Search users"</label>
-                <input id="user-search" type="search" placeholder="Search name, email, username, phone, company…"
+                <input id="user-search" name="q" type="search" placeholder="Search name, email, username, phone, company…"
                     autocomplete="off" spellcheck="false"
                     value=move || text.get() prop:value=move || text.get() on:input=on_search/>
-            </div>
-            <fieldset class="segmented">
-                <legend class="visually-hidden">"Status"</legend>
+                {move || kept().into_iter().map(|(name, value)| view! {
+                    <input type="hidden" name=name value=value/>
+                }).collect_view()}
+            </form>
+            <nav class="segmented" aria-label="Status">
                 {statuses.into_iter().map(|(value, label)| {
+                    let current = move || query.read().status == value;
                     view! {
-                        <label class:checked=move || query.read().status == value>
-                            <input type="radio" name="status" value=value.as_str()
-                                checked=move || query.read().status == value
-                                prop:checked=move || query.read().status == value
-                                on:change=move |_| set_status(value)/>
+                        <a href=move || status_href(value) data-noscroll="" class:checked=current
+                            aria-current=move || current().then_some("true")>
                             {label}
-                        </label>
+                        </a>
                     }
                 }).collect_view()}
-            </fieldset>
+            </nav>
             <div class="dates">
                 <label>"Signed up from"
                     <input type="date" value=date_value("from") prop:value=date_value("from")

@@ -18,7 +18,10 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// The server's request limits, to read their footprint.
     pub limits: std::sync::Arc<app::backend::Limits>,
-    _database: TestDatabase,
+    /// The database's URL (another server may share it).
+    pub database_url: String,
+    /// The database this app made (and drops); none for a second server beside it.
+    _database: Option<TestDatabase>,
 }
 
 /// Starts the app on 127.0.0.1:0 with a new, migrated database.
@@ -41,9 +44,39 @@ pub async fn spawn_app_with_site(site_root: &str) -> TestApp {
     spawn(Config::default(), true, site_root).await
 }
 
+/// A second server on `other`'s database, with its own pool, limits and jobs, as a
+/// second process behind a load balancer would be. Its client starts signed out.
+pub async fn spawn_beside(other: &TestApp) -> TestApp {
+    serve(
+        Config::default(),
+        other.database_url.clone(),
+        None,
+        true,
+        "target/site",
+    )
+    .await
+}
+
 async fn spawn(config: Config, migrate: bool, site_root: &str) -> TestApp {
     let database = TestDatabase::create().await;
-    let db = db::connect(&database.url, 4)
+    serve(
+        config,
+        database.url.clone(),
+        Some(database),
+        migrate,
+        site_root,
+    )
+    .await
+}
+
+async fn serve(
+    config: Config,
+    url: String,
+    database: Option<TestDatabase>,
+    migrate: bool,
+    site_root: &str,
+) -> TestApp {
+    let db = db::connect(&url, 4)
         .await
         .expect("connect to the test database");
     if migrate {
@@ -75,6 +108,7 @@ async fn spawn(config: Config, migrate: bool, site_root: &str) -> TestApp {
         client: new_client(),
         db,
         limits,
+        database_url: url,
         _database: database,
     }
 }

@@ -18,6 +18,7 @@ mod operations;
 mod permissions;
 mod roles;
 mod seed;
+mod servers;
 mod timeline;
 mod transfer;
 mod users;

@@ -105,21 +105,24 @@ async fn metrics_need_their_token_and_count_requests_by_route() {
 
 /// The site's JS, WASM and CSS are compressed once at build time: a browser that
 /// accepts brotli or gzip gets the file made then, byte for byte, never one compressed
-/// on the fly; one that accepts neither gets the file itself.
+/// on the fly; one that accepts neither gets the file itself. Content-named files may
+/// be cached for a year, others must be checked again.
 #[tokio::test]
 async fn static_files_are_sent_as_compressed_at_build_time() {
     let site = tempfile::tempdir().expect("temp dir");
     let pkg = site.path().join("pkg");
     std::fs::create_dir(&pkg).expect("pkg dir");
     let wasm: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-    std::fs::write(pkg.join("roster_bg.wasm"), &wasm).unwrap();
+    let name = "roster.0123456789abcdef.wasm";
+    std::fs::write(pkg.join(name), &wasm).unwrap();
     // Stand-ins whose bytes no compressor would produce, to see which file is sent.
-    std::fs::write(pkg.join("roster_bg.wasm.br"), b"made at build time: br").unwrap();
-    std::fs::write(pkg.join("roster_bg.wasm.gz"), b"made at build time: gz").unwrap();
+    std::fs::write(pkg.join(format!("{name}.br")), b"made at build time: br").unwrap();
+    std::fs::write(pkg.join(format!("{name}.gz")), b"made at build time: gz").unwrap();
+    std::fs::write(pkg.join("roster_bg.wasm"), &wasm).unwrap();
     let app = spawn_app_with_site(site.path().to_str().unwrap()).await;
     let fetch = |encoding: &'static str| {
         app.client
-            .get(format!("{}/pkg/roster_bg.wasm", app.address))
+            .get(format!("{}/pkg/{name}", app.address))
             .header("accept-encoding", encoding)
             .send()
     };
@@ -143,7 +146,57 @@ async fn static_files_are_sent_as_compressed_at_build_time() {
             "application/wasm",
             "{accept}"
         );
+        assert_eq!(
+            response.headers().get("cache-control").unwrap(),
+            "public, max-age=31536000, immutable",
+            "{accept}"
+        );
         assert_eq!(response.bytes().await.unwrap().to_vec(), body, "{accept}");
+    }
+    let unnamed = app
+        .client
+        .get(format!("{}/pkg/roster_bg.wasm", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unnamed.status(), StatusCode::OK);
+    assert_eq!(unnamed.headers().get("cache-control").unwrap(), "no-cache");
+    let missing = app
+        .client
+        .get(format!("{}/pkg/roster.fedcba9876543210.wasm", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.headers().get("cache-control").unwrap(), "no-cache");
+}
+
+/// A page names the build's content-named files from its `hash.txt`.
+#[tokio::test]
+async fn pages_ask_for_the_content_named_files() {
+    let site = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(site.path().join("pkg")).expect("pkg dir");
+    std::fs::write(
+        site.path().join("hash.txt"),
+        "js: 1111111111111111\nwasm: 2222222222222222\ncss: 3333333333333333\n",
+    )
+    .unwrap();
+    let app = spawn_app_with_site(site.path().to_str().unwrap()).await;
+    let page = app
+        .client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for file in [
+        "/pkg/roster.1111111111111111.js",
+        "/pkg/roster.2222222222222222.wasm",
+        "/pkg/roster.3333333333333333.css",
+    ] {
+        assert!(page.contains(file), "{file} not in:\n{page}");
     }
 }
 

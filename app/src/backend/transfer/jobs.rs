@@ -2,7 +2,11 @@
 //! run in the background while the page shows their progress, and the row keeps the
 //! report, so an admin can leave and come back. `report` holds a [`Stored`] JSON.
 
-use sea_orm::{DatabaseConnection, QueryResult};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryResult,
+};
 use serde::{Deserialize, Serialize};
 
 use super::export::csv_line;
@@ -10,6 +14,7 @@ use super::import::{self, Options};
 use super::read::{read, Table};
 use super::{Jobs, Reporter};
 use crate::backend::dialect::Run;
+use crate::backend::entities::import_job;
 use crate::backend::sql::Sql;
 use crate::backend::{now, AppState, ServiceError};
 use crate::domain::permissions::USERS_IMPORT;
@@ -26,6 +31,17 @@ struct Stored {
 
 fn key(id: i64) -> String {
     format!("import:{id}")
+}
+
+/// How long a running job's lease lasts without renewal. Its server renews it every
+/// [`RENEW`] (with the job's progress, for the other servers to show); once it has run
+/// out, the server is taken to be gone and the job is failed ([`fail_abandoned`]).
+pub const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+const RENEW: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The states of a job some server is working on.
+fn running() -> [&'static str; 2] {
+    [JobState::Previewing.as_db(), JobState::Applying.as_db()]
 }
 
 /// Stores an uploaded file as a new job and starts its preview.
@@ -45,27 +61,20 @@ pub async fn create(
     if data.is_empty() {
         return Err(ServiceError::field("file", "The file is empty."));
     }
-    let mut s = Sql::new(
-        "INSERT INTO import_jobs (actor_id, file_name, format, state, data, created_at) VALUES (",
-    );
-    s.bind(actor.id)
-        .push(", ")
-        .bind(name.chars().take(200).collect::<String>())
-        .push(", ")
-        .bind(format.as_str())
-        .push(", ")
-        .bind(JobState::Previewing.as_db())
-        .push(", ")
-        .bind(data)
-        .push(", ")
-        .bind(now())
-        .push(") RETURNING id");
-    let id: i64 = state
-        .db
-        .one(&s)
+    let job = import_job::ActiveModel {
+        actor_id: Set(Some(actor.id)),
+        file_name: Set(name.chars().take(200).collect()),
+        format: Set(format.as_str().into()),
+        state: Set(JobState::Previewing.as_db().into()),
+        data: Set(Some(data)),
+        created_at: Set(now()),
+        lease_until: Set(Some(now() + LEASE)),
+        ..Default::default()
+    };
+    let id = import_job::Entity::insert(job)
+        .exec(&state.db)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
-        .try_get("", "id")?;
+        .last_insert_id;
     state.jobs.set(&key(id), "Reading the file", 0, 0);
     let (state, actor) = (state.clone(), actor.clone());
     tokio::spawn(async move {
@@ -104,13 +113,14 @@ pub async fn apply(
             format!("{rejected} rows are rejected, so nothing can be applied all-or-nothing. Fix them and upload again, or apply skipping them."),
         ));
     }
-    let mut s = Sql::new("UPDATE import_jobs SET state = ");
-    s.bind(JobState::Applying.as_db())
-        .push(" WHERE id = ")
-        .bind(id)
-        .push(" AND state = ")
-        .bind(JobState::Previewed.as_db());
-    if state.db.exec(&s).await?.rows_affected() == 0 {
+    let claimed = import_job::Entity::update_many()
+        .col_expr(import_job::Column::State, JobState::Applying.as_db().into())
+        .col_expr(import_job::Column::LeaseUntil, Some(now() + LEASE).into())
+        .filter(import_job::Column::Id.eq(id))
+        .filter(import_job::Column::State.eq(JobState::Previewed.as_db()))
+        .exec(&state.db)
+        .await?;
+    if claimed.rows_affected == 0 {
         return Err(ServiceError::Conflict(
             "This import is already being applied.".into(),
         ));
@@ -184,6 +194,13 @@ async fn execute(
     preview: Option<(ImportReport, AdminInfo)>,
 ) {
     let mut holds_passwords = false;
+    // With several servers the lease says this one is still at it (SQLite has one
+    // server, whose import transaction would hold the renewal up anyway).
+    let renewal = state
+        .db
+        .dialect()
+        .shared_by_servers()
+        .then(|| tokio::spawn(renew_lease(state.clone(), id)));
     let result = async {
         let (format, data) = file(&state.db, id).await?;
         if data.is_empty() {
@@ -254,18 +271,54 @@ async fn execute(
             )
         }
     };
+    if let Some(renewal) = renewal {
+        renewal.abort();
+    }
     if let Err(e) = finish(&state.db, id, job_state, &stored, options.apply).await {
         tracing::error!(error = ?e, job = id, "recording the import's result failed");
     }
     // Plaintext passwords are kept no longer than the import needs them.
     if options.apply && holds_passwords {
-        let mut s = Sql::new("UPDATE import_jobs SET data = NULL WHERE id = ");
-        s.bind(id);
-        if let Err(e) = state.db.exec(&s).await {
+        if let Err(e) = drop_file(&state.db, id).await {
             tracing::error!(error = ?e, job = id, "dropping an import's passwords failed");
         }
     }
     state.jobs.remove(&key(id));
+}
+
+/// Renews job `id`'s lease, with its progress, until aborted.
+async fn renew_lease(state: AppState, id: i64) {
+    let mut tick = tokio::time::interval(RENEW);
+    loop {
+        tick.tick().await;
+        let progress = state
+            .jobs
+            .get(&key(id))
+            .and_then(|p| serde_json::to_string(&p).ok());
+        let renewed = import_job::Entity::update_many()
+            .col_expr(import_job::Column::LeaseUntil, Some(now() + LEASE).into())
+            .col_expr(import_job::Column::Progress, progress.into())
+            .filter(import_job::Column::Id.eq(id))
+            .filter(import_job::Column::State.is_in(running()))
+            .exec(&state.db)
+            .await;
+        if let Err(e) = renewed {
+            tracing::warn!(error = ?e, job = id, "renewing an import's lease failed");
+        }
+    }
+}
+
+/// Forgets the uploaded file of a job (its report stays).
+async fn drop_file(db: &DatabaseConnection, id: i64) -> Result<(), ServiceError> {
+    import_job::Entity::update_many()
+        .col_expr(
+            import_job::Column::Data,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .filter(import_job::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn read_off_runtime(data: Vec<u8>, format: FileFormat) -> Result<Table, ServiceError> {
@@ -282,32 +335,23 @@ async fn finish(
     stored: &Stored,
     applied: bool,
 ) -> Result<(), ServiceError> {
-    let dialect = db.dialect();
     let r = stored.report.clone().unwrap_or_default();
-    let mut s = Sql::new("UPDATE import_jobs SET state = ");
-    s.bind(state.as_db())
-        .push(", total_rows = ")
-        .bind(r.rows as i64)
-        .push(", created = ")
-        .bind(r.created as i64)
-        .push(", updated = ")
-        .bind(r.updated as i64)
-        .push(", unchanged = ")
-        .bind(r.unchanged as i64)
-        .push(", failed = ")
-        .bind(r.rejected as i64)
-        .push(", report = ")
-        .append(&dialect.json_value(Some(
-            serde_json::to_value(stored).map_err(anyhow::Error::from)?,
-        )))
-        .push(", finished_at = ");
-    if applied || state == JobState::Failed {
-        s.bind(now());
-    } else {
-        s.push("NULL");
-    }
-    s.push(" WHERE id = ").bind(id);
-    db.exec(&s).await?;
+    let finished = import_job::ActiveModel {
+        state: Set(state.as_db().into()),
+        total_rows: Set(r.rows as i64),
+        created: Set(r.created as i64),
+        updated: Set(r.updated as i64),
+        unchanged: Set(r.unchanged as i64),
+        failed: Set(r.rejected as i64),
+        report: Set(serde_json::to_value(stored).map_err(anyhow::Error::from)?),
+        finished_at: Set((applied || state == JobState::Failed).then(now)),
+        ..Default::default()
+    };
+    import_job::Entity::update_many()
+        .set(finished)
+        .filter(import_job::Column::Id.eq(id))
+        .exec(db)
+        .await?;
     Ok(())
 }
 
@@ -343,9 +387,7 @@ pub async fn drop_stale_passwords(
             Err(_) => true,
         };
         if holds {
-            let mut u = Sql::new("UPDATE import_jobs SET data = NULL WHERE id = ");
-            u.bind(id);
-            db.exec(&u).await?;
+            drop_file(db, id).await?;
             dropped += 1;
         }
     }
@@ -367,7 +409,7 @@ async fn file(db: &DatabaseConnection, id: i64) -> Result<(FileFormat, Vec<u8>),
 
 const COLUMNS: &str =
     "j.id, j.file_name, j.format, j.state, j.total_rows, j.created, j.updated, j.unchanged, \
-    j.failed, j.created_at, j.finished_at, u.email AS actor_email";
+    j.failed, j.created_at, j.finished_at, j.progress, u.email AS actor_email";
 
 fn job_from(
     r: &QueryResult,
@@ -398,8 +440,14 @@ fn job_from(
             .report
             .or(if state.running() { None } else { Some(counts) }),
         skipped_invalid: stored.skip_invalid,
+        // This server's own progress, or what the server running it last wrote.
         progress: if state.running() {
-            jobs.get(&key(id))
+            jobs.get(&key(id)).or_else(|| {
+                r.try_get::<Option<String>>("", "progress")
+                    .ok()
+                    .flatten()
+                    .and_then(|p| serde_json::from_str(&p).ok())
+            })
         } else {
             None
         },
@@ -440,27 +488,37 @@ pub async fn list(
         .collect()
 }
 
-/// Jobs that were running when the server stopped end as failed (their transaction
-/// never committed, so nothing of them was written).
-pub async fn fail_interrupted(db: &DatabaseConnection) -> Result<u64, ServiceError> {
-    let dialect = db.dialect();
+/// Fails the jobs whose server is gone: with `every_running` (a SQLite file at its
+/// server's start: nothing else can be running them) all running jobs, otherwise those
+/// whose lease ran out before `at`. Their transaction never committed, so nothing of
+/// them was written.
+pub async fn fail_abandoned(
+    db: &DatabaseConnection,
+    at: chrono::DateTime<chrono::Utc>,
+    every_running: bool,
+) -> Result<u64, ServiceError> {
     let stored = Stored {
         report: None,
-        error: Some("The server restarted while this import ran; nothing was written. Upload the file again.".into()),
+        error: Some("The server running this import stopped before it finished; nothing was written. Upload the file again.".into()),
         skip_invalid: false,
     };
-    let mut s = Sql::new("UPDATE import_jobs SET state = ");
-    s.bind(JobState::Failed.as_db())
-        .push(", report = ")
-        .append(&dialect.json_value(Some(
-            serde_json::to_value(&stored).map_err(anyhow::Error::from)?,
-        )))
-        .push(", finished_at = ")
-        .bind(now())
-        .push(" WHERE state IN (")
-        .bind_list([JobState::Previewing.as_db(), JobState::Applying.as_db()])
-        .push(")");
-    Ok(db.exec(&s).await?.rows_affected())
+    let failed = import_job::ActiveModel {
+        state: Set(JobState::Failed.as_db().into()),
+        report: Set(serde_json::to_value(&stored).map_err(anyhow::Error::from)?),
+        finished_at: Set(Some(at)),
+        ..Default::default()
+    };
+    let mut abandoned = import_job::Entity::update_many()
+        .set(failed)
+        .filter(import_job::Column::State.is_in(running()));
+    if !every_running {
+        abandoned = abandoned.filter(
+            Condition::any()
+                .add(import_job::Column::LeaseUntil.is_null())
+                .add(import_job::Column::LeaseUntil.lt(at)),
+        );
+    }
+    Ok(abandoned.exec(db).await?.rows_affected)
 }
 
 /// The rejected rows of a job as a file in the upload's format: the original header
