@@ -11,6 +11,7 @@ mod m20261122_000004_profile_field_kinds;
 mod m20261201_000005_field_search;
 mod m20261201_000006_bulk_load;
 mod m20261204_000007_shared_work;
+mod m20261204_000008_count_deltas;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_field_search::Migration),
             Box::new(m20261201_000006_bulk_load::Migration),
             Box::new(m20261204_000007_shared_work::Migration),
+            Box::new(m20261204_000008_count_deltas::Migration),
         ]
     }
 }

@@ -372,6 +372,9 @@ fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
                     Err(e) => tracing::warn!(error = ?e, "marking abandoned imports failed"),
                 }
             }
+            if let Err(e) = app::backend::users::fold_counts(&conn).await {
+                tracing::warn!(error = ?e, "folding the user totals failed");
+            }
             match app::backend::bulk::purge_expired(&conn, &config, app::backend::now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(users = n, "purged deleted users"),

@@ -439,6 +439,23 @@ pub fn matching_ids_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) 
     s
 }
 
+/// Folds the per-status delta rows PostgreSQL's triggers add (one per statement) into
+/// one row per status, so the totals stay a few rows to sum. Any server may run it at
+/// any time, also several at once: each moves only the rows it deleted. SQLite keeps
+/// one row per status itself. Returns how many rows it wrote (one per status).
+pub async fn fold_counts<C: ConnectionTrait>(db: &C) -> Result<u64, ServiceError> {
+    if db.dialect().is_sqlite() {
+        return Ok(0);
+    }
+    let folded = db
+        .exec(Sql::new(
+            "WITH gone AS (DELETE FROM user_counts RETURNING status, n) \
+             INSERT INTO user_counts (status, n) SELECT status, sum(n) FROM gone GROUP BY status",
+        ))
+        .await?;
+    Ok(folded.rows_affected())
+}
+
 /// How to count the matching users.
 pub fn count_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -> Sql {
     if !filters_beyond_status(query, filters) {

@@ -68,7 +68,7 @@ async fn seeded_counts_agree_with_the_counter_table() {
             .await;
         let kept = app
             .scalar_i64(
-                "SELECT n FROM user_counts WHERE status = $1",
+                "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM user_counts WHERE status = $1",
                 vec![status.into()],
             )
             .await;

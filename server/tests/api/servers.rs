@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use sea_orm::Value;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_beside, TestApp};
+use crate::helpers::{spawn_app, spawn_beside, TestApp, TestUser};
 
 async fn job(app: &TestApp, client: &reqwest::Client, id: i64) -> ImportJob {
     let response = app.call(client, "get_import", json!({ "id": id })).await;
@@ -238,4 +238,59 @@ async fn a_job_whose_server_stopped_is_failed_by_another() {
     let later = now() + jobs::LEASE + chrono::Duration::seconds(1);
     assert_eq!(jobs::fail_abandoned(&b.db, later, false).await.unwrap(), 1);
     assert_eq!(job(&a, &a.client, running).await.state, JobState::Failed);
+}
+
+/// The per-status totals stay exact while two servers write users at once (no shared
+/// counter row to wait on) and fold the totals at the same time.
+#[tokio::test]
+async fn totals_stay_exact_under_concurrent_writes_and_folds() {
+    let a = spawn_app().await;
+    let b = spawn_beside(&a).await;
+    async fn write(app: &TestApp, side: &'static str) {
+        {
+            for i in 0..40 {
+                let mut user = TestUser::new("Count", &format!("{side}{i}"));
+                user.email = format!("count-{side}-{i}@example.com");
+                app.insert_user(user).await;
+                if i % 10 == 9 {
+                    app::backend::users::fold_counts(&app.db)
+                        .await
+                        .expect("fold");
+                }
+            }
+            app.exec(
+                "UPDATE users SET status = 'banned' WHERE email LIKE $1",
+                vec![format!("count-{side}-1%").into()],
+            )
+            .await;
+        }
+    }
+    tokio::join!(write(&a, "a"), write(&b, "b"));
+    let (fa, fb) = tokio::join!(
+        app::backend::users::fold_counts(&a.db),
+        app::backend::users::fold_counts(&b.db)
+    );
+    fa.expect("fold on a");
+    fb.expect("fold on b");
+    a.exec("DELETE FROM users WHERE email LIKE 'count-a-2%'", vec![])
+        .await;
+    for status in ["active", "banned", "invited"] {
+        let real = a
+            .scalar_i64(
+                "SELECT count(*) FROM users WHERE status = $1",
+                vec![status.into()],
+            )
+            .await;
+        let kept = b
+            .scalar_i64(
+                "SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM user_counts WHERE status = $1",
+                vec![status.into()],
+            )
+            .await;
+        assert_eq!(real, kept, "{status}");
+    }
+    let banned = a
+        .scalar_i64("SELECT count(*) FROM users WHERE status = 'banned'", vec![])
+        .await;
+    assert!(banned >= 22, "the bulk status changes happened: {banned}");
 }
