@@ -15,7 +15,7 @@ E2E_PORT      ?= 3210
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 .PHONY: run build tools wasm-opt front front-release precompress server test unit lint integration integration-sqlite office-tools \
-        integration-postgres e2e e2e-tools bench clean-db release deploy-check
+        integration-postgres e2e e2e-tools bench clean-db release deploy-check bench-chromium
 
 ## run: build, migrate roster.db, seed a demo if empty, serve http://127.0.0.1:3000
 run: build
@@ -136,9 +136,31 @@ e2e: build e2e-tools
 	  ./target/debug/server create-admin --email e2e@roster.test
 	cd end2end && E2E_PORT=$(E2E_PORT) npx playwright test
 
-## bench: 1,000,000 users in SQLite; list query p50/p95; release WASM size
+## bench: 1,000,000 users in SQLite and PostgreSQL; list query p50/p95; release WASM size
+# Then the list figures on PostgreSQL (prefixed pg.), in a database of its own that
+# is kept for later runs, like the SQLite file.
 bench: front-release
 	$(CARGO) bench -p server --bench list -- --users $${BENCH_USERS:-1000000}
+	@users=$${BENCH_USERS:-1000000}; name=roster_bench_$$users; admin='$(PG_ADMIN_URL)'; \
+	if psql "$(PG_ADMIN_URL)" -Atc 'select 1' >/dev/null 2>&1; then \
+	  psql "$(PG_ADMIN_URL)" -Atc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
+	    || psql "$(PG_ADMIN_URL)" -qc "CREATE DATABASE $$name"; \
+	  $(CARGO) bench -p server --bench list -- --users $$users --list-only \
+	    --database-url "$${admin%/*}/$$name"; \
+	else echo "!!! SKIPPED: the PostgreSQL figures (no server at $(PG_ADMIN_URL))"; fi
+	$(MAKE) --no-print-directory bench-chromium
+
+## bench-chromium: page load to interactive and keystroke to redrawn, in Chromium,
+## against the release server on the bench's SQLite file
+BENCH_PORT ?= 3299
+bench-chromium: release e2e-tools
+	@db=target/bench-$${BENCH_USERS:-1000000}.db; [ -f "$$db" ] || { echo "no $$db: run make bench first" >&2; exit 1; }; \
+	export DATABASE_URL="sqlite://$$db?mode=rwc"; \
+	ROSTER_ADMIN_PASSWORD=bench-password-123 ./dist/roster/roster create-admin --email chromium-bench@roster.test >/dev/null 2>&1 || true; \
+	./dist/roster/roster serve --addr 127.0.0.1:$(BENCH_PORT) --demo-users 0 > target/bench-chromium.log 2>&1 & pid=$$!; \
+	trap "kill $$pid" EXIT; \
+	for _ in $$(seq 1 100); do curl -fsS http://127.0.0.1:$(BENCH_PORT)/readyz >/dev/null 2>&1 && break; sleep 0.2; done; \
+	node end2end/bench/first-page.mjs http://127.0.0.1:$(BENCH_PORT) chromium-bench@roster.test bench-password-123 $${BENCH_RUNS:-20}
 
 clean-db:
 	rm -f roster.db roster.db-wal roster.db-shm

@@ -35,7 +35,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 curl -fsS "$base/readyz" >/dev/null
-page=$(curl -fsS "$base/login")
+page=$(curl -sS "$base/login")  # (the sign-in page answers 401: nobody is signed in)
 js=$(grep -o '/pkg/roster\.[0-9a-f]\{16\}\.js' <<<"$page" | head -1)
 wasm=$(grep -o '/pkg/roster\.[0-9a-f]\{16\}\.wasm' <<<"$page" | head -1)
 css=$(grep -o '/pkg/roster\.[0-9a-f]\{16\}\.css' <<<"$page" | head -1)

@@ -69,15 +69,93 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The field an admin was already in when the page became interactive. Hydration can
+/// take the focus away (the server-rendered page works before it, see the users page's
+/// search form); the app gives it back, with the caret where it was.
+mod focus {
+    /// The focused element's id and, for a text field, its selection.
+    #[derive(Clone, Debug, Default)]
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub struct Focused {
+        id: String,
+        selection: Option<(u32, u32)>,
+    }
+
+    /// Read while the app is created, before hydration has touched the page.
+    pub fn before_hydration() -> Option<Focused> {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let active = leptos::prelude::document().active_element()?;
+            let id = active.id();
+            if id.is_empty() {
+                return None;
+            }
+            let selection = active
+                .dyn_ref::<web_sys::HtmlInputElement>()
+                .and_then(|i| Some((i.selection_start().ok()??, i.selection_end().ok()??)));
+            Some(Focused { id, selection })
+        }
+        #[cfg(not(feature = "hydrate"))]
+        None
+    }
+
+    /// Gives the focus back after hydration, unless it has moved on to another element
+    /// meanwhile. Hydration may hold a part of the page aside for a few frames (a
+    /// suspended view), so this tries again each frame for up to half a second.
+    pub fn restore(focused: Option<Focused>) {
+        #[cfg(feature = "hydrate")]
+        if let Some(f) = focused {
+            try_restore(f, 30);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = focused;
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn try_restore(f: Focused, frames_left: u32) {
+        leptos::prelude::request_animation_frame(move || {
+            use wasm_bindgen::JsCast;
+            let document = leptos::prelude::document();
+            let elsewhere = document
+                .active_element()
+                .is_some_and(|a| a.id() != f.id && a.tag_name() != "BODY");
+            if elsewhere {
+                return;
+            }
+            let Some(el) = document
+                .get_element_by_id(&f.id)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            else {
+                if frames_left > 0 {
+                    try_restore(f, frames_left - 1);
+                }
+                return;
+            };
+            if document.active_element().is_some_and(|a| a.id() == f.id) {
+                return;
+            }
+            let _ = el.focus();
+            if let (Some(input), Some((start, end))) =
+                (el.dyn_ref::<web_sys::HtmlInputElement>(), f.selection)
+            {
+                let _ = input.set_selection_range(start, end);
+            }
+        });
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Effects run only in the browser, after hydration: mark the page as interactive
     // (end-to-end tests wait for this instead of sleeping).
+    let focused = focus::before_hydration();
     Effect::new(move |_| {
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("data-hydrated", "true");
         }
+        focus::restore(focused.clone());
     });
     view! {
         <Title text="Roster"/>

@@ -23,6 +23,15 @@ enum Outbox {
     ClaimedUntil,
 }
 
+#[derive(DeriveIden)]
+enum RateLimits {
+    Table,
+    Counter,
+    Key,
+    WindowStart,
+    Hits,
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -58,6 +67,28 @@ impl MigrationTrait for Migration {
                     )
                     .to_owned(),
             )
+            .await?;
+        // One row per counter and caller (a hash of who it counts): when its window
+        // started and the hits in it.
+        manager
+            .create_table(
+                Table::create()
+                    .table(RateLimits::Table)
+                    .col(ColumnDef::new(RateLimits::Counter).text().not_null())
+                    .col(ColumnDef::new(RateLimits::Key).big_integer().not_null())
+                    .col(
+                        ColumnDef::new(RateLimits::WindowStart)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(ColumnDef::new(RateLimits::Hits).integer().not_null())
+                    .primary_key(
+                        Index::create()
+                            .col(RateLimits::Counter)
+                            .col(RateLimits::Key),
+                    )
+                    .to_owned(),
+            )
             .await
     }
 
@@ -66,6 +97,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(RateLimits::Table).to_owned())
+            .await?;
         for (table, column) in [
             (
                 ImportJobs::Table.into_iden(),

@@ -39,7 +39,14 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or(1_000_000);
     let runs: usize = arg("--runs").map(|s| s.parse()).transpose()?.unwrap_or(60);
     let path = arg("--db").unwrap_or_else(|| format!("target/bench-{n}.db"));
-    let url = format!("sqlite://{path}?mode=rwc");
+    // `--database-url postgres://…`: the same generated users on PostgreSQL; its
+    // figures are written with a `pg.` prefix.
+    let url = arg("--database-url").unwrap_or_else(|| format!("sqlite://{path}?mode=rwc"));
+    let path = if url.starts_with("postgres") {
+        url.clone()
+    } else {
+        path
+    };
     let mut figures = Vec::new();
 
     let conn = db::connect(&url, 4).await?;
@@ -71,7 +78,6 @@ async fn main() -> anyhow::Result<()> {
             unit: "s",
             n,
         });
-        conn.execute_unprepared("PRAGMA optimize; ANALYZE;").await?;
     }
     use sea_orm::ConnectionTrait;
 
@@ -81,13 +87,22 @@ async fn main() -> anyhow::Result<()> {
         return write_figures(&figures);
     }
 
+    // The last page of the whole list at the default page size (deep paging).
+    let last_page = format!(
+        "sort=last_name&page={}",
+        n.div_ceil(u64::from(app::domain::PAGE_SIZES[0])).max(1)
+    );
     let cases = [
         ("no_filter", ""),
+        ("sort_last_name_last_page", last_page.as_str()),
         ("search_smith", "q=smith"),
         ("search_status_tag", "q=smith&status=active&tags=vip"),
         ("sort_last_name_page_1000", "sort=last_name&page=1000"),
         ("short_prefix_li", "q=li"),
         ("tag_any_vip", "tags=vip&tag_mode=any"),
+        ("tag_none_vip", "tags=vip&tag_mode=none"),
+        ("search_smith_sort_last_name", "q=smith&sort=last_name"),
+        ("signup_range", "from=2024-01-01&to=2024-03-31"),
     ];
     println!();
     println!(
@@ -319,11 +334,16 @@ fn write_figures(figures: &[Figure]) -> anyhow::Result<()> {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let out = format!("bench-results/{stamp}.jsonl");
     let mut file = std::fs::File::create(&out)?;
+    let prefix = if arg("--database-url").is_some_and(|u| u.starts_with("postgres")) {
+        "pg."
+    } else {
+        ""
+    };
     for f in figures {
         writeln!(
             file,
             "{}",
-            serde_json::json!({ "name": f.name, "value": (f.value * 1000.0).round() / 1000.0, "unit": f.unit, "n": f.n })
+            serde_json::json!({ "name": format!("{prefix}{}", f.name), "value": (f.value * 1000.0).round() / 1000.0, "unit": f.unit, "n": f.n })
         )?;
     }
     println!("\nWrote {} figures to {out}", figures.len());

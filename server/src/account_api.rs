@@ -104,7 +104,14 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
         Ok(key) => key,
         Err(e) => return refuse(e),
     };
-    match limits.sign_in.check(&account, client.address) {
+    let verdict = match limits
+        .sign_in_check(&state.app.db, &account, client.address)
+        .await
+    {
+        Ok(v) => v,
+        Err(e) => return refuse(e.into()),
+    };
+    match verdict {
         Verdict::Locked(wait) => {
             let mut response = (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -135,12 +142,22 @@ async fn sign_in(State(state): State<ServerState>, request: axum::extract::Reque
     .await
     {
         Ok(signed_in) => {
-            limits.sign_in.succeeded(&account, client.address);
+            if let Err(e) = limits
+                .sign_in_succeeded(&state.app.db, &account, client.address)
+                .await
+            {
+                return refuse(e.into());
+            }
             (StatusCode::OK, Json(signed_in)).into_response()
         }
         Err(e) => {
             if matches!(e, ServiceError::Refused(Refusal::InvalidCredentials)) {
-                limits.sign_in.failed(&account, client.address);
+                if let Err(e) = limits
+                    .sign_in_failed(&state.app.db, &account, client.address)
+                    .await
+                {
+                    return refuse(e.into());
+                }
             }
             refuse(e)
         }

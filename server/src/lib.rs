@@ -312,9 +312,10 @@ async fn post_events(
         }
         Err(e) => return internal(e),
     };
-    let events = &state.app.limits.events;
-    if let Err(wait) = events.check_and_add(events.key(&[&key_id.to_be_bytes()])) {
-        return rate_limited(wait);
+    match state.app.limits.event_request(&state.app.db, key_id).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return rate_limited(wait),
+        Err(e) => return internal(e.into()),
     }
     let body: EventsBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
@@ -355,10 +356,16 @@ async fn post_signup(State(state): State<ServerState>, request: Request) -> Resp
             )
         }
     };
-    let signups = &state.app.limits.signups;
     let caller = client.address.map(app::backend::throttle::address_group);
-    if let Err(wait) = signups.check_and_add(signups.key(&[&caller.unwrap_or_default()])) {
-        return rate_limited(wait);
+    match state
+        .app
+        .limits
+        .signup_request(&state.app.db, caller.unwrap_or_default())
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => return rate_limited(wait),
+        Err(e) => return internal(e.into()),
     }
     let form: signup::SignupIn = match serde_json::from_slice(&body) {
         Ok(f) => f,
@@ -568,4 +575,27 @@ async fn security_headers(State(https): State<bool>, request: Request, next: Nex
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_content_named;
+
+    #[test]
+    fn only_files_named_by_their_hash_are_immutable() {
+        assert!(is_content_named("/roster.0123456789abcdef.wasm"));
+        assert!(is_content_named("/pkg/roster.0123456789abcdef.css"));
+        assert!(is_content_named("roster.fedcba9876543210.js"));
+        for name in [
+            "/roster_bg.wasm",
+            "/roster.js",
+            "/roster.0123456789abcde.wasm",
+            "/roster.0123456789abcdeg.wasm",
+            "/roster.0123456789abcdef.wasm.br",
+            "/other.0123456789abcdef.js",
+            "/roster.0123456789abcdef.html",
+        ] {
+            assert!(!is_content_named(name), "{name}");
+        }
+    }
 }

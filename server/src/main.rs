@@ -330,6 +330,7 @@ fn default_site_root() -> String {
 /// Removes deleted users for good once their undo window has passed (every 10 s),
 /// and activity past its retention (at start and every hour).
 fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
+    use sea_orm::ConnectionTrait;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
         let mut last_retention: Option<Instant> = None;
@@ -337,6 +338,11 @@ fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
             tick.tick().await;
             if last_retention.is_none_or(|t| t.elapsed().as_secs() >= 3600) {
                 last_retention = Some(Instant::now());
+                if let Some(sql) = conn.dialect().routine_statistics() {
+                    if let Err(e) = conn.execute_unprepared(sql).await {
+                        tracing::warn!(error = ?e, "refreshing the planner's statistics failed");
+                    }
+                }
                 match app::backend::events::purge_old_activity(
                     &conn,
                     config.activity_retention_days,
@@ -370,6 +376,11 @@ fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
                         tracing::warn!(jobs = n, "imports whose server stopped are marked failed")
                     }
                     Err(e) => tracing::warn!(error = ?e, "marking abandoned imports failed"),
+                }
+            }
+            if conn.dialect().shared_by_servers() {
+                if let Err(e) = app::backend::limits::purge_shared(&conn).await {
+                    tracing::warn!(error = ?e, "forgetting old rate-limit counts failed");
                 }
             }
             if let Err(e) = app::backend::users::fold_counts(&conn).await {

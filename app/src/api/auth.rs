@@ -27,7 +27,11 @@ pub async fn sign_in(
         .await
         .map_err(fail)?;
     let limits = &state.limits;
-    match limits.sign_in.check(&account, client.address) {
+    let verdict = limits
+        .sign_in_check(&state.db, &account, client.address)
+        .await
+        .map_err(|e| fail(e.into()))?;
+    match verdict {
         Verdict::Locked(wait) => {
             return Err(fail(crate::backend::ServiceError::field(
                 "password",
@@ -44,12 +48,18 @@ pub async fn sign_in(
         .await
     {
         Ok(ok) => {
-            limits.sign_in.succeeded(&account, client.address);
+            limits
+                .sign_in_succeeded(&state.db, &account, client.address)
+                .await
+                .map_err(|e| fail(e.into()))?;
             ok
         }
         Err(e) => {
             if matches!(e, crate::backend::ServiceError::Validation(_)) && !password.is_empty() {
-                limits.sign_in.failed(&account, client.address);
+                limits
+                    .sign_in_failed(&state.db, &account, client.address)
+                    .await
+                    .map_err(|e| fail(e.into()))?;
             }
             return Err(fail(e));
         }

@@ -95,9 +95,11 @@ pub async fn key_id<C: ConnectionTrait>(db: &C, key: &str) -> Result<i64, Servic
     let at = now();
     // At most one write a minute per key.
     if last.is_none_or(|l| at - l >= chrono::Duration::minutes(1)) {
-        let mut u = Sql::new("UPDATE api_keys SET last_used_at = ");
-        u.bind(at).push(" WHERE id = ").bind(id);
-        db.exec(&u).await?;
+        api_key::Entity::update_many()
+            .col_expr(api_key::Column::LastUsedAt, Some(at).into())
+            .filter(api_key::Column::Id.eq(id))
+            .exec(db)
+            .await?;
     }
     Ok(id)
 }

@@ -274,14 +274,12 @@ pub async fn admin_for_token<C: ConnectionTrait>(
         return Err(ServiceError::Unauthorized);
     }
     if at - last_seen_at >= chrono::Duration::minutes(1) {
-        let mut touch = Sql::new("UPDATE sessions SET last_seen_at = ");
-        touch
-            .bind(at)
-            .push(", expires_at = ")
-            .bind(at + config.session_ttl)
-            .push(" WHERE id = ")
-            .bind(row.try_get::<i64>("", "session_id")?);
-        db.exec(&touch).await?;
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, at.into())
+            .col_expr(session::Column::ExpiresAt, (at + config.session_ttl).into())
+            .filter(session::Column::Id.eq(row.try_get::<i64>("", "session_id")?))
+            .exec(db)
+            .await?;
     }
     let email: String = row.try_get("", "email")?;
     let first: String = row.try_get("", "first_name")?;

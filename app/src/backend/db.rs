@@ -6,7 +6,7 @@ use super::dialect::Run;
 use super::sql::Sql;
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 /// Opens a pool for `url` (`sqlite://file.db?mode=rwc` or `postgres://...`). SQLite
 /// runs in WAL mode with foreign keys on.
@@ -83,4 +83,15 @@ pub fn spawn_checkpointer(db: DatabaseConnection) {
             }
         }
     });
+}
+
+/// Brings the planner's statistics up to date after a bulk load; a failure is logged,
+/// never the load's failure (the data is committed).
+pub async fn refresh_statistics<C: ConnectionTrait>(db: &C) {
+    if let Err(e) = db
+        .execute_unprepared(db.dialect().refresh_statistics())
+        .await
+    {
+        tracing::warn!(error = ?e, "refreshing the planner's statistics failed");
+    }
 }

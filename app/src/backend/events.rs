@@ -3,11 +3,14 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::dialect::Run;
+use super::entities::activity;
 use super::sql::Sql;
 use super::{now, ServiceError};
 
@@ -291,6 +294,32 @@ pub async fn ingest(
 
 /// Deletes activity older than `days` days (in chunks, so SQLite writers are never
 /// blocked for long). Returns how many entries went.
+/// One entry of a user's timeline, written as part of a command (a sign-in, a signup,
+/// a note added by hand); bulk ingest writes many rows at once instead.
+pub async fn record<C: ConnectionTrait>(
+    db: &C,
+    user_id: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    kind: &str,
+    name: &str,
+    detail: serde_json::Value,
+    source: &str,
+) -> Result<(), ServiceError> {
+    let entry = activity::ActiveModel {
+        user_id: Set(user_id),
+        at: Set(at),
+        kind: Set(kind.into()),
+        name: Set(name.into()),
+        detail: Set(detail),
+        source: Set(source.into()),
+        ..Default::default()
+    };
+    activity::Entity::insert(entry)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn purge_old_activity(db: &DatabaseConnection, days: i64) -> Result<u64, ServiceError> {
     let cutoff = now() - chrono::Duration::days(days);
     let mut total = 0;

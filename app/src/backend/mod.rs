@@ -17,6 +17,7 @@ pub mod events;
 pub mod field_sql;
 pub mod fields;
 pub mod groups;
+pub mod limits;
 pub mod links;
 pub mod memberships;
 pub mod outbox;
@@ -36,6 +37,7 @@ pub mod user_writes;
 pub mod users;
 
 pub use error::ServiceError;
+pub use limits::Limits;
 
 use sea_orm::DatabaseConnection;
 
@@ -47,30 +49,6 @@ pub struct AppState {
     pub limits: std::sync::Arc<Limits>,
     /// Progress of running imports and exports.
     pub jobs: std::sync::Arc<transfer::Jobs>,
-}
-
-/// Request limits of the public endpoints and the sign-ins, per caller, each in
-/// bounded memory (see [`throttle`]).
-#[derive(Debug)]
-pub struct Limits {
-    /// `POST /api/v1/events`, per API key.
-    pub events: throttle::Counter,
-    /// `POST /api/v1/signup`, per client address.
-    pub signups: throttle::Counter,
-    /// Failed sign-ins of admins and users.
-    pub sign_in: throttle::SignInThrottle,
-}
-
-impl Limits {
-    pub fn new(config: &Config) -> Self {
-        let minute = std::time::Duration::from_secs(60);
-        let capacity = config.throttle_capacity;
-        Limits {
-            events: throttle::Counter::new(config.event_requests_per_minute, minute, capacity),
-            signups: throttle::Counter::new(config.signups_per_minute, minute, capacity),
-            sign_in: throttle::SignInThrottle::new(capacity),
-        }
-    }
 }
 
 /// Runtime settings the services need (the server's CLI fills it in).

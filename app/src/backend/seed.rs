@@ -346,6 +346,7 @@ pub async fn seed(
         done += count;
         progress(done);
     }
+    crate::backend::db::refresh_statistics(db).await;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::dialect::Run;
 use super::sql::Sql;
-use super::{now, ServiceError};
+use super::{events, now, ServiceError};
 use crate::domain::account::{parse_language, Email, Phone, Username};
 
 /// A public signup, as sent by the admins' own forms.
@@ -86,7 +86,6 @@ pub async fn signup(
     }
     let opt_in = form.email_opt_in.unwrap_or(false);
     let txn = db.begin().await?;
-    let dialect = txn.dialect();
     if let Some(max) = config.max_users {
         if super::user_writes::user_total(&txn).await? >= max as i64 {
             return Err(ServiceError::Conflict(SIGNUPS_CLOSED.into()));
@@ -137,15 +136,8 @@ pub async fn signup(
     let id: i64 = inserted
         .ok_or_else(|| anyhow::anyhow!("insert returned no id"))?
         .try_get("", "id")?;
-    let mut a =
-        Sql::new("INSERT INTO activities (user_id, at, kind, name, detail, source) VALUES (");
-    a.bind(id)
-        .push(", ")
-        .bind(at)
-        .push(", 'custom', 'signup', ")
-        .append(&dialect.json_value(Some(json!({ "email_opt_in": opt_in }))))
-        .push(", 'signup')");
-    txn.exec(&a).await?;
+    let detail = json!({ "email_opt_in": opt_in });
+    events::record(&txn, id, at, "custom", "signup", detail, "signup").await?;
     txn.commit().await?;
     Ok(Some(id))
 }

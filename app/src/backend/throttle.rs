@@ -279,7 +279,7 @@ pub const MAX_SLOWDOWN: Duration = Duration::from_secs(8);
 
 impl SignInThrottle {
     pub fn new(capacity: usize) -> Self {
-        let window = Duration::from_secs(15 * 60);
+        let window = SIGN_IN_WINDOW;
         SignInThrottle {
             pair: Counter::new(PAIR_FAILURES, window, capacity),
             address: Counter::new(ADDRESS_FAILURES, window, capacity),
@@ -307,14 +307,7 @@ impl SignInThrottle {
         {
             return Verdict::Locked(wait);
         }
-        let failures = self.account.count(acct);
-        let delay = match failures.checked_sub(PAIR_FAILURES) {
-            None => Duration::ZERO,
-            Some(over) => {
-                (Duration::from_millis(250) * 2u32.saturating_pow(over.min(8))).min(MAX_SLOWDOWN)
-            }
-        };
-        Verdict::Go(delay)
+        slowed_down(self.account.count(acct))
     }
 
     pub fn failed(&self, account: &str, ip: Option<IpAddr>) {
@@ -345,6 +338,21 @@ impl SignInThrottle {
         self.pair.capacity() * 3
     }
 }
+
+/// How long a sign-in to an account waits after this many recent failures: nothing up
+/// to [`PAIR_FAILURES`], then doubling from 250 ms up to [`MAX_SLOWDOWN`].
+pub fn slowed_down(failures: u32) -> Verdict {
+    let delay = match failures.checked_sub(PAIR_FAILURES) {
+        None => Duration::ZERO,
+        Some(over) => {
+            (Duration::from_millis(250) * 2u32.saturating_pow(over.min(8))).min(MAX_SLOWDOWN)
+        }
+    };
+    Verdict::Go(delay)
+}
+
+/// The window of the sign-in counters.
+pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// "3 minutes", "1 minute", "40 seconds".
 pub fn wait_text(secs: u64) -> String {

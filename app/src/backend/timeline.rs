@@ -1,15 +1,14 @@
 //! The activity timeline of one user: `activities` (pages, features, sign-ins, notes
 //! added by hand) merged with the audit log's entries about the user, newest first.
 
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, QueryResult};
 use serde_json::json;
 
 use super::dialect::{Dialect, Run};
-use super::entities::activity;
 use super::sql::Sql;
 use super::user_rows::{delete_owned_row, OwnedRow};
 use super::users::user_email;
-use super::{audit, now, ServiceError};
+use super::{audit, events, now, ServiceError};
 use crate::domain::activity::{ActivityKind, TimelineEntry, TimelinePage, MAX_ENTRY_CHARS};
 use crate::domain::AdminInfo;
 
@@ -169,18 +168,7 @@ pub async fn add_manual(
     }
     audit::command(db, actor, async |txn| {
         let email = user_email(txn, user_id).await?;
-        let entry = activity::ActiveModel {
-            user_id: Set(user_id),
-            at: Set(at),
-            kind: Set("manual".into()),
-            name: Set(text.to_string()),
-            detail: Set(json!({})),
-            source: Set(actor.email.as_str().into()),
-            ..Default::default()
-        };
-        activity::Entity::insert(entry)
-            .exec_without_returning(txn)
-            .await?;
+        events::record(txn, user_id, at, "manual", text, json!({}), &actor.email).await?;
         let entry = audit::Entry::new(
             "activity.add",
             Some((user_id, &email)),

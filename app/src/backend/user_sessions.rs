@@ -21,7 +21,7 @@ use super::dialect::Run;
 use super::entities::session;
 use super::outbox::target;
 use super::sql::Sql;
-use super::{audit, now, Config, ServiceError};
+use super::{audit, events, now, Config, ServiceError};
 use crate::domain::{AdminInfo, Refusal};
 
 /// A managed user as the sign-in API shows them (read by [`ACCOUNT_COLUMNS`]).
@@ -98,7 +98,6 @@ pub async fn sign_in(
         }
         return Err(ServiceError::Validation(fields));
     }
-    let dialect = db.dialect();
     let columns = format!("{ACCOUNT_COLUMNS}, u.password_hash, u.status");
     let row = db.one(account_by_login(&columns, login)).await?;
     let hash = row
@@ -149,15 +148,8 @@ pub async fn sign_in(
     .insert(&txn)
     .await?;
     record_device(&txn, user.id, &user_agent, at).await?;
-    let mut a =
-        Sql::new("INSERT INTO activities (user_id, at, kind, name, detail, source) VALUES (");
-    a.bind(user.id)
-        .push(", ")
-        .bind(at)
-        .push(", 'sign_in', 'Signed in', ")
-        .append(&dialect.json_value(Some(json!({ "user_agent": user_agent, "ip": client.ip }))))
-        .push(", 'auth')");
-    txn.exec(&a).await?;
+    let detail = json!({ "user_agent": user_agent, "ip": client.ip });
+    events::record(&txn, user.id, at, "sign_in", "Signed in", detail, "auth").await?;
     let mut touch = Sql::new("UPDATE users SET last_access_at = ");
     touch.bind(at).push(" WHERE id = ").bind(user.id);
     txn.exec(&touch).await?;

@@ -20,42 +20,21 @@ fn normalized(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The search box of the page, when there is one.
-#[cfg(feature = "hydrate")]
-fn search_box() -> Option<web_sys::HtmlInputElement> {
-    use wasm_bindgen::JsCast;
-    document()
-        .get_element_by_id("user-search")?
-        .dyn_into::<web_sys::HtmlInputElement>()
-        .ok()
-}
-
-/// During hydration, what the search box holds and whether it has the focus: what was
-/// typed before the page became interactive (the server-rendered box works, and
-/// hydration must not wipe it or take the caret away).
-fn typed_before_hydration() -> Option<(String, bool)> {
+/// During hydration, what the search box holds: what was typed before the page became
+/// interactive (the server-rendered box works, and hydration must not wipe it; the
+/// focus comes back by itself, see `App`).
+fn typed_before_hydration() -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
-        let input = search_box()?;
-        let focused = document().active_element().is_some_and(|a| {
-            let a: &web_sys::Element = &a;
-            let input: &web_sys::Element = &input;
-            a == input
-        });
-        Some((input.value(), focused))
+        use wasm_bindgen::JsCast;
+        document()
+            .get_element_by_id("user-search")?
+            .dyn_into::<web_sys::HtmlInputElement>()
+            .ok()
+            .map(|input| input.value())
     }
     #[cfg(not(feature = "hydrate"))]
     None
-}
-
-/// Gives the search box the focus back, the caret after the text.
-fn refocus_search() {
-    #[cfg(feature = "hydrate")]
-    if let Some(input) = search_box() {
-        let _ = input.focus();
-        let end = input.value().encode_utf16().count() as u32;
-        let _ = input.set_selection_range(end, end);
-    }
 }
 
 #[component]
@@ -66,13 +45,7 @@ pub fn UserFilters() -> impl IntoView {
     // Search: the box holds what is typed; the URL follows after a pause. What was
     // typed before the page became interactive is kept and searched for.
     let url_q = query.get_untracked().q.clone();
-    let before = typed_before_hydration();
-    if before.as_ref().is_some_and(|(_, focused)| *focused) {
-        Effect::new(move |_| refocus_search());
-    }
-    let typed = before
-        .map(|(text, _)| text)
-        .filter(|t| normalized(t) != url_q);
+    let typed = typed_before_hydration().filter(|t| normalized(t) != url_q);
     let (text, set_text) = signal(typed.clone().unwrap_or(url_q));
     let pending: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
     let search_now = move |value: &str| {

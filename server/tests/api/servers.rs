@@ -294,3 +294,57 @@ async fn totals_stay_exact_under_concurrent_writes_and_folds() {
         .await;
     assert!(banned >= 22, "the bulk status changes happened: {banned}");
 }
+
+/// Failed sign-ins spread over two servers count as one: the fifth failure, whichever
+/// server saw it, locks the account for this address on both. (PostgreSQL only: a
+/// SQLite file has one server, which counts in its own memory.)
+#[tokio::test]
+async fn failed_sign_ins_on_two_servers_count_together() {
+    let a = spawn_app().await;
+    if a.backend() == sea_orm::DbBackend::Sqlite {
+        eprintln!("SQLite has one server: the shared throttle is PostgreSQL's");
+        return;
+    }
+    let b = spawn_beside(&a).await;
+    app::backend::auth::create_admin(
+        &a.db,
+        crate::helpers::ADMIN_EMAIL,
+        crate::helpers::ADMIN_PASSWORD,
+    )
+    .await
+    .expect("admin");
+    let attempt = |app: &TestApp, password: &'static str| {
+        let url = format!("{}/api/sign_in", app.address);
+        async move {
+            crate::helpers::new_client()
+                .post(url)
+                .form(&[
+                    ("email", crate::helpers::ADMIN_EMAIL),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .expect("sign_in")
+        }
+    };
+    for n in 0..app::backend::throttle::PAIR_FAILURES {
+        let server = if n % 2 == 0 { &a } else { &b };
+        let r = attempt(server, "wrong-password").await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "failure {n}");
+    }
+    for server in [&a, &b] {
+        let refused = attempt(server, crate::helpers::ADMIN_PASSWORD)
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(refused.contains("Too many failed sign-ins"), "{refused}");
+    }
+    let kept = a
+        .scalar_i64(
+            "SELECT count(*) FROM rate_limits WHERE counter = 'sign_in'",
+            vec![],
+        )
+        .await;
+    assert_eq!(kept, 3, "one row per count (pair, address, account)");
+}

@@ -20,6 +20,7 @@ use super::read::Table;
 use super::write::write_all;
 use super::Reporter;
 use crate::backend::authority::{give_sentence, Authority, OwnerGuard};
+use crate::backend::db::refresh_statistics;
 use crate::backend::dialect::Run;
 use crate::backend::memberships::Link;
 use crate::backend::user_writes::user_total;
@@ -195,6 +196,10 @@ fn email_of(r: &ImportRow) -> String {
 /// apply of a stored preview passes [`Previewed`]: then the rows are checked with the
 /// uploader's rights (narrowed to the applier's), the audit names the applier, and a
 /// plan that differs from the preview's writes nothing and says so.
+/// Imports of at least this many rows bring the planner's statistics up to date after
+/// they commit (smaller ones hardly change them).
+const STATISTICS_AFTER: u64 = 10_000;
+
 pub async fn run(
     db: &DatabaseConnection,
     config: &Config,
@@ -267,6 +272,10 @@ pub async fn run(
         txn.execute_unprepared(&drop).await?;
     }
     txn.commit().await?;
+    if total >= STATISTICS_AFTER {
+        progress.report("Updating statistics", total, total);
+        refresh_statistics(db).await;
+    }
     progress.report("Done", total, total);
     Ok(Outcome {
         report,
