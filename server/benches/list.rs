@@ -662,17 +662,26 @@ async fn custom_fields(
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     // Plans: Free 70 %, Pro 20 %, Team 7.5 %, Enterprise 2.5 %.
-    conn.execute_unprepared(
+    let fill = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        "UPDATE users SET attributes = jsonb_build_object(\
+            'customer_number', 'C-' || lpad(id::text, 7, '0'), \
+            'plan', CASE WHEN id % 40 = 0 THEN 'Enterprise' WHEN id % 40 < 4 THEN 'Team' \
+                         WHEN id % 40 < 12 THEN 'Pro' ELSE 'Free' END, \
+            'seats', ((id * 7919) % 500)::float8, \
+            'renewal', to_char(date '2026-01-01' + (id % 730)::int, 'YYYY-MM-DD'), \
+            'newsletter', id % 3 = 0)"
+    } else {
         "UPDATE users SET attributes = json_object(\
             'customer_number', printf('C-%07d', id), \
             'plan', CASE WHEN id % 40 = 0 THEN 'Enterprise' WHEN id % 40 < 4 THEN 'Team' \
                          WHEN id % 40 < 12 THEN 'Pro' ELSE 'Free' END, \
             'seats', CAST((id * 7919) % 500 AS REAL), \
             'renewal', date('2026-01-01', '+' || (id % 730) || ' days'), \
-            'newsletter', json(CASE WHEN id % 3 = 0 THEN 'true' ELSE 'false' END))",
-    )
-    .await?;
-    conn.execute_unprepared("PRAGMA optimize; ANALYZE;").await?;
+            'newsletter', json(CASE WHEN id % 3 = 0 THEN 'true' ELSE 'false' END))"
+    };
+    conn.execute_unprepared(fill).await?;
+    // As after an import of this size, the product's own statistics refresh.
+    app::backend::db::refresh_statistics(conn).await;
     println!("  done in {:.0} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -83,6 +83,19 @@ impl Dialect {
         }
     }
 
+    /// A text sort key by which a search's matches are ordered, kept from being read in
+    /// order off its index. PostgreSQL would otherwise walk the sort's index from the
+    /// start and test each row against the search (it cannot see that the matches of a
+    /// word cluster in the alphabet: "smith" sorted by last name took 1.6 s at 1M
+    /// users; sorting the 14,000 matches takes 20 ms). SQLite's searches start from
+    /// the FTS index anyway.
+    pub fn sort_matches(self, expr: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("({expr} || '')"),
+            Dialect::Sqlite => expr.to_string(),
+        }
+    }
+
     /// What makes a claiming sub-select skip the rows another server's transaction has
     /// locked (SQLite has one writer at a time, so nothing to skip).
     pub fn skip_locked(self) -> &'static str {

@@ -20,18 +20,17 @@ use crate::domain::AdminInfo;
 pub async fn ensure_built_in(db: &DatabaseConnection) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     for (name, description, permissions) in BUILT_IN_ROLES {
-        let mut insert =
-            Sql::new("INSERT INTO roles (name, description, built_in, created_at) VALUES (");
-        insert
-            .bind(name)
-            .push(", ")
-            .bind(description)
-            .push(", ")
-            .bind(true)
-            .push(", ")
-            .bind(super::now())
-            .push(") ON CONFLICT (name) DO NOTHING");
-        txn.exec(&insert).await?;
+        let row = role::ActiveModel {
+            name: Set(name.to_string()),
+            description: Set(description.to_string()),
+            built_in: Set(true),
+            created_at: Set(super::now()),
+            ..Default::default()
+        };
+        role::Entity::insert(row)
+            .on_conflict_do_nothing_on([role::Column::Name])
+            .exec(&txn)
+            .await?;
         let id = role_id(&txn, name)
             .await?
             .ok_or_else(|| DbErr::RecordNotFound(name.to_string()))?;

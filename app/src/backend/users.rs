@@ -419,13 +419,18 @@ fn order_by(dialect: Dialect, query: &UserQuery, filters: &Filters, id: &str) ->
         SortKey::LastAccess | SortKey::Username => dialect.nulls_lowest(query.dir == SortDir::Desc),
         _ => "",
     };
+    let text = matches!(
+        query.sort,
+        SortKey::FirstName | SortKey::LastName | SortKey::Username | SortKey::Email
+    );
+    let expr = match sort_expr(dialect, query.sort) {
+        e if text && filters.terms.is_some() => dialect.sort_matches(&e),
+        e => e,
+    };
     if query.sort == SortKey::Id {
         format!(" ORDER BY {id} {dir}")
     } else {
-        format!(
-            " ORDER BY {} {dir}{nulls}, users.id {dir}",
-            sort_expr(dialect, query.sort)
-        )
+        format!(" ORDER BY {expr} {dir}{nulls}, users.id {dir}")
     }
 }
 
@@ -524,13 +529,40 @@ const ROW_COLUMNS: &str = "users.id, users.username, users.first_name, users.las
 pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserPage, ServiceError> {
     let dialect = db.dialect();
     let filters = resolve(db, query).await?;
+    // A page past the middle of a view whose total is kept by the triggers is read
+    // from the other end (the same order reversed, a short offset): the last page of a
+    // million users costs what the first does.
+    if !filters_beyond_status(query, &filters) {
+        let total = match db.one(count_sql(dialect, query, &filters)).await? {
+            Some(row) => read_count(&row)?,
+            None => 0,
+        };
+        let ids = match from_the_end(query, total) {
+            Some((take, skip)) => {
+                let reversed = UserQuery {
+                    dir: query.dir.flip(),
+                    ..query.clone()
+                };
+                let mut s = ordered_ids_sql(dialect, &reversed, &filters);
+                s.push(" LIMIT ")
+                    .bind(take as i64)
+                    .push(" OFFSET ")
+                    .bind(skip as i64);
+                let mut ids = ids_of(db, s).await?;
+                ids.reverse();
+                ids
+            }
+            None => ids_of(db, page_ids_sql(dialect, query, &filters)).await?,
+        };
+        return Ok(UserPage {
+            rows: rows_by_id(db, &ids).await?,
+            total,
+            page: query.page,
+            per_page: query.per_page,
+        });
+    }
     let page = async {
-        let ids: Vec<i64> = db
-            .all(page_ids_sql(dialect, query, &filters))
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64>("", "id"))
-            .collect::<Result<_, _>>()?;
+        let ids = ids_of(db, page_ids_sql(dialect, query, &filters)).await?;
         rows_by_id(db, &ids).await
     };
     let total = async {
@@ -546,6 +578,26 @@ pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserP
         page: query.page,
         per_page: query.per_page,
     })
+}
+
+async fn ids_of<C: ConnectionTrait>(db: &C, sql: Sql) -> Result<Vec<i64>, ServiceError> {
+    Ok(db
+        .all(sql)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .collect::<Result<_, _>>()?)
+}
+
+/// For a page in the second half of `total` rows: how many rows it holds and how many
+/// to skip when reading the order backwards.
+fn from_the_end(query: &UserQuery, total: u64) -> Option<(u64, u64)> {
+    let offset = query.offset();
+    if offset <= total / 2 || offset >= total {
+        return None;
+    }
+    let take = u64::from(query.per_page).min(total - offset);
+    Some((take, total - offset - take))
 }
 
 pub(crate) fn read_count(row: &QueryResult) -> Result<u64, ServiceError> {
@@ -981,6 +1033,28 @@ mod tests {
         assert_eq!(s.text(), "SELECT count(*) AS n FROM users WHERE users.created_at >= $1 AND users.created_at < $2");
         let end: DateTime<Utc> = "2024-02-01T00:00:00Z".parse().expect("date");
         assert_eq!(s.values()[1], sea_orm::Value::from(end));
+    }
+
+    #[test]
+    fn pages_past_the_middle_are_read_from_the_other_end() {
+        let page = |page: u32| UserQuery {
+            page,
+            per_page: 25,
+            ..UserQuery::default()
+        };
+        assert_eq!(from_the_end(&page(1), 1_000_000), None);
+        assert_eq!(
+            from_the_end(&page(20_000), 1_000_000),
+            None,
+            "the middle reads forwards"
+        );
+        // The last page: 25 rows, none skipped backwards.
+        assert_eq!(from_the_end(&page(40_000), 1_000_000), Some((25, 0)));
+        // A short last page of 1,000,010 rows holds 10.
+        assert_eq!(from_the_end(&page(40_001), 1_000_010), Some((10, 0)));
+        assert_eq!(from_the_end(&page(39_999), 1_000_000), Some((25, 25)));
+        // Past the end: nothing to reverse (the page is empty).
+        assert_eq!(from_the_end(&page(40_001), 1_000_000), None);
     }
 
     #[test]
