@@ -27,7 +27,8 @@ await page.addInitScript(() => {
     if (document.documentElement.dataset.hydrated === "true" && !window.__hydratedAt) {
       window.__hydratedAt = performance.now();
     }
-  }).observe(document.documentElement, { attributes: true, attributeFilter: ["data-hydrated"] });
+    // The document element does not exist yet when this runs: watch the document.
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-hydrated"] });
 });
 
 await page.goto(`${base}/login?next=%2Fusers`);
