@@ -137,7 +137,7 @@ e2e: build e2e-tools
 	cd end2end && E2E_PORT=$(E2E_PORT) npx playwright test
 
 ## bench: 1,000,000 users in SQLite and PostgreSQL; list query p50/p95; release WASM size
-# Then the list figures on PostgreSQL (prefixed pg.), in a database of its own that
+# Then the same figures on PostgreSQL (prefixed pg.), in a database of its own that
 # is kept for later runs, like the SQLite file.
 bench: front-release
 	$(CARGO) bench -p server --bench list -- --users $${BENCH_USERS:-1000000}
@@ -145,7 +145,7 @@ bench: front-release
 	if psql "$(PG_ADMIN_URL)" -Atc 'select 1' >/dev/null 2>&1; then \
 	  psql "$(PG_ADMIN_URL)" -Atc "SELECT 1 FROM pg_database WHERE datname = '$$name'" | grep -q 1 \
 	    || psql "$(PG_ADMIN_URL)" -qc "CREATE DATABASE $$name"; \
-	  $(CARGO) bench -p server --bench list -- --users $$users --list-only \
+	  $(CARGO) bench -p server --bench list -- --users $$users \
 	    --database-url "$${admin%/*}/$$name"; \
 	else echo "!!! SKIPPED: the PostgreSQL figures (no server at $(PG_ADMIN_URL))"; fi
 	$(MAKE) --no-print-directory bench-chromium

@@ -352,11 +352,11 @@ fn write_figures(figures: &[Figure]) -> anyhow::Result<()> {
 
 /// Runs `server` with `args` against the bench database; returns (wall s, peak
 /// memory MB as the command reports it from its own `VmHWM`).
-fn run_server(db_path: &str, args: &[&str]) -> anyhow::Result<(f64, f64)> {
+fn run_server(url: &str, args: &[&str]) -> anyhow::Result<(f64, f64)> {
     let started = Instant::now();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
         .args(args)
-        .env("DATABASE_URL", format!("sqlite://{db_path}?mode=rwc"))
+        .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .output()?;
     let secs = started.elapsed().as_secs_f64();
@@ -394,11 +394,50 @@ fn runs_text(runs: &[f64]) -> String {
 /// Import of 100,000 new users (preview, then apply) from CSV and XLSX into an empty
 /// database, and export of every user of the bench database to CSV and XLSX, each in
 /// its own `server` process so that its peak memory is its own.
+/// The URL of a SQLite file or a PostgreSQL database given as the bench's `--db` path.
+fn url_of(path: &str) -> String {
+    if path.starts_with("postgres") {
+        path.to_string()
+    } else {
+        format!("sqlite://{path}?mode=rwc")
+    }
+}
+
+/// A new, empty database beside the bench's own for one import run: a SQLite file in
+/// `dir`, or a PostgreSQL database dropped again by [`drop_scratch`].
+async fn scratch_database(bench_url: &str, dir: &std::path::Path, name: &str) -> anyhow::Result<String> {
+    use sea_orm::ConnectionTrait;
+    if !bench_url.starts_with("postgres") {
+        return Ok(format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display()));
+    }
+    let base = bench_url.rsplit_once('/').map_or(bench_url, |(b, _)| b);
+    let admin = db::connect(&format!("{base}/postgres"), 1).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
+        .await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    Ok(format!("{base}/{name}"))
+}
+
+async fn drop_scratch(url: &str) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait;
+    if let Some((base, name)) = url.rsplit_once('/').filter(|_| url.starts_with("postgres")) {
+        let admin = db::connect(&format!("{base}/postgres"), 1).await?;
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await?;
+    }
+    Ok(())
+}
+
 async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
     use app::backend::transfer::{import, read, Reporter};
     use app::domain::transfer::FileFormat;
     const ROWS: u64 = 100_000;
-    let total = seed::user_count(&db::connect(&format!("sqlite://{db_path}?mode=rwc"), 1).await?)
+    let bench_url = url_of(db_path);
+    let total = seed::user_count(&db::connect(&bench_url, 1).await?)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let admin = bench_admin();
@@ -477,16 +516,14 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
     for (format, path) in [(FileFormat::Csv, &csv_path), (FileFormat::Xlsx, &xlsx_path)] {
         let mut runs = Vec::new();
         for run in 0..TRANSFER_RUNS {
-            let import_db = dir
-                .path()
-                .join(format!("import-{}-{run}.db", format.as_str()));
-            // Connected as the server is: its checkpointer copies the log meanwhile.
-            let conn = db::open(
-                &format!("sqlite://{}?mode=rwc", import_db.display()),
-                4,
-                db::Checkpoints::Background,
+            let import_url = scratch_database(
+                &bench_url,
+                dir.path(),
+                &format!("roster_bench_import_{}_{run}", format.as_str()),
             )
             .await?;
+            // Connected as the server is: its checkpointer copies the log meanwhile.
+            let conn = db::open(&import_url, 4, db::Checkpoints::Background).await?;
             server::prepare_database(&conn).await?;
             db::spawn_checkpointer(conn.clone());
             let started = Instant::now();
@@ -527,6 +564,7 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
                 "the {format:?} import did not create {ROWS} users as previewed"
             );
             conn.close().await?;
+            drop_scratch(&import_url).await?;
             runs.push(secs);
         }
         let secs = median(&mut runs);
@@ -549,7 +587,7 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
         let out_arg = out.display().to_string();
         let (mut runs, mut peak) = (Vec::new(), 0f64);
         for _ in 0..TRANSFER_RUNS {
-            let (secs, run_peak) = run_server(db_path, &["export", "--format", format, &out_arg])?;
+            let (secs, run_peak) = run_server(&bench_url, &["export", "--format", format, &out_arg])?;
             runs.push(secs);
             peak = peak.max(run_peak);
         }
