@@ -405,10 +405,17 @@ fn url_of(path: &str) -> String {
 
 /// A new, empty database beside the bench's own for one import run: a SQLite file in
 /// `dir`, or a PostgreSQL database dropped again by [`drop_scratch`].
-async fn scratch_database(bench_url: &str, dir: &std::path::Path, name: &str) -> anyhow::Result<String> {
+async fn scratch_database(
+    bench_url: &str,
+    dir: &std::path::Path,
+    name: &str,
+) -> anyhow::Result<String> {
     use sea_orm::ConnectionTrait;
     if !bench_url.starts_with("postgres") {
-        return Ok(format!("sqlite://{}?mode=rwc", dir.join(format!("{name}.db")).display()));
+        return Ok(format!(
+            "sqlite://{}?mode=rwc",
+            dir.join(format!("{name}.db")).display()
+        ));
     }
     let base = bench_url.rsplit_once('/').map_or(bench_url, |(b, _)| b);
     let admin = db::connect(&format!("{base}/postgres"), 1).await?;
@@ -587,7 +594,8 @@ async fn transfer_figures(db_path: &str, figures: &mut Vec<Figure>) -> anyhow::R
         let out_arg = out.display().to_string();
         let (mut runs, mut peak) = (Vec::new(), 0f64);
         for _ in 0..TRANSFER_RUNS {
-            let (secs, run_peak) = run_server(&bench_url, &["export", "--format", format, &out_arg])?;
+            let (secs, run_peak) =
+                run_server(&bench_url, &["export", "--format", format, &out_arg])?;
             runs.push(secs);
             peak = peak.max(run_peak);
         }
