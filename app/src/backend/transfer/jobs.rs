@@ -196,11 +196,13 @@ async fn execute(
     let mut holds_passwords = false;
     // With several servers the lease says this one is still at it (SQLite has one
     // server, whose import transaction would hold the renewal up anyway).
+    // The renewal stops with this function, also when it panics: a job whose work died
+    // must lose its lease, or it would stay "running" for ever.
     let renewal = state
         .db
         .dialect()
         .shared_by_servers()
-        .then(|| tokio::spawn(renew_lease(state.clone(), id)));
+        .then(|| AbortOnDrop(tokio::spawn(renew_lease(state.clone(), id))));
     let result = async {
         let (format, data) = file(&state.db, id).await?;
         if data.is_empty() {
@@ -271,9 +273,7 @@ async fn execute(
             )
         }
     };
-    if let Some(renewal) = renewal {
-        renewal.abort();
-    }
+    drop(renewal);
     if let Err(e) = finish(&state.db, id, job_state, &stored, options.apply).await {
         tracing::error!(error = ?e, job = id, "recording the import's result failed");
     }
@@ -284,6 +284,15 @@ async fn execute(
         }
     }
     state.jobs.remove(&key(id));
+}
+
+/// A background task that ends when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Renews job `id`'s lease, with its progress, until aborted.
