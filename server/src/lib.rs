@@ -67,7 +67,9 @@ fn site_files(site_root: &str) -> Router<ServerState> {
 async fn cache_by_name(request: Request, next: Next) -> Response {
     let immutable = is_content_named(request.uri().path());
     let mut response = next.run(request).await;
-    let value = if immutable && response.status().is_success() {
+    // A revalidation (304) keeps the year too, or the browser would ask every time.
+    let kept = response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED;
+    let value = if immutable && kept {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use app::backend::outbox::{claim_emails, mark_email, release_emails, PendingEmail};
+use app::backend::outbox::{claim_emails, mark_email, reclaim_email, release_emails, PendingEmail};
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -60,8 +60,8 @@ pub struct Round {
 
 /// Sends every pending email (oldest first) and marks each sent or refused. Each batch
 /// is claimed first, so with several servers every email is sent by one. Stops at the
-/// first failure that may pass (server down, busy): the rest are given back and wait
-/// for the next round.
+/// first failure that may pass (server down, busy): that email is given back for the
+/// next round, the rest of the batch after its claim.
 pub async fn deliver_pending(db: &DatabaseConnection, mailer: &Mailer) -> anyhow::Result<Round> {
     let mut round = Round::default();
     loop {
@@ -69,7 +69,13 @@ pub async fn deliver_pending(db: &DatabaseConnection, mailer: &Mailer) -> anyhow
         if batch.is_empty() {
             return Ok(round);
         }
-        for (n, email) in batch.iter().enumerate() {
+        for email in &batch {
+            // Still ours? (A slow round may have outlived its claim.)
+            let held =
+                reclaim_email(db, email.id, email.claimed_until, app::backend::now()).await?;
+            if held.is_none() {
+                continue;
+            }
             let message = match mailer.message(email) {
                 Ok(m) => m,
                 Err(reason) => {
@@ -94,8 +100,10 @@ pub async fn deliver_pending(db: &DatabaseConnection, mailer: &Mailer) -> anyhow
                 }
                 Err(e) => {
                     round.deferred = Some(e.to_string());
-                    let unsent: Vec<i64> = batch[n..].iter().map(|e| e.id).collect();
-                    release_emails(db, &unsent).await?;
+                    // This one is ours (just claimed again): the next round may retry it
+                    // at once. The rest of the batch waits out its claim, as another
+                    // server may hold some of them by now.
+                    release_emails(db, &[email.id]).await?;
                     return Ok(round);
                 }
             }

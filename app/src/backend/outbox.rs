@@ -88,6 +88,8 @@ pub async fn outbox<C: ConnectionTrait>(
 /// An email the mailer still has to send.
 #[derive(Clone, Debug)]
 pub struct PendingEmail {
+    /// Until when this server holds it (see [`reclaim_email`]).
+    pub claimed_until: chrono::DateTime<chrono::Utc>,
     pub id: i64,
     pub to: String,
     pub subject: String,
@@ -107,7 +109,7 @@ pub async fn claim_emails<C: ConnectionTrait>(
 ) -> Result<Vec<PendingEmail>, sea_orm::DbErr> {
     let dialect = db.dialect();
     let mut q = Sql::new("UPDATE outbox SET claimed_until = ");
-    q.bind(at + CLAIM)
+    q.bind(claim_time(at + CLAIM))
         .push(
             " WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND error IS NULL \
              AND (claimed_until IS NULL OR claimed_until < ",
@@ -116,13 +118,14 @@ pub async fn claim_emails<C: ConnectionTrait>(
         .push(") ORDER BY id LIMIT ")
         .bind(limit as i64)
         .push(dialect.skip_locked())
-        .push(") RETURNING id, to_address, subject, body");
+        .push(") RETURNING id, to_address, subject, body, claimed_until");
     let mut emails = db
         .all(&q)
         .await?
         .iter()
         .map(|r| {
             Ok(PendingEmail {
+                claimed_until: r.try_get("", "claimed_until")?,
                 id: r.try_get("", "id")?,
                 to: r.try_get("", "to_address")?,
                 subject: r.try_get("", "subject")?,
@@ -132,6 +135,34 @@ pub async fn claim_emails<C: ConnectionTrait>(
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
     emails.sort_by_key(|e| e.id);
     Ok(emails)
+}
+
+/// Claims email `id` again for [`CLAIM`] just before it is sent, if it is still
+/// unsent and this server's claim (until `held_until`) still holds: a batch that took
+/// longer than its claim (a slow mail server) may have passed to another server, which
+/// then sends it instead. Returns the new claim.
+pub async fn reclaim_email<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+    held_until: chrono::DateTime<chrono::Utc>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, sea_orm::DbErr> {
+    let until = claim_time(at + CLAIM);
+    let mut q = Sql::new("UPDATE outbox SET claimed_until = ");
+    q.bind(until)
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND sent_at IS NULL AND error IS NULL AND claimed_until = ")
+        .bind(held_until)
+        .push(" AND claimed_until > ")
+        .bind(at);
+    Ok((db.exec(&q).await?.rows_affected() == 1).then_some(until))
+}
+
+/// A claim's end as the database keeps it (to the microsecond), so it can be matched.
+pub fn claim_time(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
 }
 
 /// Gives claimed emails back (the mail server is not taking them now), so the next

@@ -183,9 +183,24 @@ async fn each_email_is_claimed_by_one_server() {
     );
     // A server that died holding a claim: it runs out, and another server sends it.
     let later = now() + outbox::CLAIM + chrono::Duration::seconds(1);
+    let taken_over = outbox::claim_emails(&a.db, 10, later).await.unwrap();
+    assert_eq!(taken_over.len(), 1);
+    // The slow server (b), back with its old claim, must not send it any more; the new
+    // holder may.
+    let email = &taken_over[0];
+    let old_claim =
+        outbox::claim_time(email.claimed_until - outbox::CLAIM - chrono::Duration::seconds(1));
     assert_eq!(
-        outbox::claim_emails(&a.db, 10, later).await.unwrap().len(),
-        1
+        outbox::reclaim_email(&b.db, email.id, old_claim, later)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        outbox::reclaim_email(&a.db, email.id, email.claimed_until, later)
+            .await
+            .unwrap()
+            .is_some()
     );
 }
 

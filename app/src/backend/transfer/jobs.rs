@@ -36,7 +36,9 @@ fn key(id: i64) -> String {
 /// How long a running job's lease lasts without renewal. Its server renews it every
 /// [`RENEW`] (with the job's progress, for the other servers to show); once it has run
 /// out, the server is taken to be gone and the job is failed ([`fail_abandoned`]).
-pub const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// It is long enough to outlast a few failed renewals and the servers' clocks
+/// disagreeing by tens of seconds.
+pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 const RENEW: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The states of a job some server is working on.
