@@ -36,38 +36,34 @@ enum RateLimits {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite takes one column per ALTER TABLE.
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(ImportJobs::Table)
-                    .add_column(
-                        ColumnDef::new(ImportJobs::LeaseUntil)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
+        let columns = [
+            (
+                ImportJobs::Table.into_iden(),
+                ColumnDef::new(ImportJobs::LeaseUntil)
+                    .timestamp_with_time_zone()
+                    .null()
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(ImportJobs::Table)
-                    .add_column(ColumnDef::new(ImportJobs::Progress).text().null())
+            ),
+            (
+                ImportJobs::Table.into_iden(),
+                ColumnDef::new(ImportJobs::Progress)
+                    .text()
+                    .null()
                     .to_owned(),
-            )
-            .await?;
-        manager
-            .alter_table(
-                Table::alter()
-                    .table(Outbox::Table)
-                    .add_column(
-                        ColumnDef::new(Outbox::ClaimedUntil)
-                            .timestamp_with_time_zone()
-                            .null(),
-                    )
+            ),
+            (
+                Outbox::Table.into_iden(),
+                ColumnDef::new(Outbox::ClaimedUntil)
+                    .timestamp_with_time_zone()
+                    .null()
                     .to_owned(),
-            )
-            .await?;
+            ),
+        ];
+        for (table, column) in columns {
+            manager
+                .alter_table(Table::alter().table(table).add_column(column).to_owned())
+                .await?;
+        }
         // One row per counter and caller (a hash of who it counts): when its window
         // started and the hits in it.
         manager

@@ -266,21 +266,7 @@ async fn main() -> anyhow::Result<()> {
             };
             // A SQLite file has one server: what ran when it stopped was interrupted.
             // On PostgreSQL other servers may be at work; their leases tell.
-            let only_server = !conn.dialect().shared_by_servers();
-            match app::backend::transfer::jobs::fail_abandoned(
-                &conn,
-                app::backend::now(),
-                only_server,
-            )
-            .await
-            {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(
-                    jobs = n,
-                    "imports interrupted by a stopped server are marked failed"
-                ),
-                Err(e) => tracing::warn!(error = ?e, "marking interrupted imports failed"),
-            }
+            fail_abandoned_imports(&conn, !conn.dialect().shared_by_servers()).await;
             db::spawn_checkpointer(conn.clone());
             spawn_purge(conn.clone(), config.clone());
             match mailer {
@@ -313,6 +299,17 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Fails the imports whose server stopped (all running ones with `every_running`), and
+/// says so in the log.
+async fn fail_abandoned_imports(conn: &sea_orm::DatabaseConnection, every_running: bool) {
+    let at = app::backend::now();
+    match app::backend::transfer::jobs::fail_abandoned(conn, at, every_running).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(jobs = n, "imports whose server stopped are marked failed"),
+        Err(e) => tracing::warn!(error = ?e, "marking abandoned imports failed"),
+    }
 }
 
 /// `site` beside the executable (a release folder), else `target/site` (the source tree).
@@ -364,19 +361,7 @@ fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
             // Imports whose server stopped (its lease ran out) are failed by whichever
             // server looks first (only where several servers share the database).
             if conn.dialect().shared_by_servers() {
-                match app::backend::transfer::jobs::fail_abandoned(
-                    &conn,
-                    app::backend::now(),
-                    false,
-                )
-                .await
-                {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        tracing::warn!(jobs = n, "imports whose server stopped are marked failed")
-                    }
-                    Err(e) => tracing::warn!(error = ?e, "marking abandoned imports failed"),
-                }
+                fail_abandoned_imports(&conn, false).await;
             }
             if conn.dialect().shared_by_servers() {
                 if let Err(e) = app::backend::limits::purge_shared(&conn).await {

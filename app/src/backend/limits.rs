@@ -48,15 +48,14 @@ impl Limits {
         if !db.dialect().shared_by_servers() {
             return Ok(self.sign_in.check(account, ip));
         }
-        let [pair, address, acct] = sign_in_keys(account, ip);
         let at = now();
-        for (key, max) in [(pair, PAIR_FAILURES), (address, ADDRESS_FAILURES)] {
-            if let Some(wait) = SIGN_IN.read(db, key).await?.wait(max, at) {
+        let [pair, address, acct] = SIGN_IN.read(db, sign_in_keys(account, ip)).await?;
+        for (seen, max) in [(pair, PAIR_FAILURES), (address, ADDRESS_FAILURES)] {
+            if let Some(wait) = seen.wait(max, at) {
                 return Ok(Verdict::Locked(wait));
             }
         }
-        let failures = SIGN_IN.read(db, acct).await?.hits(at);
-        Ok(throttle::slowed_down(failures))
+        Ok(throttle::slowed_down(acct.hits(at)))
     }
 
     pub async fn sign_in_failed<C: ConnectionTrait>(
@@ -177,18 +176,24 @@ impl Seen {
 }
 
 impl Shared {
-    async fn read<C: ConnectionTrait>(&self, db: &C, key: i64) -> Result<Seen, DbErr> {
-        let mut q = Sql::new("SELECT window_start, hits FROM rate_limits WHERE counter = ");
-        q.bind(self.name).push(" AND key = ").bind(key);
-        let row = db.one(&q).await?;
-        let seen = match row {
-            Some(r) => Some((
-                r.try_get("", "window_start")?,
-                i64::from(r.try_get::<i32>("", "hits")?),
-            )),
-            None => None,
-        };
-        Ok(Seen(seen, self.window))
+    /// The rows of `keys` (in one query), in the same order.
+    async fn read<C: ConnectionTrait, const N: usize>(
+        &self,
+        db: &C,
+        keys: [i64; N],
+    ) -> Result<[Seen; N], DbErr> {
+        let mut q = Sql::new("SELECT key, window_start, hits FROM rate_limits WHERE counter = ");
+        q.bind(self.name)
+            .push(" AND key IN (")
+            .bind_list(keys)
+            .push(")");
+        let mut found = std::collections::HashMap::new();
+        for r in db.all(&q).await? {
+            let start: chrono::DateTime<chrono::Utc> = r.try_get("", "window_start")?;
+            let hits = i64::from(r.try_get::<i32>("", "hits")?);
+            found.insert(r.try_get::<i64>("", "key")?, (start, hits));
+        }
+        Ok(keys.map(|k| Seen(found.get(&k).copied(), self.window)))
     }
 
     /// Counts one hit (a window that has ended starts again) and returns the row after.

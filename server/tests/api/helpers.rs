@@ -198,6 +198,35 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{endpoint}: {e}"))
     }
 
+    /// `get_import` as `client`.
+    pub async fn import_job(
+        &self,
+        client: &reqwest::Client,
+        id: i64,
+    ) -> app::domain::transfer::ImportJob {
+        let response = self
+            .call(client, "get_import", serde_json::json!({ "id": id }))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "get_import {id}");
+        response.json().await.expect("an ImportJob")
+    }
+
+    /// Polls `get_import` until the job no longer runs.
+    pub async fn settle_import(
+        &self,
+        client: &reqwest::Client,
+        id: i64,
+    ) -> app::domain::transfer::ImportJob {
+        for _ in 0..1200 {
+            let job = self.import_job(client, id).await;
+            if !job.state.running() {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("import {id} is still running");
+    }
+
     /// [`TestApp::call`] with an owned client, for futures built ahead.
     pub fn call_owned(
         &self,

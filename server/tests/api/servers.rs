@@ -5,7 +5,6 @@
 //! same assertions hold with one writer at a time.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use app::backend::{now, outbox, transfer::jobs};
 use app::domain::transfer::{ImportJob, JobState};
@@ -16,20 +15,11 @@ use serde_json::json;
 use crate::helpers::{spawn_app, spawn_beside, TestApp, TestUser};
 
 async fn job(app: &TestApp, client: &reqwest::Client, id: i64) -> ImportJob {
-    let response = app.call(client, "get_import", json!({ "id": id })).await;
-    assert_eq!(response.status(), StatusCode::OK, "get_import {id}");
-    response.json().await.expect("an ImportJob")
+    app.import_job(client, id).await
 }
 
 async fn settle(app: &TestApp, client: &reqwest::Client, id: i64) -> ImportJob {
-    for _ in 0..1200 {
-        let job = job(app, client, id).await;
-        if !job.state.running() {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("import {id} is still running");
+    app.settle_import(client, id).await
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 //! permissions, and the exports as LibreOffice Calc opens them.
 
 use std::io::Write as _;
-use std::time::Duration;
 
 use app::backend::Config;
 use app::domain::transfer::{ImportJob, ImportReport, JobState, UpdatedRow};
@@ -40,24 +39,9 @@ async fn upload(
     request.send().await.expect("upload request")
 }
 
-async fn job(app: &TestApp, id: i64) -> ImportJob {
-    let response = app
-        .call(&app.client, "get_import", json!({ "id": id }))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK, "get_import {id}");
-    response.json().await.expect("an ImportJob")
-}
-
 /// Polls `get_import` until the job no longer runs.
 async fn settle(app: &TestApp, id: i64) -> ImportJob {
-    for _ in 0..1200 {
-        let job = job(app, id).await;
-        if !job.state.running() {
-            return job;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("import {id} is still running");
+    app.settle_import(&app.client, id).await
 }
 
 /// Uploads as the owner and waits for the preview.
