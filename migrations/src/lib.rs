@@ -12,6 +12,7 @@ mod m20261201_000005_field_search;
 mod m20261201_000006_bulk_load;
 mod m20261204_000007_shared_work;
 mod m20261204_000008_count_deltas;
+mod m20261207_000009_index_only_paging;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_bulk_load::Migration),
             Box::new(m20261204_000007_shared_work::Migration),
             Box::new(m20261204_000008_count_deltas::Migration),
+            Box::new(m20261207_000009_index_only_paging::Migration),
         ]
     }
 }

@@ -51,6 +51,9 @@ async fn main() -> anyhow::Result<()> {
 
     let conn = db::connect(&url, 4).await?;
     server::prepare_database(&conn).await?;
+    // The admin the HTTP figures sign in as is removed when they end; an interrupted
+    // run may have left it.
+    remove_http_admin(&conn).await?;
     let have = seed::user_count(&conn)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -104,6 +107,11 @@ async fn main() -> anyhow::Result<()> {
         ("search_smith_sort_last_name", "q=smith&sort=last_name"),
         ("signup_range", "from=2024-01-01&to=2024-03-31"),
     ];
+    // `--http-only`: the figures over HTTP alone.
+    if std::env::args().any(|a| a == "--http-only") {
+        http_figures(&conn, &url, n, &cases, &mut figures).await?;
+        return write_figures(&figures);
+    }
     println!();
     println!(
         "{:<28} {:>10} {:>10} {:>10}",
@@ -151,6 +159,9 @@ async fn main() -> anyhow::Result<()> {
         unit: "ms",
         n,
     });
+
+    // What users get over HTTP: the same cases against the server binary.
+    http_figures(&conn, &url, n, &cases, &mut figures).await?;
 
     // `--list-only`: the list figures alone (a quicker run while working on queries).
     if std::env::args().any(|a| a == "--list-only") {
@@ -373,6 +384,167 @@ fn run_server(url: &str, args: &[&str]) -> anyhow::Result<(f64, f64)> {
         .and_then(|n| n.parse::<f64>().ok())
         .ok_or_else(|| anyhow::anyhow!("no peak memory in {stdout:?}"))?;
     Ok((secs, peak))
+}
+
+/// Runs of each case over HTTP; the figure is their median.
+const HTTP_RUNS: usize = 20;
+const HTTP_ADMIN: &str = "http-bench@roster.test";
+
+async fn remove_http_admin(conn: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let mut delete = app::backend::sql::Sql::new("DELETE FROM users WHERE email = ");
+    delete.bind(HTTP_ADMIN);
+    conn.exec(delete).await?;
+    Ok(())
+}
+
+/// The list cases as users get them: `list_users` (the JSON the page fetches while
+/// typing) and the server-rendered users page, from the release server binary started
+/// on the bench database, signed in, over loopback. Figures `http.<case>.list_p50` and
+/// `http.<case>.page_p50`.
+async fn http_figures(
+    conn: &sea_orm::DatabaseConnection,
+    url: &str,
+    n: u64,
+    cases: &[(&str, &str)],
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let result = http_cases(url, n, cases, figures).await;
+    remove_http_admin(conn).await?;
+    result
+}
+
+async fn http_cases(
+    url: &str,
+    n: u64,
+    cases: &[(&str, &str)],
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    const EMAIL: &str = HTTP_ADMIN;
+    const PASSWORD: &str = "http-bench-password-1";
+    // The admin may exist from an earlier run; its password is set again either way.
+    let _ = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["create-admin", "--email", EMAIL])
+        .env("DATABASE_URL", url)
+        .env("ROSTER_ADMIN_PASSWORD", PASSWORD)
+        .env("RUST_LOG", "error")
+        .output()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--demo-users",
+            "0",
+        ])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    // Ends the server however this function returns.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Kill(child);
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut ready = false;
+    for _ in 0..300 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(ready, "the server at {base} never became ready");
+    let signed_in = client
+        .post(format!("{base}/api/sign_in"))
+        .form(&[("email", EMAIL), ("password", PASSWORD)])
+        .send()
+        .await?;
+    anyhow::ensure!(
+        signed_in.status().is_success(),
+        "sign-in failed: {}",
+        signed_in.status()
+    );
+    println!();
+    println!(
+        "{:<28} {:>10} {:>10} {:>10}",
+        "over HTTP (p50 of 20)", "list ms", "page ms", "total"
+    );
+    for (name, qs) in cases {
+        let query = UserQuery::from_query_string(qs);
+        let body = serde_json::json!({ "query": query });
+        let (mut list, mut page) = (Vec::new(), Vec::new());
+        let mut total = 0;
+        for i in 0..HTTP_RUNS + 2 {
+            let started = Instant::now();
+            let response = client
+                .post(format!("{base}/api/list_users"))
+                .json(&body)
+                .send()
+                .await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "list_users {qs}: {}",
+                response.status()
+            );
+            let listed: app::domain::UserPage = response.json().await?;
+            let list_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let started = Instant::now();
+            let response = client.get(format!("{base}/users?{qs}")).send().await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "/users?{qs}: {}",
+                response.status()
+            );
+            let html = response.text().await?;
+            let page_ms = started.elapsed().as_secs_f64() * 1000.0;
+            // The page is rendered with its rows, not a loading state.
+            if let Some(first) = listed.rows.first() {
+                anyhow::ensure!(
+                    html.contains(&first.email),
+                    "/users?{qs} lacks its first row"
+                );
+            }
+            if i >= 2 {
+                list.push(list_ms);
+                page.push(page_ms);
+            }
+            total = listed.total;
+        }
+        let (list_p50, page_p50) = (median(&mut list), median(&mut page));
+        println!("{name:<28} {list_p50:>10.2} {page_p50:>10.2} {total:>10}");
+        for (what, value) in [("list_p50", list_p50), ("page_p50", page_p50)] {
+            figures.push(Figure {
+                name: format!("http.{name}.{what}"),
+                value,
+                unit: "ms",
+                n,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Runs of each import and export; the figure is their median (this machine's

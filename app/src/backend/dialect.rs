@@ -67,10 +67,16 @@ impl Dialect {
     /// What brings the planner's statistics up to date after a bulk load (the product
     /// keeps them current itself; nobody has to run ANALYZE by hand). SQLite samples a
     /// bounded number of rows per index, so it takes well under a second at 1M users.
+    /// PostgreSQL also vacuums (one statement: VACUUM cannot run in a transaction),
+    /// which marks the loaded pages all-visible: until then every count and deep page
+    /// reads the rows instead of the index (a date-range count at 1M users: 530 ms
+    /// before, 23 ms after).
     pub fn refresh_statistics(self) -> &'static str {
         match self {
             Dialect::Sqlite => "PRAGMA analysis_limit = 2000; ANALYZE; PRAGMA optimize;",
-            Dialect::Postgres => "ANALYZE users, user_tags, user_groups, tags, groups, audit_log",
+            Dialect::Postgres => {
+                "VACUUM (ANALYZE) users, user_tags, user_groups, tags, groups, audit_log"
+            }
         }
     }
 
@@ -94,6 +100,13 @@ impl Dialect {
             Dialect::Postgres => format!("({expr} || '')"),
             Dialect::Sqlite => expr.to_string(),
         }
+    }
+
+    /// Whether a large export reads each user's tags, groups and devices from one
+    /// aggregate per table merged in user order (PostgreSQL plans merge joins over the
+    /// primary keys) rather than a lookup per user (SQLite's fast path).
+    pub fn merges_aggregates(self) -> bool {
+        self == Dialect::Postgres
     }
 
     /// What makes a claiming sub-select skip the rows another server's transaction has

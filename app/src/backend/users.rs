@@ -221,6 +221,11 @@ fn fts_expression(words: &[String]) -> String {
 
 /// `FROM ... WHERE ...` for a plan (without the keyword SELECT or what follows WHERE).
 fn from_where(plan: &Plan, joined: bool) -> Sql {
+    from_joined_where(plan, joined, "")
+}
+
+/// [`from_where`] with `joins` (`LEFT JOIN ...` clauses over `users`) after the tables.
+fn from_joined_where(plan: &Plan, joined: bool, joins: &str) -> Sql {
     let mut s = Sql::default();
     let mut conditions: Vec<&Sql> = Vec::new();
     let mut fts_match = Sql::default();
@@ -237,6 +242,7 @@ fn from_where(plan: &Plan, joined: bool) -> Sql {
             s.push(" FROM users");
         }
     }
+    s.push(joins);
     conditions.extend(plan.row.iter());
     conditions.extend(plan.by_id.iter());
     for (i, c) in conditions.iter().enumerate() {
@@ -389,18 +395,20 @@ pub fn ordered_ids_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -
     s
 }
 
-/// `SELECT <columns> ... ORDER BY ...`: `columns` (SQL over `users`) of every matching
-/// user in the table's order, in one statement, for an export to stream.
+/// `SELECT <columns> ... ORDER BY ...`: `columns` (SQL over `users` and what `joins`
+/// adds, e.g. `LEFT JOIN (...) AS t ON t.user_id = users.id`) of every matching user in
+/// the table's order, in one statement, for an export to stream.
 pub fn ordered_rows_sql(
     dialect: Dialect,
     query: &UserQuery,
     filters: &Filters,
     columns: &str,
+    joins: &str,
 ) -> Sql {
     let (plan, joined) = plan(dialect, query, filters, |_| true);
     let id = if plan.fts.is_some() { FTS_ID } else { USERS_ID };
     let mut s = Sql::new(&format!("SELECT {columns}"));
-    s.append(&from_where(&plan, joined));
+    s.append(&from_joined_where(&plan, joined, joins));
     s.push(&order_by(dialect, query, filters, id));
     s
 }

@@ -720,3 +720,81 @@ async fn plaintext_passwords_are_never_handed_back_and_not_kept_after_applying()
     assert_eq!(after.status(), StatusCode::CONFLICT);
     assert!(after.text().await.expect("body").contains("held passwords"));
 }
+
+/// A whole-list export reads tags, groups and device counts in one aggregate per table
+/// on PostgreSQL (a filtered view per user): every user's cells are still their own.
+#[tokio::test]
+async fn the_whole_list_export_gives_each_user_their_own_tags_groups_and_devices() {
+    use sea_orm::{ConnectionTrait, Statement};
+    use std::collections::HashMap;
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    app::backend::seed::seed(&app.db, 300, |_| {})
+        .await
+        .expect("seed");
+    // What the database holds, per email: names sorted ignoring case, devices counted.
+    let mut expected: HashMap<String, [Vec<String>; 2]> = HashMap::new();
+    for (slot, sql) in [
+        "SELECT u.email, t.name FROM user_tags j JOIN tags t ON t.id = j.tag_id JOIN users u ON u.id = j.user_id",
+        "SELECT u.email, t.name FROM user_groups j JOIN groups t ON t.id = j.group_id JOIN users u ON u.id = j.user_id",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(app.backend(), sql))
+            .await
+            .expect("names");
+        for r in rows {
+            let email: String = r.try_get("", "email").expect("email");
+            let name: String = r.try_get("", "name").expect("name");
+            expected.entry(email).or_default()[slot].push(name);
+        }
+    }
+    let devices: HashMap<String, i64> = app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.backend(),
+            "SELECT u.email, count(*) AS n FROM devices d JOIN users u ON u.id = d.user_id GROUP BY u.email",
+        ))
+        .await
+        .expect("devices")
+        .iter()
+        .map(|r| (r.try_get("", "email").expect("email"), r.try_get("", "n").expect("n")))
+        .collect();
+    let joined = |names: &[String]| {
+        let mut names = names.to_vec();
+        names.sort_by_key(|n| n.to_lowercase());
+        names.join(", ")
+    };
+
+    let response = app.download("/users/export.csv?all=1").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let rows = parse_csv(&response.bytes().await.expect("body"));
+    assert_eq!(
+        rows.len(),
+        302,
+        "the header, 300 seeded users and the owner"
+    );
+    let col = |name: &str| rows[0].iter().position(|h| h == name).expect("column");
+    let (email, tags, groups, devs) = (col("email"), col("tags"), col("groups"), col("devices"));
+    let mut with = [0, 0, 0];
+    for row in rows.iter().skip(1) {
+        let want = expected.get(&row[email]).cloned().unwrap_or_default();
+        assert_eq!(row[tags], joined(&want[0]), "tags of {}", row[email]);
+        assert_eq!(row[groups], joined(&want[1]), "groups of {}", row[email]);
+        let n = devices.get(&row[email]).copied().unwrap_or(0);
+        assert_eq!(row[devs], n.to_string(), "devices of {}", row[email]);
+        for (i, has) in [!want[0].is_empty(), !want[1].is_empty(), n > 0]
+            .into_iter()
+            .enumerate()
+        {
+            with[i] += usize::from(has);
+        }
+    }
+    assert!(
+        with.iter().all(|n| *n > 50),
+        "the seed gives many users tags, groups and devices: {with:?}"
+    );
+}

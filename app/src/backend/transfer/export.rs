@@ -89,30 +89,64 @@ impl Record {
 /// split on commas and trimmed).
 const NAME_SEPARATOR: char = '\u{1f}';
 
-/// One JSON array per user, in [`Record`]'s field order, as SQL over `users`. A
-/// single text column per row keeps the driver's per-value work (and allocations)
-/// out of a million-row export. The role is its id and the tag and group names come
-/// unsorted: [`record`] names and sorts them, cheaper than SQL's per-row sorter.
-fn record_json(dialect: Dialect) -> String {
-    let names = |join: &str, table: &str, key: &str| {
-        format!(
-            "(SELECT {} FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)",
-            dialect.text_agg("t.name", NAME_SEPARATOR as u32)
-        )
+/// One JSON array per user, in [`Record`]'s field order, as SQL over `users` and the
+/// joins it needs (see [`Aggregates`]). A single text column per row keeps the
+/// driver's per-value work (and allocations) out of a million-row export. The role is
+/// its id and the tag and group names come unsorted: [`record`] names and sorts them,
+/// cheaper than SQL's per-row sorter.
+fn record_json(dialect: Dialect, aggregates: Aggregates) -> (String, String) {
+    let agg = dialect.text_agg("t.name", NAME_SEPARATOR as u32);
+    let names =
+        |join: &str, table: &str, key: &str| format!("{join} j JOIN {table} t ON t.id = j.{key}");
+    let tags = names("user_tags", "tags", "tag_id");
+    let groups = names("user_groups", "groups", "group_id");
+    let (tags, groups, devices, joins) = match aggregates {
+        Aggregates::PerUser => (
+            format!("(SELECT {agg} FROM {tags} WHERE j.user_id = users.id)"),
+            format!("(SELECT {agg} FROM {groups} WHERE j.user_id = users.id)"),
+            "(SELECT count(*) FROM devices WHERE devices.user_id = users.id)".to_string(),
+            String::new(),
+        ),
+        Aggregates::Joined => (
+            "ex_tags.v".to_string(),
+            "ex_groups.v".to_string(),
+            "coalesce(ex_devices.v, 0)".to_string(),
+            format!(
+                " LEFT JOIN (SELECT j.user_id, {agg} AS v FROM {tags} GROUP BY j.user_id) AS ex_tags \
+                 ON ex_tags.user_id = users.id \
+                 LEFT JOIN (SELECT j.user_id, {agg} AS v FROM {groups} GROUP BY j.user_id) AS ex_groups \
+                 ON ex_groups.user_id = users.id \
+                 LEFT JOIN (SELECT user_id, count(*) AS v FROM devices GROUP BY user_id) AS ex_devices \
+                 ON ex_devices.user_id = users.id"
+            ),
+        ),
     };
     let array = format!(
         "{}(users.id, users.email, users.username, users.first_name, users.last_name, users.phone, users.status, \
-         users.role_id, users.balance, {}, {}, \
+         users.role_id, users.balance, {tags}, {groups}, \
          users.job_title, users.company, users.address, users.language, {}, users.note, \
-         (SELECT count(*) FROM devices WHERE devices.user_id = users.id), users.created_at, users.last_access_at, {})",
+         {devices}, users.created_at, users.last_access_at, {})",
         dialect.json_array_fn(),
-        names("user_tags", "tags", "tag_id"),
-        names("user_groups", "groups", "group_id"),
         dialect.json_bool("users.email_opt_in"),
         dialect.json_nested("users.attributes"),
     );
-    format!("{} AS r", dialect.json_text(&array))
+    (format!("{} AS r", dialect.json_text(&array)), joins)
 }
+
+/// How an export reads each user's tags, groups and device count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Aggregates {
+    /// A lookup per user through the user's indexes: right for a filtered view.
+    PerUser,
+    /// Each table aggregated once, in user order, and merged with the users: right for
+    /// most of a large table (1M users on PostgreSQL: 7.7 s instead of 14 s for the
+    /// statement alone).
+    Joined,
+}
+
+/// Exports of the whole list, or of at least this many users, read their aggregates
+/// [`Aggregates::Joined`] where the database merges them well (PostgreSQL).
+const JOINED_AFTER: u64 = 50_000;
 
 /// [`Record`] as the JSON array [`record_json`] builds.
 #[derive(serde::Deserialize)]
@@ -236,12 +270,14 @@ async fn open_records(
     let filters = resolve(db, query).await?;
     let total = count(db, query, &filters).await?;
     let roles = role_names(db).await?;
-    let stmt = dialect.statement(ordered_rows_sql(
-        dialect,
-        query,
-        &filters,
-        &record_json(dialect),
-    ));
+    let large = total >= JOINED_AFTER || !query.is_filtered();
+    let aggregates = if large && dialect.merges_aggregates() {
+        Aggregates::Joined
+    } else {
+        Aggregates::PerUser
+    };
+    let (columns, joins) = record_json(dialect, aggregates);
+    let stmt = dialect.statement(ordered_rows_sql(dialect, query, &filters, &columns, &joins));
     Ok((total, roles, db.stream_raw(stmt).await?))
 }
 
