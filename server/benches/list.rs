@@ -54,6 +54,26 @@ async fn main() -> anyhow::Result<()> {
     // The admin the HTTP figures sign in as is removed when they end; an interrupted
     // run may have left it.
     remove_http_admin(&conn).await?;
+    if url.starts_with("postgres") {
+        // The figures depend on it: README asks for 1-2 GB at a million users.
+        let row = conn
+            .one(app::backend::sql::Sql::new(
+                "SELECT CAST(setting AS BIGINT) * 8 / 1024 AS mb FROM pg_settings WHERE name = 'shared_buffers'",
+            ))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no shared_buffers setting"))?;
+        let mb: i64 = row.try_get("", "mb")?;
+        println!("PostgreSQL shared_buffers: {mb} MB");
+        if mb < 1024 {
+            println!("  (below the 1-2 GB README asks for at a million users: expect slower searches)");
+        }
+        figures.push(Figure {
+            name: "settings.shared_buffers_mb".into(),
+            value: mb as f64,
+            unit: "MB",
+            n,
+        });
+    }
     let have = seed::user_count(&conn)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
