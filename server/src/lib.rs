@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use sea_orm::DatabaseConnection;
 
 mod account_api;
@@ -135,7 +135,7 @@ pub fn router_with_limits(
         leptos_options: leptos_options.clone(),
         app: app_state.clone(),
     };
-    let routes = generate_route_list(App);
+    let routes = route_list();
     // Every endpoint comes from [`endpoints`], the list the permission test walks.
     let mut own = Router::new();
     let mut api = Router::new();
@@ -165,6 +165,16 @@ pub fn router_with_limits(
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn(metrics::track))
         .with_state(state)
+}
+
+/// The app's page routes, generated once per process. Generating them stands every
+/// Leptos resource aside process-wide (leptos_router's `SuppressResourceLoad` sets a
+/// global flag until it is done), so a page rendering meanwhile on another thread, for
+/// another router in the same process, waited forever on a resource that never
+/// loaded: the stall the `api` tests met when each test built its own router.
+pub fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// Who may call an HTTP endpoint. The permission test walks [`endpoints`] and proves

@@ -19,6 +19,7 @@ mod permissions;
 mod roles;
 mod seed;
 mod servers;
+mod ssr;
 mod timeline;
 mod transfer;
 mod users;

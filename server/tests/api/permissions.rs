@@ -368,7 +368,7 @@ async fn every_page_but_the_sign_in_pages_sends_anonymous_visitors_to_sign_in() 
     let app = spawn_app().await;
     let anonymous = new_client();
     let public = ["/login", "/account", "/account/set-password", "/"];
-    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+    let pages: Vec<String> = server::route_list()
         .iter()
         .map(|r| r.path().to_string())
         .collect();

@@ -1,18 +1,13 @@
-//! Server rendering of every signed-in page, in a test process of its own.
-
-#[allow(dead_code)]
-#[path = "api/helpers.rs"]
-mod helpers;
+//! Server rendering of every signed-in page, among the other tests of this binary.
 
 use reqwest::StatusCode;
 
 use crate::helpers::{spawn_app, TestUser};
 
-// Server rendering awaits every resource of the page. Inside the `api` test binary,
-// among a hundred tests running at once, this render stalled now and then (a future
-// that was never woken; alone it passes in 0.3 s, also when six run in parallel
-// processes), so it runs in a process of its own and fails after 30 s instead of
-// hanging. Not understood yet: see the README's "Known issues".
+// Server rendering awaits every resource of the page. It once stalled now and then in
+// this binary: each test generated the route list, which holds every Leptos resource
+// in the process back while it runs (see `server::route_list`, now generated once). A
+// stall fails here after 30 s, naming the page, instead of hanging the suite.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_signed_in_page_renders_on_the_server_past_its_loading_state() {
     let app = spawn_app().await;
