@@ -2,7 +2,7 @@
 //! command writes its entries inside its own transaction, so a rolled-back command
 //! leaves no entry and an applied one always has its entry.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 
 use super::dialect::Run;
 use super::sql::Sql;
@@ -93,7 +93,7 @@ pub async fn command<T, E: IntoIterator<Item = Entry>>(
     actor: &AdminInfo,
     command: impl AsyncFnOnce(&DatabaseTransaction) -> Result<(T, E), ServiceError>,
 ) -> Result<T, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let (value, entries) = command(&txn).await?;
     // A command that changed nothing leaves no entry; one on many users, one each.
     for entry in entries {

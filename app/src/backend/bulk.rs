@@ -7,7 +7,7 @@
 //! trash tables (`deletions`, `trash_*`) and come back on undo; `purge_expired`
 //! removes trash older than the undo window for good.
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use serde_json::json;
 
 use super::authority::{Authority, OwnerGuard};
@@ -131,7 +131,7 @@ pub async fn apply(
         }
         _ => None,
     };
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let authority = Authority::load(&txn, actor).await?;
     if let BulkAction::SetRole(role_id) = action {
         authority.may_give(*role_id, "role")?;
@@ -370,7 +370,7 @@ pub async fn undo_delete(
     actor: &AdminInfo,
     deletion_id: i64,
 ) -> Result<u64, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let dialect = txn.dialect();
     let mut q = Sql::new("SELECT created_at FROM deletions WHERE id = ");
     q.bind(deletion_id);
@@ -483,7 +483,7 @@ pub async fn purge_expired(
     config: &Config,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64, ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let cutoff = now - config.undo_window;
     let mut count =
         Sql::new("SELECT coalesce(sum(users), 0) AS n FROM deletions WHERE created_at < ");

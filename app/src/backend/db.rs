@@ -6,12 +6,28 @@ use super::dialect::Run;
 use super::sql::Sql;
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 /// Opens a pool for `url` (`sqlite://file.db?mode=rwc` or `postgres://...`). SQLite
 /// runs in WAL mode with foreign keys on.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {
     open(url, max_connections, Checkpoints::Automatic).await
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`, waiting for it up to the busy timeout): a deferred transaction
+/// that read first and wrote after another connection's commit failed at once with
+/// "database is locked" (its snapshot was stale, which no waiting can mend), and 50
+/// admins saving one user together got 500s. PostgreSQL ignores the mode: a plain BEGIN.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
 }
 
 /// Who copies SQLite's write-ahead log back into the database file.

@@ -102,6 +102,17 @@ impl Dialect {
         }
     }
 
+    /// What a `SELECT` ends with to hold its rows until the transaction ends, so
+    /// that commands on one user run one after another. SQLite needs nothing: its
+    /// write transactions take the database's one write lock when they begin
+    /// ([`crate::backend::db::begin_write`]).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        }
+    }
+
     /// Whether a large export reads each user's tags, groups and devices from one
     /// aggregate per table merged in user order (PostgreSQL plans merge joins over the
     /// primary keys) rather than a lookup per user (SQLite's fast path).

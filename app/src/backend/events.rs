@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -168,7 +166,7 @@ pub async fn ingest(
             Err(r) => rejected.push(r),
         }
     }
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let dialect = txn.dialect();
     // Resolve users: ids, emails and usernames, one query each.
     let mut ids = Vec::new();

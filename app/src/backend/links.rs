@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -80,7 +80,7 @@ pub async fn set_password_with_link(
     link(db, token).await?;
     check_new_password(new)?;
     let hash = hash_off_runtime(new).await?;
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     // Read again inside the transaction: two tabs using one link, only one wins.
     let (token_id, user_id, info) = link(&txn, token).await?;
     let used = token::Entity::update_many()

@@ -8,7 +8,7 @@ use super::audit::{self, Entry};
 use super::authority::Authority;
 use super::dialect::Run;
 use super::sql::Sql;
-use super::users::{named_refs, user_email};
+use super::users::{lock_user, named_refs};
 use super::{now, ServiceError};
 use crate::domain::account::clean_names;
 use crate::domain::{AdminInfo, NamedRef};
@@ -147,7 +147,9 @@ pub async fn set_links(
 ) -> Result<Vec<NamedRef>, ServiceError> {
     let names = clean_names(names).map_err(|e| ServiceError::field(link.field(), e))?;
     audit::command(db, actor, async |txn| {
-        let email = user_email(txn, id).await?;
+        // The whole list is replaced: concurrent sets on one user take turns, or
+        // PostgreSQL's snapshots let two delete and then both insert (a mixture).
+        let email = lock_user(txn, id).await?;
         Authority::load(txn, actor)
             .await?
             .may_act_on_user(txn, id)

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod authority;
+pub mod backup;
 pub mod bulk;
 pub mod bulk_load;
 pub mod comments;

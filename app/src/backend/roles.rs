@@ -5,7 +5,6 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::{Set, Unchanged},
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 
 use super::dialect::Run;
@@ -18,7 +17,7 @@ use crate::domain::AdminInfo;
 /// Creates any missing built-in role and gives each built-in role exactly the
 /// permissions the code defines. Safe to run at every start.
 pub async fn ensure_built_in(db: &DatabaseConnection) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     for (name, description, permissions) in BUILT_IN_ROLES {
         let row = role::ActiveModel {
             name: Set(name.to_string()),

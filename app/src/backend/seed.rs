@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait, Value};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Value};
 
 use super::dialect::Run;
 use super::sql::Sql;
@@ -518,7 +518,7 @@ async fn write_batch(
     tag_ids: &[i64],
     group_ids: &[i64],
 ) -> Result<(), ServiceError> {
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     let mut ids = Vec::with_capacity(batch.len());
     for chunk in batch.chunks(ROWS_PER_INSERT) {
         let mut ins = Sql::new(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES "));

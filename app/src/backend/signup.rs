@@ -1,7 +1,7 @@
 //! Public signup (`POST /api/v1/signup`): within the seat quota, with the same
 //! answer whether or not the email is registered.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -85,7 +85,7 @@ pub async fn signup(
         return Err(ServiceError::Validation(errors));
     }
     let opt_in = form.email_opt_in.unwrap_or(false);
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     if let Some(max) = config.max_users {
         if super::user_writes::user_total(&txn).await? >= max as i64 {
             return Err(ServiceError::Conflict(SIGNUPS_CLOSED.into()));

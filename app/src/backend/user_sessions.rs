@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, FromQueryResult, QueryFilter, TransactionTrait,
+    EntityTrait, FromQueryResult, QueryFilter,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -133,7 +133,7 @@ pub async fn sign_in(
     let at = now();
     let expires_at = at + config.session_ttl;
     let user_agent: String = client.user_agent.chars().take(300).collect();
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     session::ActiveModel {
         token_hash: Set(token_hash(&token)),
         user_id: Set(user.id),
@@ -235,7 +235,7 @@ pub async fn change_password(
     }
     check_new_password(new)?;
     let hash = hash_off_runtime(new).await?;
-    let txn = db.begin().await?;
+    let txn = crate::backend::db::begin_write(db).await?;
     set_password(&txn, user.id, &hash).await?;
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(user.id))

@@ -8,7 +8,7 @@
 //! Queries under three characters use prefix ranges on the name indexes instead.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
 
 use super::dialect::{Dialect, Run, SearchIndex};
 use super::field_sql;
@@ -779,6 +779,20 @@ pub(crate) async fn named_refs<C: ConnectionTrait>(
             })
         })
         .collect::<Result<Vec<_>, sea_orm::DbErr>>()?)
+}
+
+/// The email of user `id`, or `NotFound`, holding the user's row until the
+/// transaction `txn` ends: another command on the same user waits for it. For commands
+/// that read a user's state and replace it whole (its tags, its groups), which
+/// interleaved with another such command would leave a mixture of both.
+pub async fn lock_user(txn: &DatabaseTransaction, id: i64) -> Result<String, ServiceError> {
+    let mut q = Sql::new("SELECT email FROM users WHERE id = ");
+    q.bind(id).push(txn.dialect().for_update());
+    Ok(txn
+        .one(&q)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?
+        .try_get("", "email")?)
 }
 
 /// The email of user `id`, or `NotFound`.
