@@ -53,6 +53,16 @@ pub async fn import(
     let name = file.display().to_string();
     let format = FileFormat::from_file_name(&name)
         .with_context(|| format!("{name}: the name must end in .csv or .xlsx"))?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {name}"))?
+        .len();
+    if size > read::MAX_FILE_BYTES {
+        anyhow::bail!(
+            "{name}: the file is {} MB; the most an import reads is {} MB. Split it into smaller files.",
+            size / (1024 * 1024),
+            read::MAX_FILE_BYTES / (1024 * 1024)
+        );
+    }
     let data = std::fs::read(file).with_context(|| format!("cannot read {name}"))?;
     let started = Instant::now();
     let table = read::read(&data, format).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;

@@ -1275,6 +1275,83 @@ async fn zip_bombs_fail_before_inflating_and_the_server_stays_up() {
     assert_eq!(r.created, 1, "imports still work");
 }
 
+/// Files no users file looks like: each is refused with a message naming what is wrong,
+/// nothing is written, and the server goes on importing.
+#[tokio::test]
+async fn hostile_files_are_refused_by_name_and_the_server_stays_up() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let before = fingerprint(&app).await;
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(
+            "email,first_name\r\nada@example.com,Ada\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let wide = format!(
+        "email,{}\r\nada@example.com\r\n",
+        vec!["c"; 1_000_000].join(",")
+    );
+    let one_line = format!(
+        "email,note\r\nada@example.com,{}\r\n",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for r in 0..3000 {
+        sheet
+            .write_string(r, 0, format!("user{r}@example.com"))
+            .expect("cell");
+    }
+    let whole = workbook.save_to_buffer().expect("workbook");
+    let cut = whole[..whole.len() * 2 / 3].to_vec();
+    for (name, data, says) in [
+        ("utf16.csv", utf16, "UTF-16"),
+        ("wide.csv", wide.into_bytes(), "1000001 columns"),
+        ("one-line.csv", one_line.into_bytes(), "a cell of 10240 KB"),
+        ("cut.xlsx", cut, "not a valid XLSX"),
+    ] {
+        let job = preview(&app, name, data).await;
+        assert_eq!(job.state, JobState::Failed, "{name}: {job:?}");
+        let error = job.error.clone().unwrap_or_default();
+        assert!(error.contains(says), "{name}: {error}");
+    }
+    assert_eq!(
+        get(&app, &app.client, "/healthz").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(fingerprint(&app).await, before, "nothing written");
+    let (_, r) = previewed(&app, "after.csv", csv_file(&["email", "after@example.com"])).await;
+    assert_eq!(r.created, 1, "imports still work");
+}
+
+/// The command line refuses a file over 1 GB before reading it.
+#[tokio::test]
+async fn the_import_command_refuses_a_file_over_a_gigabyte_unread() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("huge.csv");
+    // Sparse: a size on disk of nothing, so the test stays quick.
+    std::fs::File::create(&path)
+        .expect("file")
+        .set_len(app::backend::transfer::read::MAX_FILE_BYTES + 1)
+        .expect("size");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["import", path.to_str().expect("utf-8 path")])
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("server import");
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("the most an import reads is 1024 MB"),
+        "{said}"
+    );
+}
+
 // ---------------------------------------------------------------------------------
 // 7. The upload limit.
 

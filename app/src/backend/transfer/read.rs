@@ -12,6 +12,13 @@ use crate::domain::transfer::{detect_delimiter, unneutralise, FileFormat};
 pub const MAX_XLSX_INFLATED: u64 = 1024 * 1024 * 1024;
 /// Largest compression ratio of one XLSX part (real sheets stay well under 100).
 const MAX_RATIO: u64 = 200;
+/// Most columns a users file may have (the built-in ones and custom fields are a few
+/// dozen); a wider file is the wrong file, refused before its cells are kept.
+pub const MAX_COLUMNS: usize = 1000;
+/// Longest cell, in bytes (a note of a few pages fits).
+pub const MAX_CELL_BYTES: usize = 64 * 1024;
+/// Largest file the command line reads (uploads have their own, smaller limit).
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// A users file as rows of text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -34,7 +41,40 @@ pub fn read(data: &[u8], format: FileFormat) -> Result<Table, FileError> {
     }
 }
 
+/// A row of `cells` at `line` that no users file has: too many columns or a cell too
+/// long. Checked per row, so the first such row stops the reading.
+fn implausible_row(line: u64, cells: usize, longest: usize) -> Option<FileError> {
+    if cells > MAX_COLUMNS {
+        return Some(FileError(format!(
+            "Line {line} of the file has {cells} columns; a users file has at most {MAX_COLUMNS}. Is it the right file?"
+        )));
+    }
+    (longest > MAX_CELL_BYTES).then(|| {
+        FileError(format!(
+            "Line {line} of the file has a cell of {} KB; a cell may hold at most {} KB. Is it the right file?",
+            longest / 1024,
+            MAX_CELL_BYTES / 1024
+        ))
+    })
+}
+
+/// UTF-16 (or UTF-32) text, told by its byte-order mark or by the zero bytes every
+/// other byte of plain text has in it.
+fn is_utf16(data: &[u8]) -> bool {
+    if data.starts_with(&[0xff, 0xfe]) || data.starts_with(&[0xfe, 0xff]) {
+        return true;
+    }
+    let head = &data[..data.len().min(1024)];
+    head.len() >= 4 && head.iter().filter(|b| **b == 0).count() * 4 >= head.len()
+}
+
 fn read_csv(data: &[u8]) -> Result<Table, FileError> {
+    if is_utf16(data) {
+        return Err(FileError(
+            "The CSV file is UTF-16 text (Excel's \"Unicode text\"). Save it as \"CSV UTF-8\" and upload it again."
+                .into(),
+        ));
+    }
     let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
     let head = &data[..data.len().min(64 * 1024)];
     let delimiter = detect_delimiter(&String::from_utf8_lossy(head));
@@ -77,6 +117,10 @@ fn read_csv(data: &[u8]) -> Result<Table, FileError> {
                 .filter(|b| **b == b'\n')
                 .count() as u64;
             counted_to = start;
+        }
+        let longest = record.iter().map(str::len).max().unwrap_or(0);
+        if let Some(refused) = implausible_row(line, record.len(), longest) {
+            return Err(refused);
         }
         let cells: Vec<String> = record.iter().map(|c| unneutralise(c).to_string()).collect();
         if first {
@@ -123,6 +167,25 @@ fn check_zip(data: &[u8]) -> Result<(), FileError> {
             MAX_XLSX_INFLATED / (1024 * 1024)
         )));
     }
+    // The sizes above are what the zip's headers claim. Each part is inflated once
+    // into nothing, stopping one byte past its claim, so a part that lies about its
+    // size is refused before the workbook reader trusts it (memory stays flat).
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).map_err(|_| not_xlsx())?;
+        let claimed = entry.size();
+        let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
+        let inflated = std::io::copy(&mut (&mut entry).take(claimed + 1), &mut std::io::sink())
+            .map_err(|_| {
+                FileError(format!(
+                    "The XLSX file's part {name} cannot be read: it is damaged, cut short, or larger than its header says. Save it again from Excel or LibreOffice and upload it."
+                ))
+            })?;
+        if inflated > claimed {
+            return Err(FileError(format!(
+                "The XLSX file's part {name} holds more than its header says ({claimed} bytes); a real workbook does not. It was not read."
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -135,6 +198,9 @@ fn read_xlsx(data: &[u8]) -> Result<Table, FileError> {
         .ok_or_else(|| FileError("The XLSX file has no worksheet.".into()))?
         .map_err(|e| FileError(format!("The first worksheet cannot be read: {e}.")))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
+    if let Some(refused) = implausible_row(u64::from(row0) + 1, col0 as usize + range.width(), 0) {
+        return Err(refused);
+    }
     let mut table = Table::default();
     let mut first = true;
     for (i, row) in range.rows().enumerate() {
@@ -142,6 +208,10 @@ fn read_xlsx(data: &[u8]) -> Result<Table, FileError> {
         // Cells left of the used range are empty.
         let mut cells = vec![String::new(); col0 as usize];
         cells.extend(row.iter().map(cell_text));
+        let longest = cells.iter().map(String::len).max().unwrap_or(0);
+        if let Some(refused) = implausible_row(line, cells.len(), longest) {
+            return Err(refused);
+        }
         if first {
             if cells.iter().all(|c| c.trim().is_empty()) {
                 continue;
@@ -285,6 +355,87 @@ mod tests {
         );
         let err = read(&bomb, FileFormat::Xlsx).unwrap_err();
         assert!(err.0.contains("inflate"), "{err}");
+    }
+
+    #[test]
+    fn hostile_csv_files_are_refused_naming_what_is_wrong() {
+        let utf16: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(
+                "email,first_name\r\na@x.io,Ada\r\n"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        let no_bom: Vec<u8> = "email,first_name\r\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let wide = format!("email,{}\na@x.io\n", vec!["x"; 1_000_000].join(","));
+        let long_cell = format!("email,note\na@x.io,{}\n", "n".repeat(MAX_CELL_BYTES + 1));
+        for (what, data, says) in [
+            ("UTF-16 with a BOM", utf16, "UTF-16"),
+            ("UTF-16 without one", no_bom, "UTF-16"),
+            ("a million columns", wide.into_bytes(), "1000001 columns"),
+            ("a 64 KB cell", long_cell.into_bytes(), "Line 2"),
+        ] {
+            let err = read(&data, FileFormat::Csv).expect_err(what);
+            assert!(err.0.contains(says), "{what}: {err}");
+        }
+        let fine = format!("email,note\na@x.io,{}\n", "n".repeat(MAX_CELL_BYTES));
+        assert!(
+            read(fine.as_bytes(), FileFormat::Csv).is_ok(),
+            "a 64 KB cell is fine"
+        );
+    }
+
+    /// A zip whose one part inflates to `actual` bytes while its headers claim `claimed`.
+    fn lying_zip(actual: usize, claimed: u32) -> Vec<u8> {
+        use std::io::Write;
+        let mut data = Vec::new();
+        {
+            let mut z = zip::ZipWriter::new(Cursor::new(&mut data));
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            z.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
+            z.write_all(&vec![b'<'; actual]).unwrap();
+            z.finish().unwrap();
+        }
+        // The uncompressed size sits at offset 22 of the local header and 24 of the
+        // central directory entry (signatures PK\x03\x04 and PK\x01\x02).
+        let put = |data: &mut Vec<u8>, sig: &[u8], offset: usize| {
+            let at = data.windows(4).position(|w| w == sig).expect("signature");
+            data[at + offset..at + offset + 4].copy_from_slice(&claimed.to_le_bytes());
+        };
+        put(&mut data, b"PK\x03\x04", 22);
+        put(&mut data, b"PK\x01\x02", 24);
+        data
+    }
+
+    #[test]
+    fn xlsx_parts_that_lie_about_their_size_or_are_cut_short_are_refused() {
+        // (The zip reader itself notices the lie at the claimed size, or we do.)
+        let err = read(&lying_zip(8 * 1024 * 1024, 1000), FileFormat::Xlsx).unwrap_err();
+        assert!(
+            err.0.contains("larger than its header says")
+                || err.0.contains("more than its header says"),
+            "{err}"
+        );
+
+        use rust_xlsxwriter::Workbook;
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for r in 0..2000 {
+            ws.write_string(r, 0, format!("user{r}@x.io")).unwrap();
+        }
+        let whole = wb.save_to_buffer().unwrap();
+        for cut in [whole.len() / 2, whole.len() - 30] {
+            let err = read(&whole[..cut], FileFormat::Xlsx).unwrap_err();
+            assert!(
+                err.0.contains("not a valid XLSX") || err.0.contains("cut short"),
+                "cut at {cut}: {err}"
+            );
+        }
     }
 
     #[test]
