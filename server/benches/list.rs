@@ -48,6 +48,11 @@ async fn main() -> anyhow::Result<()> {
         path
     };
     let mut figures = Vec::new();
+    // `--hostile-only`: the refused files' memory alone (no database to seed).
+    if std::env::args().any(|a| a == "--hostile-only") {
+        hostile_figures(&mut figures)?;
+        return write_figures(&figures);
+    }
 
     let conn = db::connect(&url, 4).await?;
     server::prepare_database(&conn).await?;
@@ -109,6 +114,7 @@ async fn main() -> anyhow::Result<()> {
     // `--transfer-only`: the import and export figures alone.
     if std::env::args().any(|a| a == "--transfer-only") {
         transfer_figures(&path, &mut figures).await?;
+        hostile_figures(&mut figures)?;
         return write_figures(&figures);
     }
 
@@ -319,6 +325,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     transfer_figures(&path, &mut figures).await?;
+    hostile_figures(&mut figures)?;
 
     // Release WASM + JS as the server sends them: the content-named files and their
     // brotli copies made at build time.
@@ -406,6 +413,100 @@ fn run_server(url: &str, args: &[&str]) -> anyhow::Result<(f64, f64)> {
         .and_then(|n| n.parse::<f64>().ok())
         .ok_or_else(|| anyhow::anyhow!("no peak memory in {stdout:?}"))?;
     Ok((secs, peak))
+}
+
+/// Files no users file looks like, each given to `server import` (a process of its
+/// own, so its peak memory is the refusal's): the peak resident memory in MB as
+/// `/usr/bin/time` reports it, `hostile.<case>.peak_mb`. Every one must be refused.
+fn hostile_figures(figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = tempfile::tempdir()?;
+    let file = |name: &str, bytes: &[u8]| -> anyhow::Result<std::path::PathBuf> {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes)?;
+        Ok(path)
+    };
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(
+            (0..200_000)
+                .map(|i| format!("user{i}@example.com,First,Last\r\n"))
+                .collect::<String>()
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let wide = format!("email,{}\r\n", vec!["column"; 1_000_000].join(","));
+    let mut one_line = b"email,note\r\na@example.com,".to_vec();
+    one_line.extend(std::iter::repeat_n(b'x', 500 * 1024 * 1024));
+    let huge = dir.path().join("huge.csv");
+    std::fs::File::create(&huge)?.set_len(2 * 1024 * 1024 * 1024)?;
+    // An XLSX whose sheet inflates to 512 MB while its headers claim 1,000 bytes.
+    let mut lying = Vec::new();
+    {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(&mut lying));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("xl/worksheets/sheet1.xml", opts)?;
+        let chunk = vec![b'<'; 1024 * 1024];
+        for _ in 0..512 {
+            z.write_all(&chunk)?;
+        }
+        z.finish()?;
+    }
+    let claimed = 1000u32.to_le_bytes();
+    for (sig, offset) in [(b"PK\x03\x04", 22), (b"PK\x01\x02", 24)] {
+        let at = lying
+            .windows(4)
+            .position(|w| w == sig)
+            .ok_or_else(|| anyhow::anyhow!("no zip signature"))?;
+        lying[at + offset..at + offset + 4].copy_from_slice(&claimed);
+    }
+    let cases = [
+        ("utf16_csv", file("utf16.csv", &utf16)?),
+        ("million_columns_csv", file("wide.csv", wide.as_bytes())?),
+        ("one_line_500mb_csv", file("one-line.csv", &one_line)?),
+        ("over_1gb_csv", huge),
+        ("lying_xlsx", file("lying.xlsx", &lying)?),
+    ];
+    drop(one_line);
+    let db = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("hostile.db").display()
+    );
+    println!();
+    println!("{:<28} {:>10}  refusal", "hostile file", "peak MB");
+    for (name, path) in cases {
+        let output = std::process::Command::new("/usr/bin/time")
+            .args(["-f", "%M", env!("CARGO_BIN_EXE_server"), "import"])
+            .arg(&path)
+            .env("DATABASE_URL", &db)
+            .env("RUST_LOG", "error")
+            .output()
+            .map_err(|e| anyhow::anyhow!("/usr/bin/time: {e} (Debian's package time)"))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        anyhow::ensure!(!output.status.success(), "{name} was not refused");
+        let kb: f64 = stderr
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("no peak memory in {stderr:?}"))?;
+        let said = stderr
+            .lines()
+            .find(|l| l.contains("Error"))
+            .unwrap_or_default()
+            .chars()
+            .take(90)
+            .collect::<String>();
+        println!("{name:<28} {:>10.0}  {said}", kb / 1024.0);
+        figures.push(Figure {
+            name: format!("hostile.{name}.peak_mb"),
+            value: kb / 1024.0,
+            unit: "MB",
+            n: std::fs::metadata(&path)?.len(),
+        });
+    }
+    Ok(())
 }
 
 /// Runs of each case over HTTP; the figure is their median.

@@ -17,6 +17,9 @@ const MAX_RATIO: u64 = 200;
 pub const MAX_COLUMNS: usize = 1000;
 /// Longest cell, in bytes (a note of a few pages fits).
 pub const MAX_CELL_BYTES: usize = 64 * 1024;
+/// Longest line of a CSV file, in bytes: checked before the CSV reader, which keeps
+/// a whole row in memory (a gigabyte of text without a line break would be one row).
+pub const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 /// Largest file the command line reads (uploads have their own, smaller limit).
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
 
@@ -74,6 +77,18 @@ fn read_csv(data: &[u8]) -> Result<Table, FileError> {
             "The CSV file is UTF-16 text (Excel's \"Unicode text\"). Save it as \"CSV UTF-8\" and upload it again."
                 .into(),
         ));
+    }
+    if let Some((line, len)) = data
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .find(|(_, l)| l.len() > MAX_LINE_BYTES)
+    {
+        return Err(FileError(format!(
+            "Line {} of the CSV file is {} MB long without a line break; a row may be at most {} MB. Is it the right file?",
+            line + 1,
+            len.len() / (1024 * 1024),
+            MAX_LINE_BYTES / (1024 * 1024)
+        )));
     }
     let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
     let head = &data[..data.len().min(64 * 1024)];
@@ -378,6 +393,11 @@ mod tests {
             ("UTF-16 without one", no_bom, "UTF-16"),
             ("a million columns", wide.into_bytes(), "1000001 columns"),
             ("a 64 KB cell", long_cell.into_bytes(), "Line 2"),
+            (
+                "a 5 MB line",
+                format!("email\n{}\n", "x".repeat(5 * 1024 * 1024)).into_bytes(),
+                "Line 2 of the CSV file is 5 MB long",
+            ),
         ] {
             let err = read(&data, FileFormat::Csv).expect_err(what);
             assert!(err.0.contains(says), "{what}: {err}");
