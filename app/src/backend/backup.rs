@@ -45,22 +45,22 @@ pub async fn backup(db: &DatabaseConnection, out: &Path) -> anyhow::Result<Backu
         .await
         .with_context(|| format!("writing the backup to {}", out.display()))?;
     let check = async {
-        // Read-only and as the file is: no journal mode set, nothing written beside it.
-        let copy = sea_orm::Database::connect(format!("sqlite://{target}?mode=ro")).await?;
-        let verdict: String = copy
-            .one(Sql::new("PRAGMA integrity_check"))
-            .await?
-            .context("integrity_check returned no row")?
-            .try_get_by_index(0)?;
+        // Read-only and as the file is (no journal mode set, nothing written beside
+        // it), opened by its path: a URL would read `?`, `#` or `%` in it.
+        let options = sea_orm::sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(out)
+            .read_only(true);
+        let copy = sea_orm::sqlx::SqlitePool::connect_with(options).await?;
+        let verdict: String = sea_orm::sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&copy)
+            .await?;
         if verdict != "ok" {
             bail!("the copy failed its integrity check: {verdict}");
         }
-        let users: i64 = copy
-            .one(Sql::new("SELECT count(*) AS n FROM users"))
-            .await?
-            .context("count returned no row")?
-            .try_get("", "n")?;
-        copy.close().await?;
+        let users: i64 = sea_orm::sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(&copy)
+            .await?;
+        copy.close().await;
         anyhow::Ok(users)
     };
     let users = match check.await {

@@ -103,7 +103,8 @@ pub fn spawn_checkpointer(db: DatabaseConnection) {
 
 /// Brings the planner's statistics up to date after a bulk load; a failure is logged,
 /// never the load's failure (the data is committed).
-pub async fn refresh_statistics<C: ConnectionTrait>(db: &C) {
+/// Takes the pool, never a transaction: PostgreSQL's VACUUM cannot run inside one.
+pub async fn refresh_statistics(db: &DatabaseConnection) {
     if let Err(e) = db
         .execute_unprepared(db.dialect().refresh_statistics())
         .await

@@ -102,13 +102,15 @@ impl Dialect {
         }
     }
 
-    /// What a `SELECT` ends with to hold its rows until the transaction ends, so
-    /// that commands on one user run one after another. SQLite needs nothing: its
-    /// write transactions take the database's one write lock when they begin
-    /// ([`crate::backend::db::begin_write`]).
-    pub fn for_update(self) -> &'static str {
+    /// What a `SELECT` ends with to hold its rows until the transaction ends, so that
+    /// commands on one user run one after another. `NO KEY UPDATE` (not `UPDATE`):
+    /// rows that merely point at the user (a tag link, a session) are still inserted
+    /// meanwhile, so a bulk tagging or a sign-in never waits on it or deadlocks with
+    /// it. SQLite needs nothing: its write transactions take the database's one write
+    /// lock when they begin ([`crate::backend::db::begin_write`]).
+    pub fn row_lock(self) -> &'static str {
         match self {
-            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Postgres => " FOR NO KEY UPDATE",
             Dialect::Sqlite => "",
         }
     }

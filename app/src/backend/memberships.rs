@@ -147,13 +147,14 @@ pub async fn set_links(
 ) -> Result<Vec<NamedRef>, ServiceError> {
     let names = clean_names(names).map_err(|e| ServiceError::field(link.field(), e))?;
     audit::command(db, actor, async |txn| {
-        // The whole list is replaced: concurrent sets on one user take turns, or
-        // PostgreSQL's snapshots let two delete and then both insert (a mixture).
-        let email = lock_user(txn, id).await?;
         Authority::load(txn, actor)
             .await?
             .may_act_on_user(txn, id)
             .await?;
+        // The whole list is replaced: concurrent sets on one user take turns, or
+        // PostgreSQL's snapshots let two delete and then both insert (a mixture).
+        // Only after the authority check: nobody holds a user they may not act on.
+        let email = lock_user(txn, id).await?;
         let before = linked(txn, link, id).await?;
         let wanted = ensure_named(txn, link, &names).await?;
         let mut del = Sql::new(&format!(

@@ -787,7 +787,7 @@ pub(crate) async fn named_refs<C: ConnectionTrait>(
 /// interleaved with another such command would leave a mixture of both.
 pub async fn lock_user(txn: &DatabaseTransaction, id: i64) -> Result<String, ServiceError> {
     let mut q = Sql::new("SELECT email FROM users WHERE id = ");
-    q.bind(id).push(txn.dialect().for_update());
+    q.bind(id).push(txn.dialect().row_lock());
     Ok(txn
         .one(&q)
         .await?

@@ -769,6 +769,35 @@ async fn the_whole_list_export_gives_each_user_their_own_tags_groups_and_devices
         names.join(", ")
     };
 
+    // The unfiltered view in reverse name order (joined aggregates on PostgreSQL too):
+    // each user's tags are theirs, whatever the order.
+    let response = app
+        .download("/users/export.csv?sort=last_name&dir=desc&hide=")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let view = parse_csv(&response.bytes().await.expect("body"));
+    assert_eq!(view.len(), 302);
+    let at = |name: &str| view[0].iter().position(|h| h == name).expect("column");
+    let (email, tags) = (at("email"), at("tags"));
+    for row in view.iter().skip(1) {
+        let want = expected.get(&row[email]).cloned().unwrap_or_default();
+        assert_eq!(
+            row[tags],
+            joined(&want[0]),
+            "tags of {} in the view",
+            row[email]
+        );
+    }
+    let last_names: Vec<String> = view
+        .iter()
+        .skip(1)
+        .map(|r| r[at("last_name")].to_lowercase())
+        .collect();
+    assert!(
+        last_names.windows(2).all(|w| w[0] >= w[1]),
+        "the view's order is kept"
+    );
+
     let response = app.download("/users/export.csv?all=1").await;
     assert_eq!(response.status(), StatusCode::OK);
     let rows = parse_csv(&response.bytes().await.expect("body"));

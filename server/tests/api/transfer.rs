@@ -1310,7 +1310,11 @@ async fn hostile_files_are_refused_by_name_and_the_server_stays_up() {
     for (name, data, says) in [
         ("utf16.csv", utf16, "UTF-16"),
         ("wide.csv", wide.into_bytes(), "1000001 columns"),
-        ("one-line.csv", one_line.into_bytes(), "is 10 MB long without a line break"),
+        (
+            "one-line.csv",
+            one_line.into_bytes(),
+            "is 10 MB long without a line break",
+        ),
         ("cut.xlsx", cut, "not a valid XLSX"),
     ] {
         let job = preview(&app, name, data).await;

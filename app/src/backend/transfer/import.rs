@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde_json::{json, Value};
 
 use super::lookup::{current_links, existing_users, identity_owners, known_names, roles};
@@ -229,7 +229,12 @@ pub async fn run(
     reject_repeats(&parsed, &headers, &mut rejected);
     parsed.retain(|r| !rejected.has(r.line));
 
-    let txn = crate::backend::db::begin_write(db).await?;
+    // A preview only reads: it leaves SQLite's one write lock to others.
+    let txn = if options.apply {
+        crate::backend::db::begin_write(db).await?
+    } else {
+        db.begin().await?
+    };
     let known = Known::load(&txn, &parsed, actor, fields).await?;
     let attributes = check_rows(&parsed, &headers, &known, actor, &mut rejected);
     parsed.retain(|r| !rejected.has(r.line));

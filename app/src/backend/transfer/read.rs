@@ -79,7 +79,7 @@ fn read_csv(data: &[u8]) -> Result<Table, FileError> {
         ));
     }
     if let Some((line, len)) = data
-        .split(|b| *b == b'\n')
+        .split(|b| *b == b'\n' || *b == b'\r')
         .enumerate()
         .find(|(_, l)| l.len() > MAX_LINE_BYTES)
     {
@@ -204,43 +204,64 @@ fn check_zip(data: &[u8]) -> Result<(), FileError> {
     Ok(())
 }
 
+/// Most cells an XLSX sheet may hold (a million users of 20 columns).
+const MAX_CELLS: usize = 20_000_000;
+
+/// Reads the first worksheet cell by cell, keeping only the cells that hold
+/// something: a sheet that names a far corner (A1 and XFD1048576) costs two cells,
+/// not the grid between them, and a cell past [`MAX_COLUMNS`] stops the reading.
 fn read_xlsx(data: &[u8]) -> Result<Table, FileError> {
     check_zip(data)?;
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(data))
         .map_err(|e| FileError(format!("The XLSX file cannot be opened: {e}.")))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| FileError("The XLSX file has no worksheet.".into()))?
-        .map_err(|e| FileError(format!("The first worksheet cannot be read: {e}.")))?;
-    let (row0, col0) = range.start().unwrap_or((0, 0));
-    if let Some(refused) = implausible_row(u64::from(row0) + 1, col0 as usize + range.width(), 0) {
-        return Err(refused);
-    }
-    let mut table = Table::default();
-    let mut first = true;
-    for (i, row) in range.rows().enumerate() {
-        let line = u64::from(row0) + i as u64 + 1;
-        // Cells left of the used range are empty.
-        let mut cells = vec![String::new(); col0 as usize];
-        cells.extend(row.iter().map(cell_text));
-        let longest = cells.iter().map(String::len).max().unwrap_or(0);
-        if let Some(refused) = implausible_row(line, cells.len(), longest) {
+    let first = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| FileError("The XLSX file has no worksheet.".into()))?;
+    let unreadable =
+        |e: calamine::XlsxError| FileError(format!("The first worksheet cannot be read: {e}."));
+    let mut reader = workbook
+        .worksheet_cells_reader(&first)
+        .map_err(unreadable)?;
+    // Row number -> cells by column (left of a row's first cell: empty).
+    let mut rows: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+    let mut kept = 0usize;
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        let (row, col) = cell.get_position();
+        let line = u64::from(row) + 1;
+        if let Some(refused) = implausible_row(line, col as usize + 1, 0) {
             return Err(refused);
         }
-        if first {
-            if cells.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
-            table.headers = cells;
-            first = false;
-        } else if cells.iter().any(|c| !c.trim().is_empty()) {
-            table.rows.push((line, cells));
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if let Some(refused) = implausible_row(line, 0, text.len()) {
+            return Err(refused);
         }
+        if text.trim().is_empty() {
+            continue;
+        }
+        kept += 1;
+        if kept > MAX_CELLS {
+            return Err(FileError(format!(
+                "The XLSX file holds more than {MAX_CELLS} cells. Split it into smaller files."
+            )));
+        }
+        let cells = rows.entry(row).or_default();
+        if cells.len() <= col as usize {
+            cells.resize(col as usize + 1, String::new());
+        }
+        cells[col as usize] = text;
     }
-    if first {
+    let mut rows = rows.into_iter();
+    let Some((_, headers)) = rows.next() else {
         return Err(FileError("The first worksheet is empty.".into()));
-    }
-    Ok(table)
+    };
+    Ok(Table {
+        headers,
+        rows: rows
+            .map(|(row, cells)| (u64::from(row) + 1, cells))
+            .collect(),
+    })
 }
 
 /// A typed XLSX cell as the text the cell parsers read.
@@ -394,6 +415,11 @@ mod tests {
             ("a million columns", wide.into_bytes(), "1000001 columns"),
             ("a 64 KB cell", long_cell.into_bytes(), "Line 2"),
             (
+                "a file of CR line breaks is read by lines",
+                format!("email\r{}\r", "x".repeat(5 * 1024 * 1024)).into_bytes(),
+                "Line 2 of the CSV file is 5 MB long",
+            ),
+            (
                 "a 5 MB line",
                 format!("email\n{}\n", "x".repeat(5 * 1024 * 1024)).into_bytes(),
                 "Line 2 of the CSV file is 5 MB long",
@@ -456,6 +482,38 @@ mod tests {
                 "cut at {cut}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn an_xlsx_naming_a_far_corner_is_refused_without_its_grid() {
+        use rust_xlsxwriter::Workbook;
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "email").unwrap();
+        ws.write_string(1_048_575, 16_383, "far").unwrap();
+        let data = wb.save_to_buffer().unwrap();
+        let err = read(&data, FileFormat::Xlsx).unwrap_err();
+        assert!(
+            err.0.contains("Line 1048576") && err.0.contains("16384 columns"),
+            "{err}"
+        );
+
+        // Only the cells that hold something are kept, at their lines and columns.
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "email").unwrap();
+        ws.write_string(0, 2, "note").unwrap();
+        ws.write_string(2, 0, "a@x.io").unwrap();
+        ws.write_string(3, 2, "n").unwrap();
+        let t = read(&wb.save_to_buffer().unwrap(), FileFormat::Xlsx).expect("reads");
+        assert_eq!(t.headers, vec!["email", "", "note"]);
+        assert_eq!(
+            t.rows,
+            vec![
+                (3, vec!["a@x.io".to_string()]),
+                (4, vec![String::new(), String::new(), "n".to_string()])
+            ]
+        );
     }
 
     #[test]
