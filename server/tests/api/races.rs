@@ -121,7 +121,7 @@ async fn tags_and_groups_set_at_once_end_as_exactly_one_of_the_lists() {
         };
         now.sort();
         assert!(
-            lists.iter().any(|l| *l == now),
+            lists.contains(&now),
             "{endpoint}: the user ends with exactly one submitted list, not {now:?}"
         );
     }
