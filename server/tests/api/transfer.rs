@@ -1266,12 +1266,18 @@ async fn zip_bombs_fail_before_inflating_and_the_server_stays_up() {
         .await
         .expect("body")
         .contains("would inflate"));
+    still_importing(&app, before).await;
+}
+
+/// After refused files: the server answers, nothing was written (`before` is the
+/// [`fingerprint`] from the start), and a good file still imports.
+async fn still_importing(app: &TestApp, before: (Vec<i64>, Vec<Vec<String>>)) {
     assert_eq!(
-        get(&app, &app.client, "/healthz").await.status(),
+        get(app, &app.client, "/healthz").await.status(),
         StatusCode::OK
     );
-    assert_eq!(fingerprint(&app).await, before, "nothing written");
-    let (_, r) = previewed(&app, "after.csv", csv_file(&["email", "after@example.com"])).await;
+    assert_eq!(fingerprint(app).await, before, "nothing written");
+    let (_, r) = previewed(app, "after.csv", csv_file(&["email", "after@example.com"])).await;
     assert_eq!(r.created, 1, "imports still work");
 }
 
@@ -1322,13 +1328,7 @@ async fn hostile_files_are_refused_by_name_and_the_server_stays_up() {
         let error = job.error.clone().unwrap_or_default();
         assert!(error.contains(says), "{name}: {error}");
     }
-    assert_eq!(
-        get(&app, &app.client, "/healthz").await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(fingerprint(&app).await, before, "nothing written");
-    let (_, r) = previewed(&app, "after.csv", csv_file(&["email", "after@example.com"])).await;
-    assert_eq!(r.created, 1, "imports still work");
+    still_importing(&app, before).await;
 }
 
 /// The command line refuses a file over 1 GB before reading it.

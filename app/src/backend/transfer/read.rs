@@ -71,6 +71,26 @@ fn is_utf16(data: &[u8]) -> bool {
     head.len() >= 4 && head.iter().filter(|b| **b == 0).count() * 4 >= head.len()
 }
 
+/// The first line longer than [`MAX_LINE_BYTES`], as (line number, length); lines end
+/// at LF, CRLF or a lone CR (old Mac files), as the CSV reader reads them.
+fn overlong_line(data: &[u8]) -> Option<(u64, usize)> {
+    let (mut line, mut start) = (1u64, 0usize);
+    while let Some(offset) = data[start..]
+        .iter()
+        .position(|b| matches!(b, b'\n' | b'\r'))
+    {
+        let end = start + offset;
+        if offset > MAX_LINE_BYTES {
+            return Some((line, offset));
+        }
+        let crlf = data[end] == b'\r' && data.get(end + 1) == Some(&b'\n');
+        start = end + if crlf { 2 } else { 1 };
+        line += 1;
+    }
+    let rest = data.len() - start;
+    (rest > MAX_LINE_BYTES).then_some((line, rest))
+}
+
 fn read_csv(data: &[u8]) -> Result<Table, FileError> {
     if is_utf16(data) {
         return Err(FileError(
@@ -78,15 +98,10 @@ fn read_csv(data: &[u8]) -> Result<Table, FileError> {
                 .into(),
         ));
     }
-    if let Some((line, len)) = data
-        .split(|b| *b == b'\n' || *b == b'\r')
-        .enumerate()
-        .find(|(_, l)| l.len() > MAX_LINE_BYTES)
-    {
+    if let Some((line, len)) = overlong_line(data) {
         return Err(FileError(format!(
-            "Line {} of the CSV file is {} MB long without a line break; a row may be at most {} MB. Is it the right file?",
-            line + 1,
-            len.len() / (1024 * 1024),
+            "Line {line} of the CSV file is {} MB long without a line break; a row may be at most {} MB. Is it the right file?",
+            len / (1024 * 1024),
             MAX_LINE_BYTES / (1024 * 1024)
         )));
     }
@@ -414,6 +429,11 @@ mod tests {
             ("UTF-16 without one", no_bom, "UTF-16"),
             ("a million columns", wide.into_bytes(), "1000001 columns"),
             ("a 64 KB cell", long_cell.into_bytes(), "Line 2"),
+            (
+                "CRLF counts as one line break",
+                format!("email\r\na@x.io\r\n{}\r\n", "x".repeat(5 * 1024 * 1024)).into_bytes(),
+                "Line 3 of the CSV file is 5 MB long",
+            ),
             (
                 "a file of CR line breaks is read by lines",
                 format!("email\r{}\r", "x".repeat(5 * 1024 * 1024)).into_bytes(),
