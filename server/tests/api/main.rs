@@ -8,6 +8,7 @@ mod auth;
 mod authority;
 mod backup;
 mod checkpoints;
+mod cli;
 mod commands;
 mod edges;
 mod fields;
