@@ -786,19 +786,18 @@ pub(crate) async fn named_refs<C: ConnectionTrait>(
 /// that read a user's state and replace it whole (its tags, its groups), which
 /// interleaved with another such command would leave a mixture of both.
 pub async fn lock_user(txn: &DatabaseTransaction, id: i64) -> Result<String, ServiceError> {
-    let mut q = Sql::new("SELECT email FROM users WHERE id = ");
-    q.bind(id).push(txn.dialect().row_lock());
-    Ok(txn
-        .one(&q)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("User {id}")))?
-        .try_get("", "email")?)
+    email_of(txn, id, txn.dialect().row_lock()).await
 }
 
 /// The email of user `id`, or `NotFound`.
 pub async fn user_email<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, ServiceError> {
+    email_of(db, id, "").await
+}
+
+/// `SELECT email` of user `id`, ending with `lock` (empty, or [`Dialect::row_lock`]).
+async fn email_of<C: ConnectionTrait>(db: &C, id: i64, lock: &str) -> Result<String, ServiceError> {
     let mut q = Sql::new("SELECT email FROM users WHERE id = ");
-    q.bind(id);
+    q.bind(id).push(lock);
     Ok(db
         .one(&q)
         .await?
