@@ -15,7 +15,7 @@ E2E_PORT      ?= 3210
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 .PHONY: run build tools wasm-opt front front-release precompress server test unit lint integration integration-sqlite office-tools \
-        integration-postgres e2e e2e-tools bench clean-db release deploy-check bench-chromium
+        integration-postgres e2e e2e-tools bench clean-db release deploy-check bench-chromium fuzz load-tools
 
 ## run: build, migrate roster.db, seed a demo if empty, serve http://127.0.0.1:3000
 run: build
@@ -148,7 +148,7 @@ e2e: build e2e-tools
 ## bench: 1,000,000 users in SQLite and PostgreSQL; list query p50/p95; release WASM size
 # Then the same figures on PostgreSQL (prefixed pg.), in a database of its own that
 # is kept for later runs, like the SQLite file.
-bench: front-release
+bench: front-release load-tools
 	$(CARGO) bench -p server --bench list -- --users $${BENCH_USERS:-1000000}
 	@users=$${BENCH_USERS:-1000000}; name=roster_bench_$$users; admin='$(PG_ADMIN_URL)'; \
 	if psql "$(PG_ADMIN_URL)" -Atc 'select 1' >/dev/null 2>&1; then \
@@ -158,6 +158,12 @@ bench: front-release
 	    --database-url "$${admin%/*}/$$name"; \
 	else echo "!!! SKIPPED: the PostgreSQL figures (no server at $(PG_ADMIN_URL))"; fi
 	$(MAKE) --no-print-directory bench-chromium
+
+# wrk drives the load test (server/benches/load.lua), from Debian's packages.
+load-tools:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 
 ## bench-chromium: page load to interactive and keystroke to redrawn, in Chromium,
 ## against the release server on the bench's SQLite file
@@ -170,6 +176,11 @@ bench-chromium: release e2e-tools
 	trap "kill $$pid" EXIT; \
 	for _ in $$(seq 1 100); do curl -fsS http://127.0.0.1:$(BENCH_PORT)/readyz >/dev/null 2>&1 && break; sleep 0.2; done; \
 	node end2end/bench/first-page.mjs http://127.0.0.1:$(BENCH_PORT) chromium-bench@roster.test bench-password-123 $${BENCH_RUNS:-20}
+
+## fuzz: each fuzz target for FUZZ_SECONDS (default 60) from fuzz/seeds; not in CI
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	fuzz/run.sh
 
 clean-db:
 	rm -f roster.db roster.db-wal roster.db-shm

@@ -135,9 +135,13 @@ async fn main() -> anyhow::Result<()> {
         ("search_smith_sort_last_name", "q=smith&sort=last_name"),
         ("signup_range", "from=2024-01-01&to=2024-03-31"),
     ];
-    // `--http-only`: the figures over HTTP alone.
+    // `--http-only`: the figures over HTTP alone; `--load-only`: the load test alone.
     if std::env::args().any(|a| a == "--http-only") {
-        http_figures(&conn, &url, n, &cases, &mut figures).await?;
+        http_figures(&conn, &url, n, &cases, Phases::CASES, &mut figures).await?;
+        return write_figures(&figures);
+    }
+    if std::env::args().any(|a| a == "--load-only") {
+        http_figures(&conn, &url, n, &cases, Phases::LOAD, &mut figures).await?;
         return write_figures(&figures);
     }
     println!();
@@ -188,8 +192,9 @@ async fn main() -> anyhow::Result<()> {
         n,
     });
 
-    // What users get over HTTP: the same cases against the server binary.
-    http_figures(&conn, &url, n, &cases, &mut figures).await?;
+    // What users get over HTTP: the same cases against the server binary, then many
+    // admins at once (the load test).
+    http_figures(&conn, &url, n, &cases, Phases::BOTH, &mut figures).await?;
 
     // `--list-only`: the list figures alone (a quicker run while working on queries).
     if std::env::args().any(|a| a == "--list-only") {
@@ -524,22 +529,53 @@ async fn remove_http_admin(conn: &sea_orm::DatabaseConnection) -> anyhow::Result
 /// typing) and the server-rendered users page, from the release server binary started
 /// on the bench database, signed in, over loopback. Figures `http.<case>.list_p50` and
 /// `http.<case>.page_p50`.
+/// Which HTTP figures to take: each list case alone, and the load test.
+#[derive(Clone, Copy)]
+struct Phases {
+    cases: bool,
+    load: bool,
+}
+
+impl Phases {
+    const CASES: Phases = Phases {
+        cases: true,
+        load: false,
+    };
+    const LOAD: Phases = Phases {
+        cases: false,
+        load: true,
+    };
+    const BOTH: Phases = Phases {
+        cases: true,
+        load: true,
+    };
+}
+
 async fn http_figures(
     conn: &sea_orm::DatabaseConnection,
     url: &str,
     n: u64,
     cases: &[(&str, &str)],
+    phases: Phases,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
-    let result = http_cases(url, n, cases, figures).await;
+    let result = http_cases(conn, url, n, cases, phases, figures).await;
+    // The load test's tag goes again (its edits stay: new job titles).
+    let cleanup = format!(
+        "DELETE FROM user_tags WHERE tag_id IN (SELECT id FROM tags WHERE name = '{LOAD_TAG}'); \
+         DELETE FROM tags WHERE name = '{LOAD_TAG}'"
+    );
+    conn.execute_unprepared(&cleanup).await?;
     remove_http_admin(conn).await?;
     result
 }
 
 async fn http_cases(
+    conn: &sea_orm::DatabaseConnection,
     url: &str,
     n: u64,
     cases: &[(&str, &str)],
+    phases: Phases,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
     const EMAIL: &str = HTTP_ADMIN;
@@ -610,6 +646,29 @@ async fn http_cases(
         "sign-in failed: {}",
         signed_in.status()
     );
+    let cookie = signed_in
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if phases.cases {
+        case_figures(&client, &base, n, cases, figures).await?;
+    }
+    if phases.load {
+        load_figures(conn, &client, &base, &cookie, n, cases, figures).await?;
+    }
+    Ok(())
+}
+
+async fn case_figures(
+    client: &reqwest::Client,
+    base: &str,
+    n: u64,
+    cases: &[(&str, &str)],
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
     println!();
     println!(
         "{:<28} {:>10} {:>10} {:>10}",
@@ -666,6 +725,193 @@ async fn http_cases(
                 n,
             });
         }
+    }
+    Ok(())
+}
+
+/// The tag the load test's writes add (removed when the HTTP figures end).
+const LOAD_TAG: &str = "load-test";
+
+/// Many admins at once: wrk (server/benches/load.lua) keeps 64 connections busy for
+/// LOAD_SECONDS (60) with `list_users` over the list cases and common searches, filters
+/// and pages, one request in ten a write (an edit saved with the version it was read
+/// at, or a tag added). Figures `load.*`: requests/s, p50/p99, and the answers by kind
+/// (a server error or a socket error is a failure; a conflict is a clear answer).
+async fn load_figures(
+    conn: &sea_orm::DatabaseConnection,
+    client: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    n: u64,
+    cases: &[(&str, &str)],
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    const CONNECTIONS: u32 = 64;
+    const THREADS: u32 = 2;
+    const EDITS: usize = 4000;
+    let seconds: u64 = std::env::var("LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    if std::process::Command::new("wrk")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        println!("!!! SKIPPED: the load test (wrk is not installed; `make bench` installs it)");
+        return Ok(());
+    }
+    let dir = std::path::Path::new("target/load");
+    std::fs::create_dir_all(dir)?;
+
+    // Reads: each list case, and common searches with a filter, a sort or a page.
+    let mut reads: Vec<String> = cases.iter().map(|(_, qs)| qs.to_string()).collect();
+    for name in [
+        "smith", "johnson", "garcia", "li", "mar", "anna", "lee", "brown", "k", "son",
+    ] {
+        for extra in [
+            "",
+            "&status=active",
+            "&status=banned",
+            "&tags=vip",
+            "&sort=last_name",
+            "&page=3",
+        ] {
+            reads.push(format!("q={name}{extra}"));
+        }
+    }
+    for page in [2, 10, 100, 500] {
+        reads.push(format!("sort=last_name&page={page}"));
+    }
+    let reads: Vec<String> = reads
+        .iter()
+        .map(|qs| serde_json::json!({ "query": UserQuery::from_query_string(qs) }).to_string())
+        .collect();
+    std::fs::write(dir.join("reads.txt"), reads.join("\n"))?;
+
+    // Writes: members spread over the table, each edited at most once (with the
+    // version read now) and tagged at most once.
+    let step = (n / EDITS as u64).max(1);
+    let mut select = app::backend::sql::Sql::new(
+        "SELECT id FROM users WHERE role_id = (SELECT id FROM roles WHERE name = 'member') AND id % ",
+    );
+    select
+        .bind(step as i64)
+        .push(" = 0 ORDER BY id LIMIT ")
+        .bind(EDITS as i64);
+    let ids: Vec<i64> = conn
+        .all(select)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .collect::<Result<_, _>>()?;
+    anyhow::ensure!(!ids.is_empty(), "no members to edit");
+    let mut edits = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let detail = users::detail(conn, *id)
+            .await
+            .map_err(|e| anyhow::anyhow!("user {id}: {e}"))?;
+        let mut form = app::domain::account::UserEditForm::of(&detail);
+        form.job_title = format!("Load tester {i}");
+        edits.push(serde_json::json!({ "id": id, "form": form }).to_string());
+    }
+    std::fs::write(dir.join("edits.txt"), edits.join("\n"))?;
+    let tags: Vec<String> = ids
+        .iter()
+        .rev()
+        .map(|id| {
+            serde_json::json!({ "selection": { "Ids": [id] }, "action": { "AddTag": LOAD_TAG } })
+                .to_string()
+        })
+        .collect();
+    std::fs::write(dir.join("tags.txt"), tags.join("\n"))?;
+    // The session is live (wrk sends its cookie).
+    let probe = client
+        .post(format!("{base}/api/list_users"))
+        .header(reqwest::header::COOKIE, cookie)
+        .json(&serde_json::json!({ "query": UserQuery::default() }))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        probe.status().is_success(),
+        "list_users: {}",
+        probe.status()
+    );
+
+    println!();
+    println!(
+        "load: {CONNECTIONS} connections for {seconds} s, {} read cases, 1 request in 10 a write…",
+        reads.len()
+    );
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t",
+            &THREADS.to_string(),
+            "-c",
+            &CONNECTIONS.to_string(),
+            "-d",
+            &format!("{seconds}s"),
+            "--timeout",
+            "10s",
+            "-s",
+            "server/benches/load.lua",
+            "-H",
+            &format!("Cookie: {cookie}"),
+            "-H",
+            "sec-fetch-site: same-origin",
+            "-H",
+            "content-type: application/json",
+            base,
+        ])
+        .env("LOAD_DIR", dir)
+        .env("LOAD_THREADS", THREADS.to_string())
+        .output()?;
+    let said = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "wrk failed: {said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = said
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .ok_or_else(|| anyhow::anyhow!("no figures from wrk: {said}"))?;
+    let result: serde_json::Value = serde_json::from_str(line)?;
+    let get = |k: &str| result[k].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "  {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, max {:.0} ms; {} ok, {} writes, {} conflicts, {} server errors, {} other, {} socket errors, {} timeouts",
+        get("rps"), get("p50_ms"), get("p99_ms"), get("max_ms"), get("ok"), get("writes"),
+        get("conflicts"), get("server_errors"), get("other_status"), get("socket_errors"), get("timeouts")
+    );
+    let saved = app::backend::sql::Sql::new(
+        "SELECT count(*) AS n FROM users WHERE job_title LIKE 'Load tester %'",
+    );
+    let edited: i64 = conn
+        .one(saved)
+        .await?
+        .map(|r| r.try_get("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    println!("  {edited} users carry a load-test edit");
+    for (name, unit) in [
+        ("rps", "req/s"),
+        ("p50_ms", "ms"),
+        ("p90_ms", "ms"),
+        ("p99_ms", "ms"),
+        ("server_errors", "requests"),
+        ("socket_errors", "requests"),
+        ("timeouts", "requests"),
+        ("conflicts", "requests"),
+        ("other_status", "requests"),
+        ("writes", "requests"),
+    ] {
+        figures.push(Figure {
+            name: format!("load.{name}"),
+            value: get(name),
+            unit,
+            n,
+        });
     }
     Ok(())
 }

@@ -14,33 +14,10 @@ use crate::api::lifecycle::{
     set_user_groups, set_user_status, set_user_tags, update_user,
 };
 use crate::api::users::list_tags;
-use crate::domain::account::{amount_text, UserEdit, UserEditForm, LANGUAGES};
+use crate::domain::account::{UserEdit, UserEditForm, LANGUAGES};
 use crate::domain::permissions::{USERS_DELETE, USERS_PASSWORDS, USERS_SESSIONS, USERS_WRITE};
 use crate::domain::user::format_balance;
 use crate::domain::{AppError, FieldErrors, Status, UserDetail};
-
-fn form_of(u: &UserDetail) -> UserEditForm {
-    UserEditForm {
-        version: u.version,
-        first_name: u.first_name.clone(),
-        last_name: u.last_name.clone(),
-        username: u.username.clone().unwrap_or_default(),
-        phone: u.phone.clone().unwrap_or_default(),
-        job_title: u.job_title.clone(),
-        company: u.company.clone(),
-        address: u.address.clone(),
-        language: u.language.clone(),
-        role_id: u.role.id,
-        balance: amount_text(u.balance),
-        email_opt_in: u.email_opt_in,
-        note: u.note.clone(),
-        attributes: u
-            .attributes
-            .iter()
-            .map(|(k, v)| (k.clone(), crate::domain::fields::value_text(v)))
-            .collect(),
-    }
-}
 
 #[component]
 pub fn UserPanel(
@@ -205,7 +182,7 @@ pub fn UserPanel(
 fn EditForm(user: UserDetail, reload: RwSignal<u64>, can_write: bool) -> impl IntoView {
     let ctx = use_users_ctx();
     let id = user.id;
-    let original = form_of(&user);
+    let original = UserEditForm::of(&user);
     let form = RwSignal::new(original.clone());
     let (errors, set_errors) = signal(FieldErrors::new());
     let (conflict, set_conflict) = signal(None::<String>);

@@ -460,6 +460,32 @@ pub struct UserEditForm {
     pub attributes: std::collections::BTreeMap<String, String>,
 }
 
+impl UserEditForm {
+    /// The form as the drawer loads it for `u`, unchanged.
+    pub fn of(u: &super::UserDetail) -> UserEditForm {
+        UserEditForm {
+            version: u.version,
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            username: u.username.clone().unwrap_or_default(),
+            phone: u.phone.clone().unwrap_or_default(),
+            job_title: u.job_title.clone(),
+            company: u.company.clone(),
+            address: u.address.clone(),
+            language: u.language.clone(),
+            role_id: u.role.id,
+            balance: amount_text(u.balance),
+            email_opt_in: u.email_opt_in,
+            note: u.note.clone(),
+            attributes: u
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), super::fields::value_text(v)))
+                .collect(),
+        }
+    }
+}
+
 /// A checked [`UserEditForm`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserEdit {

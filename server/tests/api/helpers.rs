@@ -547,12 +547,5 @@ impl TestApp {
 
 /// The drawer's form as loaded for `d`, unchanged.
 pub fn edit_form(d: &UserDetail) -> serde_json::Value {
-    serde_json::json!({
-        "version": d.version, "first_name": d.first_name, "last_name": d.last_name,
-        "username": d.username.clone().unwrap_or_default(),
-        "phone": d.phone.clone().unwrap_or_default(), "job_title": d.job_title,
-        "company": d.company, "address": d.address, "language": d.language,
-        "role_id": d.role.id, "balance": app::domain::account::amount_text(d.balance),
-        "email_opt_in": d.email_opt_in, "note": d.note
-    })
+    serde_json::to_value(app::domain::account::UserEditForm::of(d)).expect("a form")
 }

@@ -10,6 +10,7 @@ mod backup;
 mod checkpoints;
 mod cli;
 mod commands;
+mod crashes;
 mod edges;
 mod fields;
 mod files;
