@@ -1,7 +1,9 @@
 import { defineConfig } from "@playwright/test";
 
 // The Makefile builds the app, seeds target/e2e.db and creates the e2e admin first.
+// E2E_PORT and E2E_DATABASE_URL let a second run use a server and database of its own.
 const port = Number(process.env.E2E_PORT ?? 3210);
+const database = process.env.E2E_DATABASE_URL ?? "sqlite://target/e2e.db?mode=rwc";
 
 export default defineConfig({
   testDir: "./tests",
@@ -30,7 +32,7 @@ export default defineConfig({
   webServer: {
     command: `./target/debug/server serve --addr 127.0.0.1:${port} --demo-users 0`,
     cwd: "..",
-    env: { DATABASE_URL: "sqlite://target/e2e.db?mode=rwc", RUST_LOG: "warn" },
+    env: { DATABASE_URL: database, RUST_LOG: "warn" },
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

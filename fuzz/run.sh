@@ -9,6 +9,9 @@ seconds=${FUZZ_SECONDS:-60}
 targets=${FUZZ_TARGETS:-"csv_reader xlsx_reader query_string account_fields"}
 # cargo-fuzz passes -Z flags to rustc; the stable toolchain takes them when bootstrapping.
 export RUSTC_BOOTSTRAP=1
+# cargo-fuzz sets RUSTFLAGS, which replaces .cargo/config.toml's: keep erase_components
+# (without it Leptos' view types overflow the compiler's depth limit).
+export RUSTFLAGS="--cfg erase_components ${RUSTFLAGS:-}"
 # Safe Rust throughout the readers: no sanitizer, so each second runs more inputs.
 opts=(--fuzz-dir fuzz --sanitizer none --target-dir target/fuzz)
 cargo fuzz build "${opts[@]}" || exit 1

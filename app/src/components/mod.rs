@@ -105,6 +105,40 @@ pub fn use_go() -> Go {
 
 /// For a popover's wrapper: closes it when focus moves outside the wrapper (a click
 /// elsewhere, Tab past the end).
+/// The value of an `<input>` from its input event; for a date input the browser holds
+/// as unfinished or impossible (its value is then ""), [`UNFINISHED_DATE`], so saving
+/// refuses it by name instead of clearing the stored date.
+///
+/// [`UNFINISHED_DATE`]: crate::domain::fields::UNFINISHED_DATE
+pub fn input_value(ev: &leptos::ev::Event) -> String {
+    use wasm_bindgen::JsCast;
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return event_target_value(ev);
+    };
+    if input.type_() == "date" && input.validity().bad_input() {
+        crate::domain::fields::UNFINISHED_DATE.to_string()
+    } else {
+        input.value()
+    }
+}
+
+/// What a date input shows for `value`: [`UNFINISHED_DATE`] leaves the input as typed.
+///
+/// [`UNFINISHED_DATE`]: crate::domain::fields::UNFINISHED_DATE
+pub fn shown_date(value: impl Fn() -> String + Send + Sync + 'static) -> Memo<String> {
+    Memo::new(move |previous: Option<&String>| {
+        let v = value();
+        if v == crate::domain::fields::UNFINISHED_DATE {
+            previous.cloned().unwrap_or_default()
+        } else {
+            v
+        }
+    })
+}
+
 pub fn close_when_focus_leaves(ev: &leptos::ev::FocusEvent, set_open: WriteSignal<bool>) {
     use wasm_bindgen::JsCast;
     let Some(wrapper) = ev

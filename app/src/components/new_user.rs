@@ -349,8 +349,8 @@ fn UserFieldset(
                     let control = if options.is_empty() {
                         let kind = if f.kind == FieldKind::Date { "date" } else { "text" };
                         view! {
-                            <input id=input.clone() type=kind autocomplete="off" prop:value=value
-                                on:input=move |ev| set(event_target_value(&ev))
+                            <input id=input.clone() type=kind autocomplete="off" prop:value=super::shown_date(value)
+                                on:input=move |ev| set(super::input_value(&ev))
                                 aria-invalid=bad aria-describedby=format!("{input}-error")/>
                         }.into_any()
                     } else {

@@ -575,10 +575,10 @@ fn CustomFieldInput(
             } else {
                 "text"
             };
-            let (value, set) = (value.clone(), set.clone());
+            let (shown, set) = (super::shown_date(value.clone()), set.clone());
             view! {
                 <input id=input_id.clone() type=kind inputmode=mode autocomplete="off" readonly=!can_write
-                    prop:value=value on:input=move |ev| set(event_target_value(&ev))
+                    prop:value=shown on:input=move |ev| set(super::input_value(&ev))
                     aria-invalid=invalid.clone() aria-describedby=error_id.clone()/>
             }
             .into_any()

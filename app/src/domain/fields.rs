@@ -262,9 +262,18 @@ pub fn value_text(value: &serde_json::Value) -> String {
     }
 }
 
+/// What a form sends for a date input the browser holds as unfinished or impossible
+/// (typed 02/31/2027: the input's value is then empty, which would clear the field).
+pub const UNFINISHED_DATE: &str = "(unfinished date)";
+
 /// `2026-11-22`, `22.11.2026` or `11/22/2026`.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
     let t = raw.trim();
+    if t == UNFINISHED_DATE {
+        return Err(
+            "This date is unfinished or does not exist; enter a date like 2026-11-22.".into(),
+        );
+    }
     let t = t.split(['T', ' ']).next().unwrap_or(t);
     for format in ["%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y"] {
         if let Ok(d) = NaiveDate::parse_from_str(t, format) {
@@ -290,6 +299,12 @@ pub struct FieldForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unfinished_date_is_refused_not_cleared() {
+        let err = parse_date(UNFINISHED_DATE).expect_err("refused");
+        assert!(err.contains("unfinished or does not exist"), "{err}");
+    }
 
     fn field(kind: FieldKind, choices: &[&str]) -> FieldDef {
         FieldDef {

@@ -487,7 +487,10 @@ impl UserQuery {
 
 fn clean_search(value: &str) -> String {
     let collapsed = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    collapsed.chars().take(MAX_SEARCH_CHARS).collect()
+    // Cut to length, then trimmed again: a cut right after a space would leave one,
+    // and the URL written from it would read back as another search.
+    let cut: String = collapsed.chars().take(MAX_SEARCH_CHARS).collect();
+    cut.trim_end().to_string()
 }
 
 fn split_tags(value: &str) -> Vec<String> {
@@ -539,6 +542,16 @@ mod tests {
 
     fn parse(s: &str) -> UserQuery {
         UserQuery::from_query_string(s)
+    }
+
+    /// Found by the query_string fuzz target: a search cut to its length right after a
+    /// space kept that space, and its URL read back as another search.
+    #[test]
+    fn a_search_cut_to_length_reads_back_the_same() {
+        let long = format!("{} tail", "a".repeat(MAX_SEARCH_CHARS - 1));
+        let q = parse(&format!("q={long}"));
+        assert_eq!(q.q, "a".repeat(MAX_SEARCH_CHARS - 1));
+        assert_eq!(parse(&q.to_query_string()), q);
     }
 
     #[test]
