@@ -26,8 +26,9 @@ for t in $targets; do
   rc=$?
   runs=$(grep -oE '^stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
   crashes=$(find "$artifacts" -type f | wc -l)
-  summary+=("$(printf '%-16s %10s executions in %ss, corpus %s inputs, %s crash files' \
-    "$t" "$runs" "$seconds" "$(find "$corpus" -type f | wc -l)" "$crashes")")
+  if [ "$crashes" -gt 0 ]; then ended="stopped by a crash"; else ended="in ${seconds}s"; fi
+  summary+=("$(printf '%-16s %10s executions %s, corpus %s inputs, %s crash files' \
+    "$t" "$runs" "$ended" "$(find "$corpus" -type f | wc -l)" "$crashes")")
   if [ $rc -ne 0 ] || [ "$crashes" -gt 0 ]; then
     failed=1
     grep -E 'panicked|ERROR|SUMMARY' "$log" | head -5

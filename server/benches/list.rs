@@ -559,6 +559,7 @@ async fn http_figures(
     phases: Phases,
     figures: &mut Vec<Figure>,
 ) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait;
     let result = http_cases(conn, url, n, cases, phases, figures).await;
     // The load test's tag goes again (its edits stay: new job titles).
     let cleanup = format!(
