@@ -2,36 +2,10 @@
 // password, log out everywhere, invite. The user works in a second browser context.
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { act, check, find } from "./fixtures/users-page";
-import { arrange, lifecycle, newUser, type NewUser } from "./fixtures/lifecycle";
+import { account, userPage } from "./fixtures/account";
+import { arrange, lifecycle, newUser } from "./fixtures/lifecycle";
 
 const PASSWORD = "user-password-123";
-
-/** A page of its own (no admin cookie), as the managed user would have. */
-async function userPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext();
-  return context.newPage();
-}
-
-const account = {
-  async open(page: Page, url = "/account") {
-    await page.goto(url);
-    await check.hydrated(page);
-  },
-  async signIn(page: Page, login: string, password: string) {
-    await page.getByLabel("Email, username or phone").fill(login);
-    await page.getByLabel("Password", { exact: true }).fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-  },
-  async signedIn(page: Page, user: NewUser) {
-    await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
-    await expect(page.getByText(`Signed in as ${user.first} ${user.last}`)).toBeVisible();
-  },
-  async choosePassword(page: Page, password: string, button: string) {
-    await page.getByLabel("New password", { exact: true }).fill(password);
-    await page.getByLabel("New password again").fill(password);
-    await page.getByRole("button", { name: button }).click();
-  },
-};
 
 /** The admin signs in and makes a user with a password, who signs in on /account. */
 async function signedInUser(page: Page, browser: Browser, prefix: string) {

@@ -1,9 +1,10 @@
 // Details of the drawer, Settings, Profile fields, the users' own sign-in and public
 // signup and the export, each arranged through the API and checked in the UI.
 import { readFile } from "node:fs/promises";
-import { expect, test, type Browser, type Page } from "@playwright/test";
+import { expect, test, type Page } from "@playwright/test";
 import { act, check, find } from "./fixtures/users-page";
-import { arrange, lifecycle, newUser, unique, type NewUser } from "./fixtures/lifecycle";
+import { account, userPage } from "./fixtures/account";
+import { arrange, lifecycle, newUser, unique } from "./fixtures/lifecycle";
 
 const PASSWORD = "user-password-123";
 const SAME_ORIGIN = { "sec-fetch-site": "same-origin" };
@@ -36,27 +37,6 @@ const fields = {
     await editor.getByRole("button", { name: "Add field" }).click();
     await expect(page.getByRole("status").filter({ hasText: `Field ${form.label} added.` })).toBeVisible();
     await expect(page.getByRole("table", { name: "Profile fields" }).getByRole("row", { name: new RegExp(`^${form.label} ${form.key} ${form.type}`) })).toBeVisible();
-  },
-};
-
-/** A browser context of its own (no admin cookie), as the managed user would have. */
-async function userPage(browser: Browser): Promise<Page> {
-  return (await browser.newContext()).newPage();
-}
-
-const account = {
-  async open(page: Page, url = "/account") {
-    await page.goto(url);
-    await check.hydrated(page);
-  },
-  async signIn(page: Page, login: string, password: string) {
-    await page.getByLabel("Email, username or phone").fill(login);
-    await page.getByLabel("Password", { exact: true }).fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-  },
-  async signedIn(page: Page, user: NewUser) {
-    await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
-    await expect(page.getByText(`Signed in as ${user.first} ${user.last}`)).toBeVisible();
   },
 };
 

@@ -3,7 +3,7 @@
 //! each command is done in full or not at all, the import's job says what happened,
 //! and the database passes its integrity checks. On SQLite and PostgreSQL.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use app::domain::transfer::JobState;
@@ -12,7 +12,9 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
-use crate::helpers::{new_client, spawn_app, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::helpers::{
+    new_client, serve_binary, spawn_app, upload_file, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
+};
 
 /// The server binary serving the test's database on a port of its own.
 struct Server {
@@ -23,46 +25,13 @@ struct Server {
 
 impl Server {
     async fn start(app: &TestApp) -> Server {
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-            probe.local_addr().expect("address").port()
-        };
-        let process = Command::new(env!("CARGO_BIN_EXE_server"))
-            .args([
-                "serve",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--demo-users",
-                "0",
-            ])
-            .env("DATABASE_URL", &app.database_url)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server binary starts");
+        let (process, address) =
+            serve_binary(&app.database_url, &[("RUST_LOG", "error")], false).await;
         let server = Server {
             process,
-            address: format!("http://127.0.0.1:{port}"),
+            address,
             client: new_client(),
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let ready = server
-                .client
-                .get(format!("{}/readyz", server.address))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == StatusCode::OK);
-            if ready {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server is not ready after 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         let signed_in = server
             .client
             .post(format!("{}/api/sign_in", server.address))
@@ -332,18 +301,14 @@ async fn an_import_killed_while_applying_writes_nothing_and_says_so() {
     }
 
     let server = Server::start(&app).await;
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("crash.csv"),
-    );
-    let uploaded = server
-        .client
-        .post(format!("{}/imports/upload", server.address))
-        .header("x-roster-fetch", "1")
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
+    let uploaded = upload_file(
+        &server.client,
+        &server.address,
+        "crash.csv",
+        csv.into_bytes(),
+        true,
+    )
+    .await;
     assert_eq!(uploaded.status(), StatusCode::CREATED);
     let id = uploaded.json::<Value>().await.expect("JSON")["id"]
         .as_i64()

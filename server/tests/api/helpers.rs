@@ -113,6 +113,89 @@ async fn serve(
     }
 }
 
+/// `server serve` (the binary) on a free loopback port against `database_url`, with
+/// `env` (RUST_LOG is `info`, as an operator would read it, unless `env` says otherwise);
+/// returns once `/readyz` answers, with the process and its address. Its output is
+/// captured (`wait_with_output`) when `capture`, dropped otherwise.
+pub async fn serve_binary(
+    database_url: &str,
+    env: &[(&str, &str)],
+    capture: bool,
+) -> (std::process::Child, String) {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        probe.local_addr().expect("address").port()
+    };
+    let output = || {
+        if capture {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        }
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--demo-users",
+            "0",
+        ])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .expect("start server serve");
+    let address = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let up = client
+            .get(format!("{address}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK);
+        if up {
+            return (child, address);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not become ready"
+        );
+        assert!(
+            child.try_wait().expect("the process' state").is_none(),
+            "the server exited early"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `POST /imports/upload` of `data` as `name`, as the Imports page's script does
+/// (`fetch`) or as a plain form.
+pub async fn upload_file(
+    client: &reqwest::Client,
+    address: &str,
+    name: &str,
+    data: Vec<u8>,
+    fetch: bool,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(data).file_name(name.to_string()),
+    );
+    let mut request = client
+        .post(format!("{address}/imports/upload"))
+        .multipart(form);
+    if fetch {
+        request = request.header("x-roster-fetch", "1");
+    }
+    request.send().await.expect("upload request")
+}
+
 /// A client as a browser on Roster's own pages is: it keeps cookies and says its
 /// requests are same-origin (writes without that are refused).
 pub fn new_client() -> reqwest::Client {

@@ -1,7 +1,7 @@
 //! Running the server as operators do: the health and readiness probes a load
 //! balancer asks, and stopping the process with SIGTERM.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -250,46 +250,8 @@ async fn serve_then_stop(env: &[(&str, &str)]) -> String {
         "sqlite://{}?mode=rwc",
         dir.path().join("roster.db").display()
     );
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
-        l.local_addr().expect("address").port()
-    };
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--demo-users",
-            "0",
-        ])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "info")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start server serve");
+    let (mut child, address) = crate::helpers::serve_binary(&url, env, true).await;
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        let up = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == StatusCode::OK);
-        if up {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the server did not become ready"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the server exited early"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -315,7 +277,7 @@ async fn serve_then_stop(env: &[(&str, &str)]) -> String {
     assert!(exit.success(), "exit {exit:?}: {log}");
     assert!(
         client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .get(format!("{address}/healthz"))
             .send()
             .await
             .is_err(),

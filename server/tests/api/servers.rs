@@ -58,18 +58,9 @@ async fn an_import_uploaded_on_one_server_is_applied_once() {
     for i in 0..300 {
         csv.push_str(&format!("twice{i}@example.com,Twice,Number{i}\r\n"));
     }
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("twice.csv"),
-    );
-    let uploaded = a
-        .client
-        .post(format!("{}/imports/upload", a.address))
-        .header("x-roster-fetch", "1")
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload");
+    let uploaded =
+        crate::helpers::upload_file(&a.client, &a.address, "twice.csv", csv.into_bytes(), true)
+            .await;
     assert_eq!(uploaded.status(), StatusCode::CREATED);
     let id = uploaded.json::<serde_json::Value>().await.unwrap()["id"]
         .as_i64()

@@ -26,17 +26,7 @@ async fn upload(
     data: Vec<u8>,
     fetch: bool,
 ) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(data).file_name(name.to_string()),
-    );
-    let mut request = client
-        .post(format!("{}/imports/upload", app.address))
-        .multipart(form);
-    if fetch {
-        request = request.header("x-roster-fetch", "1");
-    }
-    request.send().await.expect("upload request")
+    crate::helpers::upload_file(client, &app.address, name, data, fetch).await
 }
 
 /// Polls `get_import` until the job no longer runs.
