@@ -69,8 +69,7 @@ impl FieldCondition {
         };
         let bound = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let condition = if let Some(t) = value.strip_prefix("contains:") {
-            let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-            FieldCondition::Contains(t.chars().take(super::query::MAX_SEARCH_CHARS).collect())
+            FieldCondition::Contains(super::query::clean_search(t))
         } else if let Some(r) = value.strip_prefix("range:") {
             let (from, to) = r.split_once("..")?;
             FieldCondition::Range {

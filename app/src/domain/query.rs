@@ -485,7 +485,8 @@ impl UserQuery {
     }
 }
 
-fn clean_search(value: &str) -> String {
+/// A search text as kept: whitespace collapsed, at most [`MAX_SEARCH_CHARS`].
+pub(crate) fn clean_search(value: &str) -> String {
     let collapsed = value.split_whitespace().collect::<Vec<_>>().join(" ");
     // Cut to length, then trimmed again: a cut right after a space would leave one,
     // and the URL written from it would read back as another search.
@@ -551,6 +552,10 @@ mod tests {
         let long = format!("{} tail", "a".repeat(MAX_SEARCH_CHARS - 1));
         let q = parse(&format!("q={long}"));
         assert_eq!(q.q, "a".repeat(MAX_SEARCH_CHARS - 1));
+        assert_eq!(parse(&q.to_query_string()), q);
+        // A custom field's "contains" filter is cut the same way.
+        let q = parse(&format!("f.note=contains:{long}"));
+        assert_eq!(q.fields.len(), 1, "{q:?}");
         assert_eq!(parse(&q.to_query_string()), q);
     }
 
