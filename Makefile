@@ -143,6 +143,10 @@ e2e: build e2e-tools
 	DATABASE_URL="sqlite://target/e2e.db?mode=rwc" ./target/debug/server seed --users 300
 	DATABASE_URL="sqlite://target/e2e.db?mode=rwc" ROSTER_ADMIN_PASSWORD="e2e-password-123" \
 	  ./target/debug/server create-admin --email e2e@roster.test
+	rm -f target/e2e-quota.db target/e2e-quota.db-wal target/e2e-quota.db-shm
+	DATABASE_URL="sqlite://target/e2e-quota.db?mode=rwc" ./target/debug/server migrate
+	DATABASE_URL="sqlite://target/e2e-quota.db?mode=rwc" ROSTER_ADMIN_PASSWORD="e2e-password-123" \
+	  ./target/debug/server create-admin --email e2e@roster.test
 	cd end2end && E2E_PORT=$(E2E_PORT) npx playwright test
 
 ## bench: 1,000,000 users in SQLite and PostgreSQL; list query p50/p95; release WASM size

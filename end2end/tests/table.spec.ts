@@ -47,7 +47,11 @@ test.describe("select all N matching", () => {
 
     await bulk.selectAllMatching(page, users.length);
     await bulk.apply(page, "Set status: Banned");
+    // It goes on in the background (the test server answers at once), with its progress.
+    await expect(find.notices(page).getByRole("progressbar", { name: "Bulk action progress" })).toBeVisible();
+    await expect(find.notices(page)).toContainText(`Setting ${users.length} users to banned`);
     await expect(find.notices(page)).toContainText(`${users.length} users set to banned.`);
+    await expect(find.notices(page).getByRole("progressbar")).toHaveCount(0);
 
     const last = encodeURIComponent(users[0].last);
     await act.open(page, `/users?status=banned&q=${last}`);

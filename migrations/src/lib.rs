@@ -13,6 +13,7 @@ mod m20261201_000006_bulk_load;
 mod m20261204_000007_shared_work;
 mod m20261204_000008_count_deltas;
 mod m20261207_000009_index_only_paging;
+mod m20261207_000010_bulk_jobs;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_shared_work::Migration),
             Box::new(m20261204_000008_count_deltas::Migration),
             Box::new(m20261207_000009_index_only_paging::Migration),
+            Box::new(m20261207_000010_bulk_jobs::Migration),
         ]
     }
 }

@@ -114,6 +114,10 @@ enum Command {
         /// Largest import file an admin may upload, in MB.
         #[arg(long, env = "ROSTER_MAX_UPLOAD_MB", default_value_t = app::domain::transfer::DEFAULT_MAX_UPLOAD_MB)]
         max_upload_mb: u64,
+        /// Milliseconds a bulk action on all matching users is waited for before the
+        /// page follows it as a background job instead.
+        #[arg(long, env = "ROSTER_BULK_WAIT_MS", default_value_t = 2000)]
+        bulk_wait_ms: u64,
     },
     /// Import users from a CSV or XLSX file (upsert by email). Without --apply, only
     /// shows what the import would do.
@@ -240,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
             event_requests_per_minute,
             signups_per_minute,
             max_upload_mb,
+            bulk_wait_ms,
             public_url,
             smtp_url,
             smtp_from,
@@ -283,11 +288,12 @@ async fn main() -> anyhow::Result<()> {
                 public_url,
                 trusted_proxies,
                 metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
+                bulk_wait: std::time::Duration::from_millis(bulk_wait_ms),
                 ..Config::default()
             };
             // A SQLite file has one server: what ran when it stopped was interrupted.
             // On PostgreSQL other servers may be at work; their leases tell.
-            fail_abandoned_imports(&conn, !conn.dialect().shared_by_servers()).await;
+            fail_abandoned_jobs(&conn, !conn.dialect().shared_by_servers()).await;
             db::spawn_checkpointer(conn.clone());
             spawn_purge(conn.clone(), config.clone());
             match mailer {
@@ -322,14 +328,22 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Fails the imports whose server stopped (all running ones with `every_running`), and
-/// says so in the log.
-async fn fail_abandoned_imports(conn: &sea_orm::DatabaseConnection, every_running: bool) {
+/// Fails the imports and bulk actions whose server stopped (all running ones with
+/// `every_running`), and says so in the log.
+async fn fail_abandoned_jobs(conn: &sea_orm::DatabaseConnection, every_running: bool) {
     let at = app::backend::now();
     match app::backend::transfer::jobs::fail_abandoned(conn, at, every_running).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(jobs = n, "imports whose server stopped are marked failed"),
         Err(e) => tracing::warn!(error = ?e, "marking abandoned imports failed"),
+    }
+    match app::backend::bulk_jobs::fail_abandoned(conn, at, every_running).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            jobs = n,
+            "bulk actions whose server stopped are marked failed"
+        ),
+        Err(e) => tracing::warn!(error = ?e, "marking abandoned bulk actions failed"),
     }
 }
 
@@ -379,10 +393,10 @@ fn spawn_purge(conn: sea_orm::DatabaseConnection, config: Config) {
                 Ok(n) => tracing::info!(files = n, "deleted unapplied uploads holding passwords"),
                 Err(e) => tracing::warn!(error = ?e, "deleting unapplied password uploads failed"),
             }
-            // Imports whose server stopped (its lease ran out) are failed by whichever
-            // server looks first (only where several servers share the database).
+            // Imports and bulk actions whose server stopped (its lease ran out) are
+            // failed by whichever server looks first (where servers share a database).
             if conn.dialect().shared_by_servers() {
-                fail_abandoned_imports(&conn, false).await;
+                fail_abandoned_jobs(&conn, false).await;
             }
             if conn.dialect().shared_by_servers() {
                 if let Err(e) = app::backend::limits::purge_shared(&conn).await {

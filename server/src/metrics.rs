@@ -116,19 +116,33 @@ async fn gauges(state: &ServerState) -> Result<(), sea_orm::DbErr> {
     };
     metrics::gauge!("roster_db_pool_connections").set(f64::from(size));
     metrics::gauge!("roster_db_pool_idle_connections").set(idle as f64);
-    let counts = db
-        .all(Sql::new(
-            "SELECT state, count(*) AS n FROM import_jobs GROUP BY state",
-        ))
-        .await?;
-    for state_name in ["uploaded", "previewed", "applying", "applied", "failed"] {
-        let mut n = 0;
-        for row in &counts {
-            if row.try_get::<String>("", "state")? == state_name {
-                n = row.try_get::<i64>("", "n")?;
+    let jobs: [(&'static str, &'static str, &[&'static str]); 2] = [
+        (
+            "roster_import_jobs",
+            "import_jobs",
+            &["uploaded", "previewed", "applying", "applied", "failed"],
+        ),
+        (
+            "roster_bulk_jobs",
+            "bulk_jobs",
+            &["running", "done", "failed"],
+        ),
+    ];
+    for (gauge, table, states) in jobs {
+        let counts = db
+            .all(Sql::new(&format!(
+                "SELECT state, count(*) AS n FROM {table} GROUP BY state"
+            )))
+            .await?;
+        for state_name in states {
+            let mut n = 0;
+            for row in &counts {
+                if row.try_get::<String>("", "state")? == *state_name {
+                    n = row.try_get::<i64>("", "n")?;
+                }
             }
+            metrics::gauge!(gauge, "state" => *state_name).set(n as f64);
         }
-        metrics::gauge!("roster_import_jobs", "state" => state_name).set(n as f64);
     }
     let waiting: i64 = match db
         .one(Sql::new(

@@ -9,6 +9,9 @@ use crate::domain::{ApiError, AppError};
 
 impl From<ServiceError> for AppError {
     fn from(err: ServiceError) -> Self {
+        if err.is_busy() {
+            return AppError::Conflict(crate::backend::error::BUSY.into());
+        }
         match err {
             ServiceError::Unauthorized => AppError::Unauthorized,
             ServiceError::Forbidden(p) => AppError::Forbidden(p),

@@ -6,14 +6,14 @@ use leptos::server_fn::codec::Json;
 
 use crate::domain::account::{NewUserForm, UserEditForm};
 use crate::domain::{
-    AppError, BulkAction, BulkResult, CommentInfo, CreatedUser, GroupInfo, NamedRef, RoleInfo,
-    Selection, Status,
+    AppError, BulkAction, BulkJob, BulkResult, CommentInfo, CreatedUser, GroupInfo, NamedRef,
+    RoleInfo, Selection, Status,
 };
 
 #[cfg(feature = "ssr")]
 use super::guard::{authorize, fail};
 #[cfg(feature = "ssr")]
-use crate::domain::permissions::{USERS_DELETE, USERS_READ, USERS_WRITE};
+use crate::domain::permissions::{ADMIN_ACCESS, USERS_DELETE, USERS_READ, USERS_WRITE};
 
 /// Every role, for the role pickers.
 #[server(endpoint = "list_roles", input = Json)]
@@ -105,10 +105,27 @@ pub async fn delete_comment(id: i64) -> Result<(), AppError> {
 }
 
 /// Applies a bulk action to checked rows or to every user matching the filters.
+/// Checked rows are changed at once; "all matching" runs as a background job that
+/// answers here when it is quick, else with its id (`BulkResult::job`) to follow with
+/// [`get_bulk_job`].
 #[server(endpoint = "bulk_users", input = Json)]
 pub async fn bulk_users(selection: Selection, action: BulkAction) -> Result<BulkResult, AppError> {
     let (state, admin) = authorize(crate::backend::bulk::permission(&action)).await?;
-    crate::backend::bulk::apply(&state.db, &admin, &selection, &action)
+    match selection {
+        Selection::Matching(query) => {
+            crate::backend::bulk_jobs::start(&state, &admin, query, action).await
+        }
+        ids => crate::backend::bulk::apply(&state.db, &admin, &ids, &action).await,
+    }
+    .map_err(fail)
+}
+
+/// A background bulk action's progress and outcome. Only the admin who started it
+/// sees it (with the rights it needed then), so any admin session may ask.
+#[server(endpoint = "get_bulk_job", input = Json)]
+pub async fn get_bulk_job(id: i64) -> Result<BulkJob, AppError> {
+    let (state, admin) = authorize(ADMIN_ACCESS).await?;
+    crate::backend::bulk_jobs::get(&state, &admin, id)
         .await
         .map_err(fail)
 }

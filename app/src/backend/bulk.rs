@@ -14,6 +14,7 @@ use super::authority::{Authority, OwnerGuard};
 use super::dialect::Run;
 use super::memberships::{ensure_named, Link};
 use super::sql::Sql;
+use super::transfer::Reporter;
 use super::user_writes::user_snapshot_expr;
 use super::users::{matching_ids_sql, resolve};
 use super::{audit, now, Config, ServiceError};
@@ -90,12 +91,78 @@ async fn select(
     Ok((selected, skipped_self))
 }
 
-async fn finish(txn: DatabaseTransaction) -> Result<(), ServiceError> {
+/// Users changed per statement, between progress reports.
+const CHUNK: u64 = 10_000;
+
+/// The selection cut into runs of [`CHUNK`] ids (by id), each as a subquery, so a
+/// large command reports its progress as it goes, still in one transaction.
+async fn chunks(txn: &DatabaseTransaction, selected: u64) -> Result<Vec<String>, ServiceError> {
+    if selected <= CHUNK {
+        return Ok(vec![SELECTED.to_string()]);
+    }
+    let bounds = txn
+        .all(&Sql::new(&format!(
+            "SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM bulk_selection) s \
+             WHERE n % {CHUNK} = 0 ORDER BY id"
+        )))
+        .await?;
+    let mut out = Vec::with_capacity(bounds.len() + 1);
+    let mut lower = i64::MIN;
+    for row in bounds {
+        let upper: i64 = row.try_get("", "id")?;
+        out.push(format!(
+            "SELECT id FROM bulk_selection WHERE id > {lower} AND id <= {upper}"
+        ));
+        lower = upper;
+    }
+    out.push(format!("SELECT id FROM bulk_selection WHERE id > {lower}"));
+    Ok(out)
+}
+
+/// Drops the selection and commits; a background job's "done" (`job`) is written in
+/// the same transaction as its work.
+async fn finish(
+    txn: DatabaseTransaction,
+    job: Option<i64>,
+    result: &BulkResult,
+) -> Result<(), ServiceError> {
     if let Some(drop) = txn.dialect().drop_temp_table("bulk_selection") {
         txn.execute_unprepared(&drop).await?;
     }
+    if let Some(id) = job {
+        super::bulk_jobs::record_done(&txn, id, result).await?;
+    }
     txn.commit().await?;
     Ok(())
+}
+
+/// The tag or group a tag or group action names, checked before any write.
+fn named(action: &BulkAction) -> Result<Option<String>, ServiceError> {
+    let (BulkAction::AddTag(n)
+    | BulkAction::RemoveTag(n)
+    | BulkAction::AddToGroup(n)
+    | BulkAction::RemoveFromGroup(n)) = action
+    else {
+        return Ok(None);
+    };
+    let field = if matches!(action, BulkAction::AddTag(_) | BulkAction::RemoveTag(_)) {
+        "tag"
+    } else {
+        "group"
+    };
+    let cleaned =
+        clean_names(std::slice::from_ref(n)).map_err(|e| ServiceError::field(field, e))?;
+    cleaned
+        .into_iter()
+        .next()
+        .map(Some)
+        .ok_or_else(|| ServiceError::field(field, format!("Enter a {field} name.")))
+}
+
+/// Checks what can be checked of `action` without reading users (a background job
+/// refuses bad input before it starts).
+pub fn check(action: &BulkAction) -> Result<(), ServiceError> {
+    named(action).map(|_| ())
 }
 
 /// Applies `action` to every selected user in one transaction.
@@ -105,95 +172,58 @@ pub async fn apply(
     selection: &Selection,
     action: &BulkAction,
 ) -> Result<BulkResult, ServiceError> {
+    run(db, actor, selection, action, &Reporter::silent(), None).await
+}
+
+/// What one run of users gets, prepared once for the whole selection.
+enum Step {
+    SetStatus(Status),
+    SetRole(i64),
+    Link { link: Link, id: i64, name: String },
+    Unlink { link: Link, id: i64, name: String },
+    Delete { deletion: i64 },
+}
+
+/// [`apply`], reporting its progress, for background job `job` when given (whose
+/// "done" commits with the work).
+pub async fn run(
+    db: &DatabaseConnection,
+    actor: &AdminInfo,
+    selection: &Selection,
+    action: &BulkAction,
+    progress: &Reporter<'_>,
+    job: Option<i64>,
+) -> Result<BulkResult, ServiceError> {
     let spare_actor = matches!(
         action,
         BulkAction::SetStatus(_) | BulkAction::SetRole(_) | BulkAction::Delete
     );
     // Validate names before any write.
-    let name = match action {
-        BulkAction::AddTag(n)
-        | BulkAction::RemoveTag(n)
-        | BulkAction::AddToGroup(n)
-        | BulkAction::RemoveFromGroup(n) => {
-            let field = if matches!(action, BulkAction::AddTag(_) | BulkAction::RemoveTag(_)) {
-                "tag"
-            } else {
-                "group"
-            };
-            let cleaned =
-                clean_names(std::slice::from_ref(n)).map_err(|e| ServiceError::field(field, e))?;
-            Some(
-                cleaned
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| ServiceError::field(field, format!("Enter a {field} name.")))?,
-            )
-        }
-        _ => None,
-    };
+    let name = named(action)?;
+    progress.report("Selecting users", 0, 0);
     let txn = crate::backend::db::begin_write(db).await?;
     let authority = Authority::load(&txn, actor).await?;
     if let BulkAction::SetRole(role_id) = action {
         authority.may_give(*role_id, "role")?;
     }
     let (affected, skipped_self) = select(&txn, actor, selection, spare_actor).await?;
+    let mut result = BulkResult {
+        affected,
+        deletion_id: None,
+        skipped_self,
+        job: None,
+    };
     if affected == 0 {
-        finish(txn).await?;
-        return Ok(BulkResult {
-            affected: 0,
-            deletion_id: None,
-            skipped_self,
-        });
+        finish(txn, job, &result).await?;
+        return Ok(result);
     }
-    let dialect = txn.dialect();
+    progress.report("Checking rights", 0, affected);
     // Every selected user must be within the actor's rights, whatever the action.
     authority.may_act_on_selection(&txn, SELECTED).await?;
     let owners = OwnerGuard::start(&txn).await?;
-    let obj = dialect.json_object_fn();
-    let at = now();
-    let mut deletion_id = None;
-    match action {
-        BulkAction::SetStatus(status) => {
-            audit::record_each(
-                &txn,
-                actor,
-                action.audit_name(),
-                SELECTED,
-                Some(&format!("{obj}('status', users.status)")),
-                Some(json!({ "status": status.as_str() })),
-            )
-            .await?;
-            let mut u = Sql::new("UPDATE users SET status = ");
-            u.bind(status.as_str())
-                .push(", updated_at = ")
-                .bind(at)
-                .push(&format!(", version = version + 1 WHERE id IN ({SELECTED})"));
-            txn.exec(&u).await?;
-            if *status == Status::Banned {
-                // A ban takes effect at once: the users' sessions end.
-                txn.execute_unprepared(&format!(
-                    "DELETE FROM sessions WHERE user_id IN ({SELECTED})"
-                ))
-                .await?;
-            }
-        }
-        BulkAction::SetRole(role_id) => {
-            audit::record_each(
-                &txn,
-                actor,
-                action.audit_name(),
-                SELECTED,
-                Some(&format!("{obj}('role_id', users.role_id)")),
-                Some(json!({ "role_id": role_id })),
-            )
-            .await?;
-            let mut u = Sql::new("UPDATE users SET role_id = ");
-            u.bind(*role_id)
-                .push(", updated_at = ")
-                .bind(at)
-                .push(&format!(", version = version + 1 WHERE id IN ({SELECTED})"));
-            txn.exec(&u).await?;
-        }
+    let step = match action {
+        BulkAction::SetStatus(status) => Step::SetStatus(*status),
+        BulkAction::SetRole(role_id) => Step::SetRole(*role_id),
         BulkAction::AddTag(_) | BulkAction::AddToGroup(_) => {
             let link = if matches!(action, BulkAction::AddTag(_)) {
                 Link::Tags
@@ -205,21 +235,11 @@ pub async fn apply(
             let target = target
                 .first()
                 .ok_or_else(|| anyhow::anyhow!("{name} was not created"))?;
-            audit::record_each(
-                &txn,
-                actor,
-                action.audit_name(),
-                SELECTED,
-                None,
-                Some(json!({ link_field(link): target.name })),
-            )
-            .await?;
-            let (table, key) = link_columns(link);
-            let mut s = Sql::new(&format!("INSERT INTO {table} (user_id, {key}) SELECT id, "));
-            s.bind(target.id)
-                // "WHERE true": SQLite cannot otherwise tell ON CONFLICT from a join.
-                .push(" FROM bulk_selection WHERE true ON CONFLICT DO NOTHING");
-            txn.exec(&s).await?;
+            Step::Link {
+                link,
+                id: target.id,
+                name: target.name.clone(),
+            }
         }
         BulkAction::RemoveTag(_) | BulkAction::RemoveFromGroup(_) => {
             let link = if matches!(action, BulkAction::RemoveTag(_)) {
@@ -228,50 +248,146 @@ pub async fn apply(
                 Link::Groups
             };
             let name = name.unwrap_or_default();
-            let (table, key) = link_columns(link);
             let names_table = link_field(link);
+            let what = if link == Link::Tags { "tag" } else { "group" };
             let mut find = Sql::new(&format!(
                 "SELECT id, name FROM {names_table} WHERE lower(name) = "
             ));
             find.bind(name.to_lowercase());
             let Some(row) = txn.one(&find).await? else {
                 return Err(ServiceError::field(
-                    if link == Link::Tags { "tag" } else { "group" },
-                    format!(
-                        "There is no {} named \"{name}\".",
-                        if link == Link::Tags { "tag" } else { "group" }
-                    ),
+                    what,
+                    format!("There is no {what} named \"{name}\"."),
                 ));
             };
-            let id: i64 = row.try_get("", "id")?;
-            let stored: String = row.try_get("", "name")?;
+            Step::Unlink {
+                link,
+                id: row.try_get("", "id")?,
+                name: row.try_get("", "name")?,
+            }
+        }
+        BulkAction::Delete => {
+            let deletion = open_deletion(&txn, actor, affected).await?;
+            result.deletion_id = Some(deletion);
+            Step::Delete { deletion }
+        }
+    };
+    let phase = if matches!(step, Step::Delete { .. }) {
+        "Deleting users"
+    } else {
+        "Updating users"
+    };
+    let runs = chunks(&txn, affected).await?;
+    let last = runs.len();
+    for (i, users) in runs.iter().enumerate() {
+        progress.report(phase, (i as u64 * CHUNK).min(affected), affected);
+        apply_step(&txn, actor, action, &step, users).await?;
+        if i + 1 == last {
+            progress.report("Saving", affected, affected);
+        }
+    }
+    owners.check(&txn).await?;
+    if let Some(deletion) = result.deletion_id {
+        // The undo window opens when the users are gone, not when a long delete began.
+        let mut d = Sql::new("UPDATE deletions SET created_at = ");
+        d.bind(now()).push(" WHERE id = ").bind(deletion);
+        txn.exec(&d).await?;
+    }
+    finish(txn, job, &result).await?;
+    Ok(result)
+}
+
+/// Does `step` to the users of subquery `users`, with an audit entry for each.
+async fn apply_step(
+    txn: &DatabaseTransaction,
+    actor: &AdminInfo,
+    action: &BulkAction,
+    step: &Step,
+    users: &str,
+) -> Result<(), ServiceError> {
+    let obj = txn.dialect().json_object_fn();
+    let at = now();
+    match step {
+        Step::SetStatus(status) => {
             audit::record_each(
-                &txn,
+                txn,
                 actor,
                 action.audit_name(),
-                SELECTED,
+                users,
+                Some(&format!("{obj}('status', users.status)")),
+                Some(json!({ "status": status.as_str() })),
+            )
+            .await?;
+            let mut u = Sql::new("UPDATE users SET status = ");
+            u.bind(status.as_str())
+                .push(", updated_at = ")
+                .bind(at)
+                .push(&format!(", version = version + 1 WHERE id IN ({users})"));
+            txn.exec(&u).await?;
+            if *status == Status::Banned {
+                // A ban takes effect at once: the users' sessions end.
+                txn.execute_unprepared(&format!("DELETE FROM sessions WHERE user_id IN ({users})"))
+                    .await?;
+            }
+        }
+        Step::SetRole(role_id) => {
+            audit::record_each(
+                txn,
+                actor,
+                action.audit_name(),
+                users,
+                Some(&format!("{obj}('role_id', users.role_id)")),
+                Some(json!({ "role_id": role_id })),
+            )
+            .await?;
+            let mut u = Sql::new("UPDATE users SET role_id = ");
+            u.bind(*role_id)
+                .push(", updated_at = ")
+                .bind(at)
+                .push(&format!(", version = version + 1 WHERE id IN ({users})"));
+            txn.exec(&u).await?;
+        }
+        Step::Link { link, id, name } => {
+            audit::record_each(
+                txn,
+                actor,
+                action.audit_name(),
+                users,
+                None,
+                Some(json!({ link_field(*link): name })),
+            )
+            .await?;
+            let (table, key) = link_columns(*link);
+            let mut s = Sql::new(&format!("INSERT INTO {table} (user_id, {key}) SELECT id, "));
+            s.bind(*id)
+                // "WHERE true": SQLite cannot otherwise tell ON CONFLICT from a join.
+                .push(&format!(
+                    " FROM ({users}) s WHERE true ON CONFLICT DO NOTHING"
+                ));
+            txn.exec(&s).await?;
+        }
+        Step::Unlink { link, id, name } => {
+            let names_table = link_field(*link);
+            audit::record_each(
+                txn,
+                actor,
+                action.audit_name(),
+                users,
                 Some(&format!(
                     "{obj}('{names_table}', '{}')",
-                    stored.replace('\'', "''")
+                    name.replace('\'', "''")
                 )),
                 None,
             )
             .await?;
+            let (table, key) = link_columns(*link);
             let mut s = Sql::new(&format!("DELETE FROM {table} WHERE {key} = "));
-            s.bind(id).push(&format!(" AND user_id IN ({SELECTED})"));
+            s.bind(*id).push(&format!(" AND user_id IN ({users})"));
             txn.exec(&s).await?;
         }
-        BulkAction::Delete => {
-            deletion_id = Some(move_to_trash(&txn, actor, affected).await?);
-        }
+        Step::Delete { deletion } => move_to_trash(txn, actor, *deletion, users).await?,
     }
-    owners.check(&txn).await?;
-    finish(txn).await?;
-    Ok(BulkResult {
-        affected,
-        deletion_id,
-        skipped_self,
-    })
+    Ok(())
 }
 
 fn link_columns(link: Link) -> (&'static str, &'static str) {
@@ -309,13 +425,12 @@ const DEPENDENTS: [(&str, &str); 6] = [
     ("activities", "id, user_id, at, kind, name, detail, source"),
 ];
 
-/// Copies the selected users and their rows into the trash and deletes them.
-async fn move_to_trash(
+/// Opens the trash entry (the undo's handle) for a delete of `count` users.
+async fn open_deletion(
     txn: &DatabaseTransaction,
     actor: &AdminInfo,
     count: u64,
 ) -> Result<i64, ServiceError> {
-    let dialect = txn.dialect();
     let mut d =
         Sql::new("INSERT INTO deletions (actor_id, actor_email, users, created_at) VALUES (");
     d.bind(actor.id)
@@ -326,16 +441,27 @@ async fn move_to_trash(
         .push(", ")
         .bind(now())
         .push(") RETURNING id");
-    let deletion: i64 = txn
+    Ok(txn
         .one(&d)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no deletion id"))?
-        .try_get("", "id")?;
+        .try_get("", "id")?)
+}
+
+/// Copies the users of subquery `users` and their rows into trash entry `deletion`
+/// and deletes them.
+async fn move_to_trash(
+    txn: &DatabaseTransaction,
+    actor: &AdminInfo,
+    deletion: i64,
+    users: &str,
+) -> Result<(), ServiceError> {
+    let dialect = txn.dialect();
     let mut copy = Sql::new(&format!(
         "INSERT INTO trash_users (deletion_id, {USER_COLUMNS}) SELECT "
     ));
     copy.bind(deletion).push(&format!(
-        ", {USER_COLUMNS} FROM users WHERE id IN ({SELECTED})"
+        ", {USER_COLUMNS} FROM users WHERE id IN ({users})"
     ));
     txn.exec(&copy).await?;
     for (table, columns) in DEPENDENTS {
@@ -343,7 +469,7 @@ async fn move_to_trash(
             "INSERT INTO trash_{table} (deletion_id, {columns}) SELECT "
         ));
         copy.bind(deletion).push(&format!(
-            ", {columns} FROM {table} WHERE user_id IN ({SELECTED})"
+            ", {columns} FROM {table} WHERE user_id IN ({users})"
         ));
         txn.exec(&copy).await?;
     }
@@ -352,14 +478,14 @@ async fn move_to_trash(
         txn,
         actor,
         "user.delete",
-        SELECTED,
+        users,
         Some(&snapshot),
         Some(json!({ "deletion": deletion })),
     )
     .await?;
-    txn.execute_unprepared(&format!("DELETE FROM users WHERE id IN ({SELECTED})"))
+    txn.execute_unprepared(&format!("DELETE FROM users WHERE id IN ({users})"))
         .await?;
-    Ok(deletion)
+    Ok(())
 }
 
 /// Brings back the users of deletion `deletion_id` with their tags, groups, devices,

@@ -30,6 +30,18 @@ pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, 
     .await
 }
 
+/// Whether `err` is the database staying busy past the waits above: SQLite's one
+/// writer held longer than the busy timeout (a long bulk action or import), or no
+/// pooled connection free within the acquire timeout. Nothing was written; the same
+/// command can simply be tried again.
+pub fn is_busy(err: &DbErr) -> bool {
+    if matches!(err, DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    let text = err.to_string();
+    text.contains("database is locked") || text.contains("(code: 5)")
+}
+
 /// Who copies SQLite's write-ahead log back into the database file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checkpoints {

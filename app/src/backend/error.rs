@@ -28,7 +28,18 @@ pub enum ServiceError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// What an admin reads when the database stayed busy past the wait ([`is_busy`]).
+///
+/// [`is_busy`]: super::db::is_busy
+pub const BUSY: &str = "The database is busy with a long command (a bulk action or an import), so nothing was saved. Try again in a moment.";
+
 impl ServiceError {
+    /// Whether this is the database staying busy past the wait: a conflict to try
+    /// again, not a server fault.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, ServiceError::Db(e) if super::db::is_busy(e))
+    }
+
     /// A unique-constraint violation as a conflict the admin can act on (`message`);
     /// any other database error as it is.
     pub fn unique(err: DbErr, message: &str) -> Self {
@@ -37,6 +48,28 @@ impl ServiceError {
                 ServiceError::Conflict(message.to_string())
             }
             _ => ServiceError::Db(err),
+        }
+    }
+
+    /// What a background job that failed with this error tells its admin: the
+    /// refusal's own words, or `otherwise` for an unexpected error (logged with `job`).
+    pub fn job_message(&self, job: &str, otherwise: &str) -> String {
+        match self {
+            ServiceError::Validation(fields) => fields
+                .values()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" "),
+            ServiceError::Conflict(m) => m.clone(),
+            ServiceError::Forbidden(p) => format!("Your role does not allow this ({p})."),
+            ServiceError::NotFound(what) => format!("{what} was not found."),
+            ServiceError::Refused(r) => r.message().to_string(),
+            busy if busy.is_busy() => BUSY.to_string(),
+            other => {
+                tracing::error!(error = ?other, job, "a background job failed");
+                otherwise.to_string()
+            }
         }
     }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod authority;
 pub mod backup;
 pub mod bulk;
+pub mod bulk_jobs;
 pub mod bulk_load;
 pub mod comments;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod events;
 pub mod field_sql;
 pub mod fields;
 pub mod groups;
+pub mod lease;
 pub mod limits;
 pub mod links;
 pub mod memberships;
@@ -79,6 +81,9 @@ pub struct Config {
     pub throttle_capacity: usize,
     /// The bearer token `/metrics` asks for (none: the endpoint is off).
     pub metrics_token: Option<String>,
+    /// How long a bulk command on "all matching" users is waited for before the
+    /// request answers with its background job instead.
+    pub bulk_wait: std::time::Duration,
 }
 
 impl Default for Config {
@@ -95,6 +100,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:3000".into(),
             trusted_proxies: throttle::TrustedProxies::default(),
             throttle_capacity: throttle::DEFAULT_CAPACITY,
+            bulk_wait: std::time::Duration::from_secs(2),
             metrics_token: None,
         }
     }

@@ -8,7 +8,7 @@ use super::{format, use_user_query, use_users_ctx};
 use crate::api::lifecycle::{bulk_users, list_groups, list_roles};
 use crate::api::users::list_tags;
 use crate::domain::permissions::{USERS_DELETE, USERS_WRITE};
-use crate::domain::{BulkAction, BulkResult, Selection, Status};
+use crate::domain::{BulkAction, Selection, Status};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Choice {
@@ -138,12 +138,10 @@ fn BulkForm(count: Memo<u64>) -> impl IntoView {
     // reported from the action itself, not from an effect of a disposed form.
     let run = Action::new(move |(selection, action): &(Selection, BulkAction)| {
         let (selection, action) = (selection.clone(), action.clone());
+        let n = count.get_untracked();
         async move {
             match bulk_users(selection, action.clone()).await {
-                Ok(r) => {
-                    ctx.notify(describe(&action, &r));
-                    ctx.changed();
-                }
+                Ok(r) => super::bulk_jobs::report(ctx, action, n, r),
                 Err(e) => {
                     set_error.try_set(Some(e.to_string()));
                 }
@@ -240,25 +238,4 @@ fn BulkForm(count: Memo<u64>) -> impl IntoView {
             <p class="form-error" role="alert">{move || error.get()}</p>
         </form>
     }
-}
-
-fn describe(action: &BulkAction, r: &BulkResult) -> String {
-    let users = if r.affected == 1 {
-        "1 user".to_string()
-    } else {
-        format!("{} users", format::count(r.affected))
-    };
-    let mut text = match action {
-        BulkAction::SetStatus(s) => format!("{users} set to {}.", s.label().to_lowercase()),
-        BulkAction::AddTag(t) => format!("Tag {t} added to {users}."),
-        BulkAction::RemoveTag(t) => format!("Tag {t} removed from {users}."),
-        BulkAction::AddToGroup(g) => format!("{users} added to group {g}."),
-        BulkAction::RemoveFromGroup(g) => format!("{users} removed from group {g}."),
-        BulkAction::SetRole(_) => format!("Role changed for {users}."),
-        BulkAction::Delete => format!("{users} deleted."),
-    };
-    if r.skipped_self {
-        text.push_str(" Your own account was left out.");
-    }
-    text
 }

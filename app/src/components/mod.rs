@@ -2,6 +2,7 @@
 
 pub mod account_actions;
 pub mod bulk_bar;
+pub mod bulk_jobs;
 pub mod chip_picker;
 pub mod column_chooser;
 pub mod export_menu;
@@ -175,6 +176,8 @@ pub struct UsersCtx {
     pub help: RwSignal<bool>,
     /// The "Reset password" dialog is open for this user.
     pub reset: RwSignal<Option<account_actions::ResetTarget>>,
+    /// Bulk actions going on in the background.
+    pub bulk_jobs: RwSignal<Vec<bulk_jobs::Following>>,
 }
 
 impl UsersCtx {
@@ -189,6 +192,7 @@ impl UsersCtx {
             confirm: RwSignal::new(None),
             help: RwSignal::new(false),
             reset: RwSignal::new(None),
+            bulk_jobs: RwSignal::new(Vec::new()),
         }
     }
 

@@ -83,6 +83,7 @@ pub fn Notices() -> impl IntoView {
     });
     view! {
         <div class="notices" role="status" aria-live="polite" aria-label="Notices">
+            <super::bulk_jobs::BulkJobs ctx/>
             <For each=move || ctx.notices.get() key=|n| n.id let:n>
                 {
                     let id = n.id;

@@ -10,7 +10,7 @@ use super::{use_go, use_user_query, use_users_ctx};
 use crate::api::lifecycle::{bulk_users, delete_user, set_user_status, set_user_tags};
 use crate::api::users::{get_user, list_tags};
 use crate::domain::permissions::{USERS_DELETE, USERS_PASSWORDS, USERS_SESSIONS, USERS_WRITE};
-use crate::domain::{BulkAction, Selection, Status};
+use crate::domain::{BulkAction, BulkResult, Selection, Status};
 
 /// What a confirmed delete removes.
 #[derive(Clone, Debug, PartialEq)]
@@ -224,11 +224,19 @@ pub fn ConfirmDelete() -> impl IntoView {
         let target = target.clone();
         async move {
             match &target {
-                DeleteTarget::One { id, .. } => delete_user(*id).await.map(|d| (target, 1, d)),
+                DeleteTarget::One { id, .. } => delete_user(*id).await.map(|d| {
+                    let one = BulkResult {
+                        affected: 1,
+                        deletion_id: Some(d),
+                        skipped_self: false,
+                        job: None,
+                    };
+                    (target, one)
+                }),
                 DeleteTarget::Many { selection, .. } => {
                     bulk_users(selection.clone(), BulkAction::Delete)
                         .await
-                        .map(|r| (target, r.affected, r.deletion_id.unwrap_or_default()))
+                        .map(|r| (target, r))
                 }
             }
         }
@@ -237,22 +245,26 @@ pub fn ConfirmDelete() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(result) = run.value().get() {
             match result {
-                Ok((target, n, deletion)) => {
+                Ok((target, result)) => {
                     ctx.confirm.set(None);
                     ctx.selected.set(Default::default());
                     ctx.all_matching.set(false);
-                    let text = match (&target, n) {
-                        (DeleteTarget::One { name, .. }, _) => format!("{name} was deleted."),
-                        (_, 1) => "1 user was deleted.".to_string(),
-                        (_, n) => format!("{} users were deleted.", super::format::count(n)),
-                    };
-                    push(ctx.notices, Notice::undoable(text, deletion));
-                    ctx.changed();
-                    // A deleted user's drawer has nothing left to show.
-                    if let DeleteTarget::One { id, .. } = target {
-                        let path = location.pathname.get_untracked();
-                        if path.trim_end_matches('/') == format!("/users/{id}") {
-                            go.to(query.get_untracked(), false);
+                    match &target {
+                        DeleteTarget::One { id, name } => {
+                            let deletion = result.deletion_id.unwrap_or_default();
+                            push(
+                                ctx.notices,
+                                Notice::undoable(format!("{name} was deleted."), deletion),
+                            );
+                            ctx.changed();
+                            // A deleted user's drawer has nothing left to show.
+                            let path = location.pathname.get_untracked();
+                            if path.trim_end_matches('/') == format!("/users/{id}") {
+                                go.to(query.get_untracked(), false);
+                            }
+                        }
+                        DeleteTarget::Many { count, .. } => {
+                            super::bulk_jobs::report(ctx, BulkAction::Delete, *count, result)
                         }
                     }
                 }

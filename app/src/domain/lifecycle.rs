@@ -117,6 +117,48 @@ pub struct BulkResult {
     pub deletion_id: Option<i64>,
     /// Users left out (the signed-in admin never bans, demotes or deletes themselves).
     pub skipped_self: bool,
+    /// A command on "all matching" that outlasted the request goes on in the
+    /// background as this job ([`BulkJob`]); the fields above are then empty.
+    #[serde(default)]
+    pub job: Option<i64>,
+}
+
+/// Where a background bulk command is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BulkState {
+    Running,
+    Done,
+    Failed,
+}
+
+impl BulkState {
+    pub const fn as_db(self) -> &'static str {
+        match self {
+            BulkState::Running => "running",
+            BulkState::Done => "done",
+            BulkState::Failed => "failed",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        [BulkState::Running, BulkState::Done, BulkState::Failed]
+            .into_iter()
+            .find(|state| state.as_db() == s)
+    }
+}
+
+/// A bulk command on "all matching" users running (or run) in the background.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkJob {
+    pub id: i64,
+    pub action: BulkAction,
+    pub state: BulkState,
+    /// While it runs: the phase and the users done of those selected.
+    pub progress: Option<super::transfer::Progress>,
+    /// Once done: what it did.
+    pub result: Option<BulkResult>,
+    /// Once failed: why; nothing of it was written.
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ pub mod wire;
 pub use columns::Column;
 pub use error::{ApiError, AppError, FieldErrors, Refusal};
 pub use lifecycle::{
-    BulkAction, BulkResult, CommentInfo, CreatedUser, GroupInfo, RoleInfo, Selection,
+    BulkAction, BulkJob, BulkResult, BulkState, CommentInfo, CreatedUser, GroupInfo, RoleInfo,
+    Selection,
 };
 pub use query::{SortDir, SortKey, StatusFilter, TagMode, UserQuery, PAGE_SIZES};
 pub use user::{AdminInfo, DeviceInfo, NamedRef, Status, TagInfo, UserDetail, UserPage, UserRow};

@@ -736,7 +736,7 @@ pub enum JobState {
 
 impl JobState {
     /// The `import_jobs.state` value.
-    pub fn as_db(self) -> &'static str {
+    pub const fn as_db(self) -> &'static str {
         match self {
             JobState::Previewing => "uploaded",
             JobState::Previewed => "previewed",
@@ -774,7 +774,7 @@ impl JobState {
 }
 
 /// How far a running job is.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Progress {
     pub phase: String,
     pub done: u64,

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use app::domain::permissions::{self as p, may_act_on, BUILT_IN_ROLES};
 use app::domain::transfer::{ImportJob, JobState};
-use app::domain::{AppError, BulkAction, Selection, Status};
+use app::domain::{AppError, BulkAction, Selection, Status, UserQuery};
 
 use crate::helpers::{edit_form, new_client, spawn_app, TestApp, TestUser};
 
@@ -57,7 +57,7 @@ const ACCOUNT_COMMANDS: [&str; 14] = [
 
 /// Server functions that read, or write only admins' own notes and settings; they
 /// must leave every account as it is (checked for those taking a user).
-const OTHER_FUNCTIONS: [&str; 44] = [
+const OTHER_FUNCTIONS: [&str; 45] = [
     "sign_in",
     "change_my_password",
     "sign_out",
@@ -89,6 +89,7 @@ const OTHER_FUNCTIONS: [&str; 44] = [
     "list_imports",
     "get_import",
     "export_progress",
+    "get_bulk_job",
     "list_outbox",
     "list_audit",
     "list_api_keys",
@@ -126,6 +127,8 @@ enum Case {
     CreateWithRole,
     /// Giving a member the target's role in bulk.
     GiveRole,
+    /// A ban of "all matching" (a tag only the target has): a background job.
+    BulkMatching,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -139,7 +142,7 @@ enum BulkKind {
     Delete,
 }
 
-const CASES: [Case; 23] = [
+const CASES: [Case; 24] = [
     Case::Edit,
     Case::Tags,
     Case::Groups,
@@ -163,6 +166,7 @@ const CASES: [Case; 23] = [
     Case::ImportPassword,
     Case::CreateWithRole,
     Case::GiveRole,
+    Case::BulkMatching,
 ];
 
 impl Case {
@@ -273,6 +277,17 @@ impl TestApp {
         self.exec(
             "INSERT INTO user_groups (user_id, group_id) SELECT $1, id FROM groups WHERE name = 'Matrix'",
             vec![id.into()],
+        )
+        .await;
+        // A tag only this user has, for "all matching" commands.
+        self.exec(
+            "INSERT INTO tags (name, created_at) VALUES ($1, $2)",
+            vec![format!("Only{}", m.next).into(), now.into()],
+        )
+        .await;
+        self.exec(
+            "INSERT INTO user_tags (user_id, tag_id) SELECT $1, id FROM tags WHERE name = $2",
+            vec![id.into(), format!("Only{}", m.next).into()],
         )
         .await;
         self.exec(
@@ -470,6 +485,15 @@ async fn run(
                 BulkKind::Delete => BulkAction::Delete,
             };
             call("bulk_users", bulk(action)).await
+        }
+        Case::BulkMatching => {
+            // The tag `target` gave the user just made (the matrix's latest).
+            let query = UserQuery::from_query_string(&format!("tags=Only{}", m.next));
+            let body = json!({
+                "selection": Selection::Matching(query),
+                "action": BulkAction::SetStatus(Status::Banned),
+            });
+            call("bulk_users", body).await
         }
         Case::ResetLink => call("reset_password", json!({ "id": id, "mode": "Link" })).await,
         Case::ResetTemporary => {

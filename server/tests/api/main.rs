@@ -7,6 +7,7 @@ mod audit_log;
 mod auth;
 mod authority;
 mod backup;
+mod bulk_jobs;
 mod checkpoints;
 mod cli;
 mod commands;

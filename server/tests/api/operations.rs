@@ -105,6 +105,7 @@ async fn metrics_need_their_token_and_count_requests_by_route() {
     line("roster_http_request_duration_seconds_bucket{route=\"/readyz\"");
     line("roster_db_pool_connections ");
     line("roster_import_jobs{state=\"applying\"} 0");
+    line("roster_bulk_jobs{state=\"running\"} 0");
     line("roster_emails_waiting 0");
 }
 

@@ -106,6 +106,8 @@ fn sample(endpoint: &str) -> Option<(Value, Need)> {
             Admin(p::USERS_IMPORT),
         ),
         "export_progress" => (json!({ "token": "x" }), Admin(p::USERS_EXPORT)),
+        // Only the admin who started a job sees it.
+        "get_bulk_job" => (id, Admin(p::ADMIN_ACCESS)),
         "reset_password" => (
             json!({ "id": 1, "mode": "Link" }),
             Admin(p::USERS_PASSWORDS),

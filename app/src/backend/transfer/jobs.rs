@@ -33,18 +33,10 @@ fn key(id: i64) -> String {
     format!("import:{id}")
 }
 
-/// How long a running job's lease lasts without renewal. Its server renews it every
-/// [`RENEW`] (with the job's progress, for the other servers to show); once it has run
-/// out, the server is taken to be gone and the job is failed ([`fail_abandoned`]).
-/// It is long enough to outlast a few failed renewals and the servers' clocks
-/// disagreeing by tens of seconds.
-pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
-const RENEW: std::time::Duration = std::time::Duration::from_secs(2);
+pub use crate::backend::lease::LEASE;
 
 /// The states of a job some server is working on.
-fn running() -> [&'static str; 2] {
-    [JobState::Previewing.as_db(), JobState::Applying.as_db()]
-}
+const RUNNING: [&str; 2] = [JobState::Previewing.as_db(), JobState::Applying.as_db()];
 
 /// Stores an uploaded file as a new job and starts its preview.
 pub async fn create(
@@ -196,15 +188,8 @@ async fn execute(
     preview: Option<(ImportReport, AdminInfo)>,
 ) {
     let mut holds_passwords = false;
-    // With several servers the lease says this one is still at it (SQLite has one
-    // server, whose import transaction would hold the renewal up anyway).
-    // The renewal stops with this function, also when it panics: a job whose work died
-    // must lose its lease, or it would stay "running" for ever.
-    let renewal = state
-        .db
-        .dialect()
-        .shared_by_servers()
-        .then(|| AbortOnDrop(tokio::spawn(renew_lease(state.clone(), id))));
+    // With several servers the lease says this one is still at it.
+    let renewal = crate::backend::lease::renew(state, "import_jobs", &RUNNING, id, key(id));
     let result = async {
         let (format, data) = file(&state.db, id).await?;
         if data.is_empty() {
@@ -255,16 +240,10 @@ async fn execute(
             },
         ),
         Err(e) => {
-            let message = match e {
-                ServiceError::Validation(fields) => {
-                    fields.into_values().flatten().collect::<Vec<_>>().join(" ")
-                }
-                ServiceError::Conflict(m) => m,
-                other => {
-                    tracing::error!(error = ?other, job = id, "import failed");
-                    "The import failed on the server; nothing was written. Try again, or ask your operator to check the log.".into()
-                }
-            };
+            let message = e.job_message(
+                &key(id),
+                "The import failed on the server; nothing was written. Try again, or ask your operator to check the log.",
+            );
             (
                 JobState::Failed,
                 Stored {
@@ -286,37 +265,6 @@ async fn execute(
         }
     }
     state.jobs.remove(&key(id));
-}
-
-/// A background task that ends when this is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Renews job `id`'s lease, with its progress, until aborted.
-async fn renew_lease(state: AppState, id: i64) {
-    let mut tick = tokio::time::interval(RENEW);
-    loop {
-        tick.tick().await;
-        let progress = state
-            .jobs
-            .get(&key(id))
-            .and_then(|p| serde_json::to_string(&p).ok());
-        let renewed = import_job::Entity::update_many()
-            .col_expr(import_job::Column::LeaseUntil, Some(now() + LEASE).into())
-            .col_expr(import_job::Column::Progress, progress.into())
-            .filter(import_job::Column::Id.eq(id))
-            .filter(import_job::Column::State.is_in(running()))
-            .exec(&state.db)
-            .await;
-        if let Err(e) = renewed {
-            tracing::warn!(error = ?e, job = id, "renewing an import's lease failed");
-        }
-    }
 }
 
 /// Forgets the uploaded file of a job (its report stays).
@@ -521,7 +469,7 @@ pub async fn fail_abandoned(
     };
     let mut abandoned = import_job::Entity::update_many()
         .set(failed)
-        .filter(import_job::Column::State.is_in(running()));
+        .filter(import_job::Column::State.is_in(RUNNING));
     if !every_running {
         abandoned = abandoned.filter(
             Condition::any()
