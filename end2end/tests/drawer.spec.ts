@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { act, check, find } from "./fixtures/users-page";
+import { arrange, lifecycle, newUser } from "./fixtures/lifecycle";
 
 test("clicking a row opens a dialog for that user; Esc closes it", async ({ page }) => {
   await act.signIn(page);
@@ -66,4 +67,29 @@ test("the open drawer is modal: Tab stays inside it", async ({ page }) => {
   await expect(find.dialog(page)).toHaveCount(0);
   await find.search(page).focus();
   await expect(find.search(page)).toBeFocused();
+});
+
+test("Ban and Activate in the drawer say in full what happened, above the drawer", async ({ page }) => {
+  await act.signIn(page);
+  const user = newUser("Drawerban");
+  await arrange.users(page, [user]);
+  const dialog = await lifecycle.openDrawer(page, user);
+  const name = `${user.first} ${user.last}`;
+
+  await dialog.getByRole("button", { name: "Ban" }).click();
+  const notice = find.notices(page).getByText(`${name} is now banned.`);
+  await expect(notice).toBeVisible();
+  // Not covered by the drawer: the notice is what is hit at its own centre.
+  const box = await notice.boundingBox();
+  expect(box, "the notice has a box").not.toBeNull();
+  const hit = await page.evaluate(
+    ([x, y]) => document.elementFromPoint(x, y)?.closest("[aria-label=Notices]") !== null,
+    [box!.x + box!.width / 2, box!.y + box!.height / 2],
+  );
+  expect(hit, "the notice is on top").toBe(true);
+  await expect(dialog.getByRole("button", { name: "Activate" })).toBeVisible();
+
+  await dialog.getByRole("button", { name: "Activate" }).click();
+  await expect(find.notices(page).getByText(`${name} is now active.`)).toBeVisible();
+  await expect(dialog.getByRole("button", { name: "Ban" })).toBeVisible();
 });

@@ -237,3 +237,53 @@ test("keyboard: / searches, ↓ reaches the rows, Enter opens, Esc closes, x sel
   await page.keyboard.press("Escape");
   await expect(help).toHaveCount(0);
 });
+
+test("the New user form shows every error of a submit at once: formats, duplicates and identities taken", async ({ page }) => {
+  await act.signIn(page);
+  const existing = newUser("Taken");
+  await arrange.users(page, [existing]);
+  const fresh = newUser("Fresh");
+
+  await page.getByRole("button", { name: "New user" }).click();
+  const dialog = page.getByRole("dialog", { name: "New users" });
+  const first = dialog.getByRole("group", { name: "User 1" });
+  await first.getByLabel("First name").fill(fresh.first);
+  await first.getByLabel("Email", { exact: true }).fill(existing.email);
+  await first.getByLabel("Username").fill(fresh.username);
+  await first.getByLabel("Login phone").fill("12");
+  await dialog.getByRole("button", { name: "Add another" }).click();
+  const second = dialog.getByRole("group", { name: "User 2" });
+  await second.getByLabel("First name").fill(fresh.first);
+  await second.getByLabel("Email", { exact: true }).fill(fresh.email);
+  await second.getByLabel("Username").fill(fresh.username.toUpperCase());
+  await dialog.getByRole("button", { name: "Create 2 users" }).click();
+
+  await expect(first.getByText("A user with this email already exists.")).toBeVisible();
+  await expect(first.getByText("Start with + and the country code, e.g. +46 70 123 45 67.")).toBeVisible();
+  await expect(second.getByText("Used twice in this form.")).toBeVisible();
+  await expect(first.getByLabel("Email", { exact: true })).toHaveAttribute("aria-invalid", "true");
+  await expect(second.getByLabel("Username")).toHaveAttribute("aria-invalid", "true");
+});
+
+test("the group picker offers close matches, a typo included, before creating a new group", async ({ page }) => {
+  await act.signIn(page);
+  const user = newUser("Pick");
+  await arrange.users(page, [user]);
+  const suffix = unique("").toLowerCase();
+  const group = `Support crew ${suffix}`;
+  const made = await page.request.post("/api/create_group", { headers: { "sec-fetch-site": "same-origin" }, data: { name: group } });
+  expect(made.status(), await made.text()).toBe(200);
+  const dialog = await lifecycle.openDrawer(page, user);
+
+  const picker = dialog.getByRole("combobox", { name: "Add group" });
+  const typo = `Suport crew ${suffix}`;
+  await picker.fill(typo);
+  const options = dialog.getByRole("listbox", { name: "Group suggestions" }).getByRole("option");
+  await expect(options.first()).toHaveText(group);
+  await expect(options.last()).toHaveText(`Create group “${typo}”`);
+  // Enter takes the close match; nothing new is made by accident.
+  await picker.press("Enter");
+  const chips = dialog.getByRole("list", { name: "Groups" });
+  await expect(chips.getByText(group)).toBeVisible();
+  await expect(chips.getByText(typo)).toHaveCount(0);
+});

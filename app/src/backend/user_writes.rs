@@ -15,7 +15,7 @@ use super::memberships::{ensure_named, link_all, Link};
 use super::sql::{rows, Sql};
 use super::{now, Config, ServiceError};
 use crate::domain::account::{
-    parse_new_users, row_key, NewUser, NewUserForm, PasswordChoice, UserEdit, UserEditForm,
+    parse_new_users, row_key, Identities, NewUserForm, PasswordChoice, UserEdit, UserEditForm,
 };
 use crate::domain::{AdminInfo, CreatedUser, FieldErrors, Status};
 
@@ -36,8 +36,15 @@ pub async fn create_users(
     actor: &AdminInfo,
     forms: &[NewUserForm],
 ) -> Result<Vec<CreatedUser>, ServiceError> {
-    let users = parse_new_users(forms).map_err(ServiceError::Validation)?;
-    let mut errors = FieldErrors::new();
+    // Formats, duplicates within the form, custom fields, roles and identities already
+    // taken are all checked before anything is refused: one submit shows every error.
+    let parsed = parse_new_users(forms);
+    let mut errors = match &parsed {
+        Ok(_) => FieldErrors::new(),
+        // Nothing to check row by row (no rows, or too many).
+        Err(e) if e.contains_key("form") => return Err(ServiceError::Validation(e.clone())),
+        Err(e) => e.clone(),
+    };
     // Custom field values, checked by type; required fields must be given.
     let fields = super::fields::list(db, false).await?;
     let mut attributes = Vec::new();
@@ -65,20 +72,29 @@ pub async fn create_users(
     }
     let mut role_names = Vec::new();
     let authority = Authority::load(db, actor).await?;
-    for (i, u) in users.iter().enumerate() {
-        match authority.may_give(u.role_id, &row_key(i, "role")) {
+    for (i, form) in forms.iter().enumerate() {
+        if form.role_id <= 0 {
+            // Refused by the parse already ("Choose a role.").
+            role_names.push(String::new());
+            continue;
+        }
+        match authority.may_give(form.role_id, &row_key(i, "role")) {
             Ok(name) => role_names.push(name),
             Err(ServiceError::Validation(e)) => {
-                errors.extend(e);
+                for (key, messages) in e {
+                    errors.entry(key).or_default().extend(messages);
+                }
                 role_names.push(String::new());
             }
             Err(other) => return Err(other),
         }
     }
-    taken_identities(db, &users, &mut errors).await?;
+    let identities: Vec<Identities> = forms.iter().map(NewUserForm::identities).collect();
+    taken_identities(db, &identities, &mut errors).await?;
     if !errors.is_empty() {
         return Err(ServiceError::Validation(errors));
     }
+    let users = parsed.map_err(ServiceError::Validation)?;
     // Hash before the transaction: it takes tens of milliseconds per password.
     let mut secrets = Vec::new();
     for u in &users {
@@ -193,26 +209,30 @@ pub async fn create_users(
 /// Adds "already used" errors for emails, usernames and phones that exist.
 async fn taken_identities<C: ConnectionTrait>(
     db: &C,
-    users: &[NewUser],
+    given: &[Identities],
     errors: &mut FieldErrors,
 ) -> Result<(), ServiceError> {
-    let mut q = Sql::new("SELECT email, lower(coalesce(username, '')) AS username, coalesce(phone, '') AS phone FROM users WHERE email IN (");
-    q.bind_list(users.iter().map(|u| u.email.as_str().to_string()));
-    let usernames: Vec<String> = users
-        .iter()
-        .filter_map(|u| u.username.as_ref().map(|n| n.as_str().to_lowercase()))
-        .collect();
-    if !usernames.is_empty() {
-        q.push(") OR lower(username) IN (").bind_list(usernames);
+    let emails: Vec<String> = given.iter().filter_map(|r| r.email.clone()).collect();
+    let usernames: Vec<String> = given.iter().filter_map(|r| r.username.clone()).collect();
+    let phones: Vec<String> = given.iter().filter_map(|r| r.phone.clone()).collect();
+    if emails.is_empty() && usernames.is_empty() && phones.is_empty() {
+        return Ok(());
     }
-    let phones: Vec<String> = users
-        .iter()
-        .filter_map(|u| u.phone.as_ref().map(|p| p.as_str().to_string()))
-        .collect();
-    if !phones.is_empty() {
-        q.push(") OR phone IN (").bind_list(phones);
+    let mut q = Sql::new(
+        "SELECT email, lower(coalesce(username, '')) AS username, coalesce(phone, '') AS phone \
+         FROM users WHERE 1 = 0",
+    );
+    for (column, values) in [
+        ("email", emails),
+        ("lower(username)", usernames),
+        ("phone", phones),
+    ] {
+        if !values.is_empty() {
+            q.push(&format!(" OR {column} IN ("))
+                .bind_list(values)
+                .push(")");
+        }
     }
-    q.push(")");
     let existing = rows(db.all(&q).await?, |r| {
         Ok((
             r.try_get::<String>("", "email")?,
@@ -220,26 +240,25 @@ async fn taken_identities<C: ConnectionTrait>(
             r.try_get::<String>("", "phone")?,
         ))
     })?;
-    for (i, u) in users.iter().enumerate() {
+    for (i, row) in given.iter().enumerate() {
         let mut add = |field: &str, msg: &str| {
             errors
                 .entry(row_key(i, field))
                 .or_default()
                 .push(msg.to_string())
         };
-        if existing.iter().any(|(e, _, _)| e == u.email.as_str()) {
-            add("email", "A user with this email already exists.");
+        if let Some(e) = &row.email {
+            if existing.iter().any(|(x, _, _)| x == e) {
+                add("email", "A user with this email already exists.");
+            }
         }
-        if let Some(n) = &u.username {
-            if existing
-                .iter()
-                .any(|(_, x, _)| *x == n.as_str().to_lowercase())
-            {
+        if let Some(n) = &row.username {
+            if existing.iter().any(|(_, x, _)| x == n) {
                 add("username", "This username is taken.");
             }
         }
-        if let Some(p) = &u.phone {
-            if existing.iter().any(|(_, _, x)| x == p.as_str()) {
+        if let Some(p) = &row.phone {
+            if existing.iter().any(|(_, _, x)| x == p) {
                 add("phone", "This phone number belongs to another user.");
             }
         }

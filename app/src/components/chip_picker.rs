@@ -31,25 +31,8 @@ pub fn ChipPicker(
     let input = NodeRef::<leptos::html::Input>::new();
 
     // (label, name to add)
-    let suggestions = Memo::new(move |_| {
-        let typed = text.get();
-        let typed = typed.trim();
-        let lower = typed.to_lowercase();
-        let chosen = selected.get();
-        let is_chosen = |n: &str| chosen.iter().any(|c| c.eq_ignore_ascii_case(n));
-        let mut list: Vec<(String, String)> = options
-            .get()
-            .into_iter()
-            .filter(|o| !is_chosen(o) && o.to_lowercase().contains(&lower))
-            .take(MAX_SUGGESTIONS)
-            .map(|o| (o.clone(), o))
-            .collect();
-        let exists = options.get().iter().any(|o| o.eq_ignore_ascii_case(typed));
-        if !typed.is_empty() && !exists && !is_chosen(typed) {
-            list.push((format!("Create {kind} “{typed}”"), typed.to_string()));
-        }
-        list
-    });
+    let suggestions =
+        Memo::new(move |_| suggest(kind, &options.get(), &selected.get(), &text.get()));
     let pick = move |name: String| {
         let mut next = selected.get_untracked();
         if !next.iter().any(|c| c.eq_ignore_ascii_case(&name)) {
@@ -161,10 +144,139 @@ pub fn ChipPicker(
     }
 }
 
+/// What the list offers for `typed`: existing names not chosen yet, closest first
+/// (starting with it, a word starting with it, holding it, then a near miss such as a
+/// typo), at most [`MAX_SUGGESTIONS`]; then, last and never in their place, "Create …"
+/// for a name that does not exist. Each as (label, name to add).
+fn suggest(
+    kind: &str,
+    options: &[String],
+    chosen: &[String],
+    typed: &str,
+) -> Vec<(String, String)> {
+    let typed = typed.trim();
+    let lower = typed.to_lowercase();
+    let is_chosen = |n: &str| chosen.iter().any(|c| c.eq_ignore_ascii_case(n));
+    let mut ranked: Vec<(u8, String, &String)> = options
+        .iter()
+        .filter(|o| !is_chosen(o))
+        .filter_map(|o| closeness(&lower, &o.to_lowercase()).map(|r| (r, o.to_lowercase(), o)))
+        .collect();
+    ranked.sort();
+    let mut list: Vec<(String, String)> = ranked
+        .into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|(_, _, o)| (o.clone(), o.clone()))
+        .collect();
+    let exists = options.iter().any(|o| o.eq_ignore_ascii_case(typed));
+    if !typed.is_empty() && !exists && !is_chosen(typed) {
+        list.push((format!("Create {kind} “{typed}”"), typed.to_string()));
+    }
+    list
+}
+
+/// How close `option` is to `typed` (both lowercase), best 0; `None`: not offered.
+fn closeness(typed: &str, option: &str) -> Option<u8> {
+    if typed.is_empty() || option == typed {
+        return Some(0);
+    }
+    if option.starts_with(typed) {
+        return Some(1);
+    }
+    if option
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| word.starts_with(typed))
+    {
+        return Some(2);
+    }
+    if option.contains(typed) {
+        return Some(3);
+    }
+    // A near miss: a typo or two in what was typed, against the whole name or its start.
+    let typed_len = typed.chars().count();
+    if typed_len < 3 {
+        return None;
+    }
+    let allowed = if typed_len < 8 { 1 } else { 2 };
+    let near = (typed_len - 1..=typed_len + 1).any(|n| {
+        let start: String = option.chars().take(n).collect();
+        edit_distance(typed, &start) <= allowed
+    });
+    near.then_some(4)
+}
+
+/// Levenshtein distance between two short names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn close_matches_come_first_and_creating_comes_last() {
+        let groups = names(&[
+            "Beta testers",
+            "Staff",
+            "Support team",
+            "Superusers",
+            "Sales",
+        ]);
+        let offered = suggest("group", &groups, &[], "Sup");
+        let labels: Vec<&str> = offered.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["Superusers", "Support team", "Create group “Sup”"]);
+        // A typo still finds the group it meant, before offering a new one.
+        let offered = suggest("group", &groups, &[], "Suport");
+        assert_eq!(offered[0].1, "Support team");
+        assert_eq!(
+            offered.last().map(|(l, _)| l.as_str()),
+            Some("Create group “Suport”")
+        );
+        // A word inside the name counts, ahead of a mere substring.
+        let offered = suggest("group", &groups, &[], "test");
+        assert_eq!(offered[0].1, "Beta testers");
+        // Names already chosen, and an exact name, offer no "Create".
+        let offered = suggest("group", &groups, &names(&["Staff"]), "staff");
+        assert!(offered.is_empty(), "{offered:?}");
+        let offered = suggest("group", &groups, &[], "sales");
+        assert_eq!(offered, vec![("Sales".to_string(), "Sales".to_string())]);
+        // Nothing close: only the deliberate "Create".
+        let offered = suggest("tag", &groups, &[], "zebra");
+        assert_eq!(
+            offered,
+            vec![("Create tag “zebra”".to_string(), "zebra".to_string())]
+        );
+    }
+
+    #[test]
+    fn the_edit_distance_counts_single_changes() {
+        assert_eq!(edit_distance("suport", "support"), 1);
+        assert_eq!(edit_distance("staf", "staff"), 1);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+        assert_eq!(edit_distance("", "ab"), 2);
     }
 }

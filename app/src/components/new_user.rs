@@ -77,7 +77,10 @@ fn NewUserForms() -> impl IntoView {
                     ctx.changed();
                     set_created.set(Some(users));
                 }
-                Err(AppError::Validation(e)) => set_errors.set(e),
+                Err(AppError::Validation(e)) => {
+                    set_errors.set(e);
+                    focus_first_invalid();
+                }
                 Err(e) => set_errors.set(FieldErrors::from([(
                     "form".to_string(),
                     vec![e.to_string()],
@@ -119,9 +122,14 @@ fn NewUserForms() -> impl IntoView {
                 set_errors.set(FieldErrors::new());
                 submit.dispatch(all);
             }
+            // Nothing a server could add (no rows, or too many).
+            Err(e) if e.contains_key("form") => set_errors.set(e),
             Err(e) => {
+                // What the browser sees at once; the server answers with these and
+                // what only it knows (identities taken, roles, fields) together.
                 set_errors.set(e);
                 focus_first_invalid();
+                submit.dispatch(all);
             }
         }
     };

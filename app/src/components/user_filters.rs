@@ -148,7 +148,7 @@ pub fn UserFilters() -> impl IntoView {
         <section class="filters" aria-label="Filters">
             <form class="search" role="search" method="get" action="/users" on:submit=on_submit>
                 <label for="user-search" class="visually-hidden">"Search users"</label>
-                <input id="user-search" name="q" type="search" placeholder="Search name, email, username, phone, company…"
+                <input id="user-search" name="q" type="search" placeholder="Name, email, username, phone…"
                     autocomplete="off" spellcheck="false"
                     value=move || text.get() prop:value=move || text.get() on:input=on_search/>
                 {move || kept().into_iter().map(|(name, value)| view! {

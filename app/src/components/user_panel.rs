@@ -42,21 +42,21 @@ pub fn UserPanel(
     let is_me = ctx.me.with_value(|me| me.id == id);
 
     let status = user.status;
-    let set_status = Action::new(move |s: &Status| set_user_status(id, *s));
+    // The action answers with the status it set: its input is gone once it resolves.
+    let set_status = Action::new(move |s: &Status| {
+        let s = *s;
+        async move { set_user_status(id, s).await.map(|()| s) }
+    });
     let (action_error, set_action_error) = signal(None::<String>);
     let status_name = name.clone();
     Effect::new(move |_| {
         if let Some(result) = set_status.value().get() {
             match result {
-                Ok(()) => {
+                Ok(s) => {
                     ctx.changed();
                     ctx.notify(format!(
                         "{status_name} is now {}.",
-                        set_status
-                            .input()
-                            .get_untracked()
-                            .map(|s| s.label().to_lowercase())
-                            .unwrap_or_default()
+                        s.label().to_lowercase()
                     ));
                     reload.update(|r| *r += 1);
                 }

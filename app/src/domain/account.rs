@@ -365,34 +365,23 @@ pub fn parse_new_users(forms: &[NewUserForm]) -> Result<Vec<NewUser>, FieldError
             Err(e) => errors.extend(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    for (i, u) in users.iter().enumerate() {
-        for earlier in &users[..i] {
-            if earlier.email == u.email {
-                push(
-                    &mut errors,
-                    &row_key(i, "email"),
-                    "Used twice in this form.",
-                );
-            }
-            if u.username.is_some()
-                && earlier.username.as_ref().map(|n| n.as_str().to_lowercase())
-                    == u.username.as_ref().map(|n| n.as_str().to_lowercase())
-            {
-                push(
-                    &mut errors,
-                    &row_key(i, "username"),
-                    "Used twice in this form.",
-                );
-            }
-            if u.phone.is_some() && earlier.phone == u.phone {
-                push(
-                    &mut errors,
-                    &row_key(i, "phone"),
-                    "Used twice in this form.",
-                );
+    // Duplicates are found among the identities that parse, whatever else a row lacks,
+    // so one submit shows every error.
+    let ids: Vec<Identities> = forms.iter().map(NewUserForm::identities).collect();
+    for (i, u) in ids.iter().enumerate() {
+        for earlier in &ids[..i] {
+            for (field, mine, theirs) in [
+                ("email", &u.email, &earlier.email),
+                ("username", &u.username, &earlier.username),
+                ("phone", &u.phone, &earlier.phone),
+            ] {
+                let key = row_key(i, field);
+                let said = errors
+                    .get(&key)
+                    .is_some_and(|m| m.iter().any(|m| m == USED_TWICE));
+                if mine.is_some() && mine == theirs && !said {
+                    push(&mut errors, &key, USED_TWICE);
+                }
             }
         }
     }
@@ -400,6 +389,37 @@ pub fn parse_new_users(forms: &[NewUserForm]) -> Result<Vec<NewUser>, FieldError
         Ok(users)
     } else {
         Err(errors)
+    }
+}
+
+/// A row naming an email, username or phone an earlier row of the form names.
+pub const USED_TWICE: &str = "Used twice in this form.";
+
+/// The email, username (lowercase) and phone a form row gives, each parsed on its own
+/// (none when missing or not valid): uniqueness is checked in the same pass as the
+/// formats, also for a row with other errors.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identities {
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl NewUserForm {
+    pub fn identities(&self) -> Identities {
+        Identities {
+            email: Email::parse(&self.email)
+                .ok()
+                .map(|e| e.as_str().to_string()),
+            username: opt(&self.username, Username::parse)
+                .ok()
+                .flatten()
+                .map(|n| n.as_str().to_lowercase()),
+            phone: opt(&self.phone, Phone::parse)
+                .ok()
+                .flatten()
+                .map(|p| p.as_str().to_string()),
+        }
     }
 }
 

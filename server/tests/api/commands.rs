@@ -201,6 +201,54 @@ async fn email_username_and_phone_must_be_unique_in_any_spelling() {
     assert_eq!(twice["1.email"], vec!["Used twice in this form."]);
 }
 
+/// Formats, duplicates within the form and identities already taken come back from one
+/// submit, also for a row whose other fields are wrong.
+#[tokio::test]
+async fn every_error_of_the_new_user_form_comes_back_at_once() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let member = role_id(&app, "member").await;
+    let mut taken = TestUser::new("Taken", "Already");
+    taken.email = "taken@example.com".into();
+    taken.username = Some("takenname".into());
+    app.insert_user(taken).await;
+    let mut first = form("A", "taken@example.com", "fresh1", member);
+    first["phone"] = json!("12");
+    let mut second = form("B", "not-an-email", "FRESH1", member);
+    second["last_name"] = json!("");
+    second["first_name"] = json!("");
+    let third = form("C", "c@example.com", "TakenName", member);
+    let errors = validation(create(&app, vec![first, second, third]).await).await;
+    assert_eq!(
+        errors["0.email"],
+        vec!["A user with this email already exists."],
+        "{errors:?}"
+    );
+    assert!(
+        errors.contains_key("0.phone"),
+        "the phone's format: {errors:?}"
+    );
+    assert_eq!(errors["1.username"], vec!["Used twice in this form."]);
+    assert!(
+        errors.contains_key("1.email"),
+        "the email's format: {errors:?}"
+    );
+    assert!(
+        errors.contains_key("1.first_name"),
+        "a name is needed: {errors:?}"
+    );
+    assert_eq!(errors["2.username"], vec!["This username is taken."]);
+    assert_eq!(errors.len(), 6, "nothing else: {errors:?}");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM users WHERE email = 'c@example.com'"
+        )
+        .await,
+        0
+    );
+}
+
 #[tokio::test]
 async fn the_seat_quota_refuses_creating_past_it() {
     let app = spawn_app_with(Config {
