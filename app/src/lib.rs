@@ -148,6 +148,7 @@ mod focus {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(components::signed_in::RemindersChanged(RwSignal::new(0)));
     // Effects run only in the browser, after hydration: mark the page as interactive
     // (end-to-end tests wait for this instead of sleeping).
     let focused = focus::before_hydration();

@@ -45,9 +45,11 @@ async function linkFromOutbox(page: Page, subject: string, email: string): Promi
   await act.open(page, "/outbox");
   const message = page.getByRole("article", { name: `${subject} to ${email}` }).first();
   await expect(message).toBeVisible();
-  const body = await message.innerText();
-  const url = body.match(/https?:\/\/\S+\/account\/set-password\?token=\S+/)?.[0];
-  expect(url, body).toBeTruthy();
+  // The link in the email is a link on the page too.
+  const link = message.getByRole("link", { name: /\/account\/set-password\?token=/ });
+  await expect(link).toHaveCount(1);
+  const url = await link.getAttribute("href");
+  expect(url).toBe(await link.innerText());
   return new URL(url!).pathname + new URL(url!).search;
 }
 
@@ -93,9 +95,14 @@ test("a revoked API key is refused by the events API and shown as revoked", asyn
   await act.open(page, "/settings");
   await page.getByLabel("Key name").fill(name);
   await page.getByRole("button", { name: "Create key" }).click();
-  const keyBox = page.getByLabel("New API key");
+  const keyBox = page.getByRole("textbox", { name: "New API key" });
   await expect(keyBox).toHaveValue(/^rk_/);
   const key = await keyBox.inputValue();
+  // Shown once, with a Copy button that puts exactly the key on the clipboard.
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.getByRole("button", { name: "Copy the new API key" }).click();
+  await expect(page.getByRole("status").getByText("Copied.", { exact: true })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
   const row = page.getByRole("table", { name: "API keys" }).getByRole("row", { name: new RegExp(`^${name} `) });
   await expect(row).toBeVisible();
 

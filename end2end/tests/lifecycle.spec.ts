@@ -36,8 +36,14 @@ test("creates two users at once, then downloads a CSV of them", async ({ page })
   await expect(created.getByRole("row")).toHaveCount(3);
   await expect(created).toContainText(a.email);
   await expect(created).toContainText("+46705550123");
-  const password = (await created.getByRole("row").nth(2).getByRole("cell").last().innerText()).trim();
+  const passwordCell = created.getByRole("row").nth(2).getByRole("cell").last();
+  const password = (await passwordCell.getByRole("code").innerText()).trim();
   expect(password).toMatch(/^[A-Za-z0-9]{16}$/);
+  // Copy puts the password on the clipboard, once, and says so.
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await done.getByRole("button", { name: `Copy the temporary password of ${b.email}` }).click();
+  await expect(passwordCell.getByRole("status")).toHaveText("Copied.");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(password);
 
   const [download] = await Promise.all([page.waitForEvent("download"), done.getByRole("link", { name: "Download CSV" }).click()]);
   expect(download.suggestedFilename()).toBe("created-users.csv");

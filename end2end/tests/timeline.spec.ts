@@ -50,7 +50,7 @@ test("an event reported with curl and an API key appears in the open drawer", as
   await act.open(page, "/settings");
   await page.getByLabel("Key name").fill("E2E shop");
   await page.getByRole("button", { name: "Create key" }).click();
-  const keyBox = page.getByLabel("New API key");
+  const keyBox = page.getByRole("textbox", { name: "New API key" });
   await expect(keyBox).toHaveValue(/^rk_/);
   const key = await keyBox.inputValue();
   await expect(page.getByRole("table", { name: "API keys" }).getByRole("row", { name: /E2E shop/ })).toBeVisible();
@@ -77,6 +77,11 @@ test("a reminder added in the drawer is listed in Reminders with a count in the 
   const dialog = await lifecycle.openDrawer(page, user);
   const reminders = dialog.getByRole("region", { name: "Reminders" });
   const text = `Call ${user.last} back`;
+  // The navigation's badge: how many reminders are due, kept live without a reload.
+  const badge = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: /^Reminders/ });
+  const dueNow = async () => Number((await badge.getAttribute("aria-label"))?.match(/(\d+) due/)?.[1] ?? 0);
+  await expect(badge).toBeVisible();
+  const before = await dueNow();
 
   await reminders.getByLabel("Reminder", { exact: true }).fill(text);
   await reminders.getByRole("button", { name: "Add reminder" }).click();
@@ -85,13 +90,16 @@ test("a reminder added in the drawer is listed in Reminders with a count in the 
   await reminders.getByLabel("Due (UTC)", { exact: true }).fill(earlier);
   await reminders.getByRole("button", { name: "Add reminder" }).click();
   await expect(reminders.getByRole("list", { name: "Reminders" }).getByText(text)).toBeVisible();
+  await expect(badge).toHaveAccessibleName(`Reminders, ${before + 1} due`);
 
   await act.open(page, "/reminders");
   await expect(page.getByRole("link", { name: /^Reminders, \d+ due$/ })).toBeVisible();
+  const listed = await dueNow();
   const row = page.getByRole("table", { name: "Due reminders" }).getByRole("row", { name: new RegExp(text) });
   await expect(row).toContainText("(overdue)");
   await expect(row.getByRole("link", { name: `${user.first} ${user.last}` })).toHaveAttribute("href", /^\/users\/\d+$/);
   await row.getByRole("button", { name: `Mark done: ${text}` }).click();
   await expect(page.getByRole("status").filter({ hasText: `Done: ${text}` })).toBeVisible();
   await expect(row).toHaveCount(0);
+  await expect(badge).toHaveAccessibleName(listed === 1 ? "Reminders" : `Reminders, ${listed - 1} due`);
 });

@@ -62,6 +62,11 @@ test("downloads the template, previews a file with two bad rows, applies skippin
   await expect(page.getByRole("button", { name: "Apply all" })).toBeDisabled();
   await page.getByRole("button", { name: "Apply, skipping 2 rejected rows" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Applied, skipping 2 rejected rows: 2 created, 0 updated, 0 unchanged." })).toBeVisible();
+  // The report now says what was done, not what would be.
+  await expect(summary).toContainText(/2\s*created/);
+  await expect(summary).not.toContainText("to create");
+  await expect(summary).toContainText(/2\s*rejected, skipped/);
+  await expect(page.getByText("Groups created: E2E importers")).toBeVisible();
 
   const errors = await download(page, () => page.getByRole("link", { name: "Download rejected rows" }).click());
   expect(errors.name).toBe("people-rejected.csv");

@@ -109,6 +109,7 @@ fn ResetPasswordForm(target: ResetTarget) -> impl IntoView {
                         <div class="copy-row">
                             <input id="temp-password" readonly value=password.clone() class="mono"
                                 on:focus=|ev| { use wasm_bindgen::JsCast; if let Some(i) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { i.select(); } }/>
+                            <super::copy::CopyButton text=password.clone() label="Copy the temporary password".to_string()/>
                         </div>
                         <p class="hint">"Shown only now. It was also emailed to them, and they must change it when they next sign in."</p>
                     </div>

@@ -5,6 +5,7 @@ pub mod bulk_bar;
 pub mod bulk_jobs;
 pub mod chip_picker;
 pub mod column_chooser;
+pub mod copy;
 pub mod export_menu;
 pub mod field_filters;
 pub mod format;

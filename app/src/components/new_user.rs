@@ -423,7 +423,13 @@ fn Created(users: Vec<CreatedUser>, on_more: Callback<()>, on_done: Callback<()>
                         <td>{u.username.clone().or(u.phone.clone()).unwrap_or_default()}</td>
                         <td>{u.status.label()}</td>
                         <td>{u.groups.join(", ")}</td>
-                        <td><code>{u.temporary_password.clone().unwrap_or_else(|| "—".into())}</code></td>
+                        <td>{match u.temporary_password.clone() {
+                            Some(p) => view! {
+                                <code>{p.clone()}</code>" "
+                                <super::copy::CopyButton text=p label=format!("Copy the temporary password of {}", u.email)/>
+                            }.into_any(),
+                            None => view! { <code>"—"</code> }.into_any(),
+                        }}</td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::signed_in::RemindersChanged;
 use super::{format, use_users_ctx};
 use crate::api::activity::{add_reminder, delete_reminder, update_reminder, user_reminders};
 use crate::domain::activity::ReminderInfo;
@@ -25,6 +26,7 @@ pub use super::timeline::parse_local_minute;
 #[component]
 pub fn Reminders(user_id: i64) -> impl IntoView {
     let ctx = use_users_ctx();
+    let reminders_changed = use_context::<RemindersChanged>();
     let can_write = ctx.can(USERS_WRITE);
     let version = RwSignal::new(0u64);
     let list = LocalResource::new(move || {
@@ -44,6 +46,7 @@ pub fn Reminders(user_id: i64) -> impl IntoView {
                     set_error.try_set(None);
                     version.try_update(|v| *v += 1);
                     ctx.changed();
+                    RemindersChanged::bump(reminders_changed);
                 }
                 Err(e) => {
                     set_error.try_set(Some(e.summary()));
@@ -93,6 +96,7 @@ pub fn Reminders(user_id: i64) -> impl IntoView {
 #[component]
 fn ReminderItem(reminder: ReminderInfo, version: RwSignal<u64>, can_write: bool) -> impl IntoView {
     let ctx = use_users_ctx();
+    let reminders_changed = use_context::<RemindersChanged>();
     let id = reminder.id;
     let (editing, set_editing) = signal(false);
     let (due, set_due) = signal(local_value(&reminder.due_at));
@@ -106,6 +110,7 @@ fn ReminderItem(reminder: ReminderInfo, version: RwSignal<u64>, can_write: bool)
                     set_editing.try_set(false);
                     version.try_update(|v| *v += 1);
                     ctx.changed();
+                    RemindersChanged::bump(reminders_changed);
                 }
                 Err(e) => {
                     set_error.try_set(Some(e.summary()));
@@ -118,6 +123,7 @@ fn ReminderItem(reminder: ReminderInfo, version: RwSignal<u64>, can_write: bool)
             Ok(()) => {
                 version.try_update(|v| *v += 1);
                 ctx.changed();
+                RemindersChanged::bump(reminders_changed);
             }
             Err(e) => ctx.alert(format!("The reminder was not deleted: {e}")),
         }

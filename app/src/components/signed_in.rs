@@ -61,6 +61,24 @@ where
     }
 }
 
+/// How often the Reminders badge reads the due count again.
+const DUE_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Bumped when a reminder is added, changed or done, so the Reminders badge reads the
+/// due count at once (provided by the app for every page).
+#[derive(Clone, Copy)]
+pub struct RemindersChanged(pub RwSignal<u64>);
+
+impl RemindersChanged {
+    /// Says a reminder changed (taken from the context when the component is made:
+    /// an action's future runs without it).
+    pub fn bump(changed: Option<RemindersChanged>) {
+        if let Some(RemindersChanged(c)) = changed {
+            c.try_update(|v| *v += 1);
+        }
+    }
+}
+
 /// The dark bar on every signed-in page: navigation and the signed-in admin.
 #[component]
 pub fn TopBar(
@@ -84,18 +102,21 @@ pub fn TopBar(
     let can_roles = me.can(ROLES_MANAGE);
     let can_keys = me.can(API_KEYS_MANAGE);
     // The due count is read in the browser (a LocalResource is empty on the server and
-    // while hydrating) and again every minute.
+    // while hydrating), again every few seconds (reminders fall due by the clock, or are
+    // set by other admins) and at once when a reminder changes on this page.
     let tick = RwSignal::new(0u64);
     Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || tick.update(|t| *t += 1),
-            std::time::Duration::from_secs(60),
-        ) {
+        if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t += 1), DUE_REFRESH)
+        {
             on_cleanup(move || handle.clear());
         }
     });
+    let changed = use_context::<RemindersChanged>();
     let due = LocalResource::new(move || {
         tick.track();
+        if let Some(RemindersChanged(c)) = changed {
+            c.track();
+        }
         crate::api::activity::due_reminder_count()
     });
     let live = super::use_live();

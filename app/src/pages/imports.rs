@@ -260,12 +260,16 @@ fn JobDetail(
                 <p class="field-error" role="alert">{move || apply_error.get()}</p>
             </section>
         })}
-        {job.report.clone().filter(|_| !state.running()).map(|r| view! { <ReportView report=r job_id=job.id/> })}
+        {job.report.clone().filter(|_| !state.running()).map(|r| view! {
+            <ReportView report=r job_id=job.id applied=state == JobState::Applied/>
+        })}
     }
 }
 
+/// The counts and row lists of a preview ("to create") or of what an apply did
+/// (`applied`: "created").
 #[component]
-fn ReportView(report: ImportReport, job_id: i64) -> impl IntoView {
+fn ReportView(report: ImportReport, job_id: i64, applied: bool) -> impl IntoView {
     let ImportReport {
         rows,
         created,
@@ -286,10 +290,10 @@ fn ReportView(report: ImportReport, job_id: i64) -> impl IntoView {
     view! {
         <section aria-label="Summary" class="stats">
             {stat("rows", rows)}
-            {stat("to create", created)}
-            {stat("to update", updated)}
+            {stat(if applied { "created" } else { "to create" }, created)}
+            {stat(if applied { "updated" } else { "to update" }, updated)}
             {stat("unchanged", unchanged)}
-            {stat("rejected", rejected)}
+            {stat(if applied { "rejected, skipped" } else { "rejected" }, rejected)}
         </section>
         {(!ignored_columns.is_empty()).then(|| view! {
             <p class="muted">"Ignored columns (not known to Roster): " {ignored_columns.join(", ")}</p>
@@ -297,8 +301,12 @@ fn ReportView(report: ImportReport, job_id: i64) -> impl IntoView {
         {(!read_only_columns.is_empty()).then(|| view! {
             <p class="muted">"Read-only columns, not imported: " {read_only_columns.join(", ")}</p>
         })}
-        {(!new_groups.is_empty()).then(|| view! { <p>"New groups: " {new_groups.join(", ")}</p> })}
-        {(!new_tags.is_empty()).then(|| view! { <p>"New tags: " {new_tags.join(", ")}</p> })}
+        {(!new_groups.is_empty()).then(|| view! {
+            <p>{if applied { "Groups created: " } else { "New groups: " }} {new_groups.join(", ")}</p>
+        })}
+        {(!new_tags.is_empty()).then(|| view! {
+            <p>{if applied { "Tags created: " } else { "New tags: " }} {new_tags.join(", ")}</p>
+        })}
         {(!changed_fields.is_empty()).then(|| view! {
             <p>"Changed fields: " {changed_fields.iter().map(|(f, n)| format!("{f} ({n})")).collect::<Vec<_>>().join(", ")}</p>
         })}
@@ -328,9 +336,9 @@ fn ReportView(report: ImportReport, job_id: i64) -> impl IntoView {
         })}
         {(!updated_rows.is_empty()).then(|| view! {
             <section aria-labelledby="updated-title">
-                <h2 id="updated-title">"Updated users"</h2>
+                <h2 id="updated-title">{if applied { "Updated users" } else { "Users to update" }}</h2>
                 <div class="table-scroll">
-                    <table aria-label="Updated users">
+                    <table aria-label=if applied { "Updated users" } else { "Users to update" }>
                         <thead><tr><th scope="col" class="num">"Line"</th><th scope="col">"Email"</th>
                             <th scope="col">"Changes"</th></tr></thead>
                         <tbody>
@@ -341,7 +349,7 @@ fn ReportView(report: ImportReport, job_id: i64) -> impl IntoView {
                     </table>
                 </div>
                 {(updated as usize > crate::domain::transfer::REPORT_UPDATED_ROWS).then(|| view! {
-                    <p class="muted">{format!("The first {} of {updated} updated users.", crate::domain::transfer::REPORT_UPDATED_ROWS)}</p>
+                    <p class="muted">{format!("The first {} of {updated} users{}.", crate::domain::transfer::REPORT_UPDATED_ROWS, if applied { " updated" } else { " to update" })}</p>
                 })}
             </section>
         })}

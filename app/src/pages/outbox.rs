@@ -63,7 +63,13 @@ fn Outbox(me: AdminInfo) -> impl IntoView {
                                                 <span class="muted">" to "{m.to.clone()}" · "{m.language.clone()}</span>
                                                 <span class="muted small nowrap">{format::date_time(&m.created_at)}" · "{delivery_text(&m)}</span>
                                             </header>
-                                            <pre class="outbox-body">{m.body.clone()}</pre>
+                                            <pre class="outbox-body">{linkify(&m.body).into_iter().map(|piece| match piece {
+                                                Piece::Text(t) => t.into_any(),
+                                                Piece::Link(url) => {
+                                                    let text = url.clone();
+                                                    view! { <a href=url target="_blank" rel="noopener noreferrer">{text}</a> }.into_any()
+                                                }
+                                            }).collect_view()}</pre>
                                         </article>
                                     </li>
                                 }
@@ -73,5 +79,68 @@ fn Outbox(me: AdminInfo) -> impl IntoView {
                 }}
             </main>
         </div>
+    }
+}
+
+/// A part of an email's text: plain, or a web link in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Link(String),
+}
+
+/// Cuts an email's plain text into text and its http(s) links (a link ends at a space
+/// or a quote; a full stop or a bracket after it is not part of it).
+fn linkify(body: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        if start > 0 {
+            out.push(Piece::Text(rest[..start].to_string()));
+        }
+        let tail = &rest[start..];
+        let mut end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\''))
+            .unwrap_or(tail.len());
+        while tail[..end].ends_with(['.', ',', ';', ':', '!', '?', ')']) {
+            end -= 1;
+        }
+        out.push(Piece::Link(tail[..end].to_string()));
+        rest = &tail[end..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest.to_string()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_in_an_email_are_cut_out_without_their_trailing_punctuation() {
+        let body = "Hello,\nSet it at https://roster.example/account/set-password?token=abc.\nOr (http://x.test/a).";
+        assert_eq!(
+            linkify(body),
+            vec![
+                Piece::Text("Hello,\nSet it at ".into()),
+                Piece::Link("https://roster.example/account/set-password?token=abc".into()),
+                Piece::Text(".\nOr (".into()),
+                Piece::Link("http://x.test/a".into()),
+                Piece::Text(").".into()),
+            ]
+        );
+        assert_eq!(linkify("no links"), vec![Piece::Text("no links".into())]);
+        assert_eq!(linkify(""), vec![]);
+        // javascript: and other schemes stay text.
+        assert_eq!(
+            linkify("javascript:alert(1)"),
+            vec![Piece::Text("javascript:alert(1)".into())]
+        );
     }
 }

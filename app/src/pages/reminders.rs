@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::activity::{due_reminders, update_reminder};
 use crate::components::format;
+use crate::components::signed_in::RemindersChanged;
 use crate::components::signed_in::{SignedIn, TopBar};
 use crate::domain::permissions::USERS_WRITE;
 use crate::domain::AdminInfo;
@@ -18,6 +19,7 @@ pub fn RemindersPage() -> impl IntoView {
 fn DueReminders(me: AdminInfo) -> impl IntoView {
     let can_write = me.can(USERS_WRITE);
     let version = RwSignal::new(0u64);
+    let reminders_changed = use_context::<RemindersChanged>();
     // Loaded in the browser: "due" depends on the clock, so never from a cached page.
     let list = LocalResource::new(move || {
         version.track();
@@ -32,6 +34,7 @@ fn DueReminders(me: AdminInfo) -> impl IntoView {
                 Ok(()) => {
                     set_notice.try_set(format!("Done: {}", r.body));
                     version.try_update(|v| *v += 1);
+                    RemindersChanged::bump(reminders_changed);
                 }
                 Err(e) => {
                     set_notice.try_set(format!("Not saved: {e}"));

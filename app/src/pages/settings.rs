@@ -67,7 +67,10 @@ fn ApiKeys(me: AdminInfo) -> impl IntoView {
                     {move || fresh.get().map(|key| view! {
                         <div class="fresh-key" role="status">
                             <p><strong>"Copy the new key now: it is not shown again."</strong></p>
-                            <input type="text" readonly aria-label="New API key" value=key.clone() prop:value=key.clone()/>
+                            <div class="copy-row">
+                                <input type="text" readonly aria-label="New API key" value=key.clone() prop:value=key.clone()/>
+                                <crate::components::copy::CopyButton text=key.clone() label="Copy the new API key".to_string()/>
+                            </div>
                         </div>
                     })}
                     {move || match live.get().then(|| keys.get()).flatten() {
