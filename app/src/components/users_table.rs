@@ -12,7 +12,7 @@ use crate::api::users::list_users;
 use crate::components::{FieldColumns, HiddenColumns};
 use crate::domain::fields::{FieldDef, FieldKind};
 use crate::domain::user::format_balance;
-use crate::domain::{AppError, Column, SortDir, UserPage, UserQuery, UserRow};
+use crate::domain::{AppError, Column, SortDir, SortKey, UserPage, UserQuery, UserRow};
 
 #[component]
 pub fn UsersTable() -> impl IntoView {
@@ -286,14 +286,21 @@ fn HeaderCell(column: Column) -> impl IntoView {
             "none"
         }
     };
+    let name_sorts = column == Column::Name;
     let buttons = keys
         .iter()
-        .map(|key| {
+        .enumerate()
+        .map(|(i, key)| {
             let key = *key;
-            let label = if column == Column::Name {
-                key.label()
+            // The name is one column sorted two ways: "Name  first · last", each choice
+            // named in full for screen readers ("First name").
+            let (label, full) = if name_sorts {
+                (
+                    if key == SortKey::FirstName { "first" } else { "last" },
+                    Some(key.label()),
+                )
             } else {
-                column.label()
+                (column.label(), None)
             };
             let arrow = move || {
                 let q = query.read();
@@ -304,18 +311,24 @@ fn HeaderCell(column: Column) -> impl IntoView {
                 }
             };
             view! {
+                {(name_sorts && i > 0).then(|| view! { <span class="sep" aria-hidden="true">"·"</span> })}
                 <button type="button" class="sort" class:active=move || query.read().sorted_on(key)
+                    aria-label=full
                     on:click=move |_| go.to(query.get_untracked().sorted_by(key), false)>
                     {label}<span class="arrow" aria-hidden="true">{arrow}</span>
                 </button>
             }
         })
         .collect_view();
-    let plain = keys.is_empty() || column == Column::Name;
+    let plain = keys.is_empty() || name_sorts;
     view! {
         <th scope="col" aria-sort=aria_sort class=format!("col-{}", column.key())>
             {plain.then(|| view! { <span class="th-label">{column.label()}</span> })}
-            {buttons}
+            {if name_sorts {
+                view! { <span class="name-sorts" title="Sort by first or last name">{buttons}</span> }.into_any()
+            } else {
+                buttons.into_any()
+            }}
         </th>
     }
 }
