@@ -62,8 +62,11 @@ impl ServiceError {
                 .collect::<Vec<_>>()
                 .join(" "),
             ServiceError::Conflict(m) => m.clone(),
-            ServiceError::Forbidden(p) => format!("Your role does not allow this ({p})."),
-            ServiceError::NotFound(what) => format!("{what} was not found."),
+            // The wire errors' own wording.
+            ServiceError::Forbidden(p) => crate::domain::AppError::Forbidden(p.clone()).to_string(),
+            ServiceError::NotFound(what) => {
+                crate::domain::AppError::NotFound(what.clone()).to_string()
+            }
             ServiceError::Refused(r) => r.message().to_string(),
             busy if busy.is_busy() => BUSY.to_string(),
             other => {
