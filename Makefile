@@ -15,7 +15,8 @@ E2E_PORT      ?= 3210
 export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 
 .PHONY: run build tools wasm-opt front front-release precompress server test unit lint integration integration-sqlite office-tools \
-        integration-postgres e2e e2e-tools bench clean-db release deploy-check bench-chromium fuzz load-tools
+        integration-postgres e2e e2e-tools bench clean-db release deploy-check bench-chromium fuzz load-tools \
+        screenshots
 
 ## run: build, migrate roster.db, seed a demo if empty, serve http://127.0.0.1:3000
 run: build
@@ -130,6 +131,19 @@ integration-postgres:
 	  echo "!!! SKIPPED: PostgreSQL integration tests (no server at $(PG_ADMIN_URL))   !!!"; \
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	fi
+
+## screenshots: every page at 1024x768 and 1400x900 in target/screenshots/ (seeded demo
+## with a crowded user), to look at before calling a UI change done
+SHOT_PORT ?= 3300
+screenshots: build e2e-tools
+	@db=target/screenshots.db; [ -f "$$db" ] || { \
+	  DATABASE_URL="sqlite://$$db?mode=rwc" ./target/debug/server seed --users $${SHOT_USERS:-2000} && \
+	  DATABASE_URL="sqlite://$$db?mode=rwc" ROSTER_ADMIN_PASSWORD=shots-password-123 \
+	    ./target/debug/server create-admin --email shots@roster.test; }; \
+	DATABASE_URL="sqlite://$$db?mode=rwc" ./target/debug/server serve --addr 127.0.0.1:$(SHOT_PORT) --demo-users 0 \
+	  > target/screenshots.log 2>&1 & pid=$$!; trap "kill $$pid" EXIT; \
+	for i in $$(seq 50); do curl -fs http://127.0.0.1:$(SHOT_PORT)/healthz >/dev/null && break; sleep 0.2; done; \
+	cd end2end && node screenshots/shoot.mjs http://127.0.0.1:$(SHOT_PORT) shots@roster.test shots-password-123 ../target/screenshots
 
 ## e2e-tools: Debian's Chromium and the npm packages (Playwright, binaryen)
 e2e-tools:

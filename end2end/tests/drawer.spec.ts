@@ -9,7 +9,7 @@ test("clicking a row opens a dialog for that user; Esc closes it", async ({ page
   const row = find.bodyRows(page).nth(2);
   const name = await (await find.cell(page, row, "Name")).innerText();
   const email = await (await find.cell(page, row, "Email")).innerText();
-  await row.click();
+  await act.openRow(page, row);
 
   const dialog = page.getByRole("dialog", { name });
   await expect(dialog).toBeVisible();
@@ -54,7 +54,7 @@ test("closing the drawer hands keyboard focus back to the row", async ({ page })
 
 test("the open drawer is modal: Tab stays inside it", async ({ page }) => {
   await act.signIn(page);
-  await find.bodyRows(page).first().click();
+  await act.openRow(page, find.bodyRows(page).first());
   const dialog = find.dialog(page);
   await expect(dialog.getByRole("heading", { name: "Tags" })).toBeVisible();
   for (let i = 0; i < 6; i++) {
@@ -92,4 +92,10 @@ test("Ban and Activate in the drawer say in full what happened, above the drawer
   await dialog.getByRole("button", { name: "Activate" }).click();
   await expect(find.notices(page).getByText(`${name} is now active.`)).toBeVisible();
   await expect(dialog.getByRole("button", { name: "Ban" })).toBeVisible();
+
+  // The activation is undone from its notice, and the open drawer shows it.
+  // (The newest notice is the last; the ban's own Undo is still above it.)
+  await find.notices(page).getByRole("button", { name: "Undo" }).last().click();
+  await expect(find.notices(page)).toContainText("The user has their previous status again.");
+  await expect(dialog.getByRole("button", { name: "Activate" })).toBeVisible();
 });

@@ -161,6 +161,26 @@ test("bans a user from the row's status menu", async ({ page }) => {
   await expect(page.getByRole("combobox", { name: `Status of ${name}` })).toHaveValue("banned");
 });
 
+test("a ban from the row menu is undone from its notice", async ({ page }) => {
+  await act.signIn(page);
+  const user = newUser("Unban");
+  await arrange.users(page, [user]);
+  await lifecycle.showOnly(page, user);
+  const name = `${user.first} ${user.last}`;
+  const status = page.getByRole("combobox", { name: `Status of ${name}` });
+
+  await status.selectOption("Banned");
+  await expect(find.notices(page)).toContainText(`${name} is now banned.`);
+  await check.settled(page);
+  await expect(status).toHaveValue("banned");
+  await find.notices(page).getByRole("button", { name: "Undo" }).click();
+  await expect(find.notices(page)).toContainText("The user has their previous status again.");
+  await check.settled(page);
+  await expect(status).toHaveValue("invited");
+  await act.reload(page);
+  await expect(status).toHaveValue("invited");
+});
+
 test("deletes a user after confirming, then brings them back with Undo", async ({ page }) => {
   await act.signIn(page);
   const user = newUser("Del");

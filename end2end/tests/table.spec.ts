@@ -47,6 +47,11 @@ test.describe("select all N matching", () => {
 
     await bulk.selectAllMatching(page, users.length);
     await bulk.apply(page, "Set status: Banned");
+    // A status change of many users asks first.
+    const confirm = page.getByRole("alertdialog", { name: `Ban ${users.length} users?` });
+    await expect(confirm).toContainText("You can undo this");
+    await confirm.getByRole("button", { name: "Ban", exact: true }).click();
+    await expect(confirm).toHaveCount(0);
     // It goes on in the background (the test server answers at once), with its progress.
     await expect(find.notices(page).getByRole("progressbar", { name: "Bulk action progress" })).toBeVisible();
     await expect(find.notices(page)).toContainText(`Setting ${users.length} users to banned`);
@@ -57,6 +62,38 @@ test.describe("select all N matching", () => {
     await act.open(page, `/users?status=banned&q=${last}`);
     await check.totalIs(page, users.length);
     await act.open(page, `/users?status=invited&q=${last}`);
+    await check.totalIs(page, 0);
+  });
+
+  test("a ban of many users can be cancelled, and undone once done", async ({ page }) => {
+    await act.signIn(page);
+    const users = crowd(26, "Unban");
+    await arrange.many(page, users);
+    await showCrowd(page, users);
+
+    // Cancelled: nothing changes.
+    await bulk.selectAllMatching(page, users.length);
+    await bulk.apply(page, "Set status: Banned");
+    const confirm = page.getByRole("alertdialog", { name: `Ban ${users.length} users?` });
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await expect(confirm).toHaveCount(0);
+    const last = users[0].last;
+    await showCrowd(page, users, "&status=invited");
+
+    // Done, then undone from its notice.
+    await showCrowd(page, users);
+    await bulk.selectAllMatching(page, users.length);
+    await bulk.apply(page, "Set status: Banned");
+    await confirm.getByRole("button", { name: "Ban", exact: true }).click();
+    const done = find.notices(page).getByText(`${users.length} users set to banned.`);
+    await expect(done).toBeVisible();
+    await check.settled(page);
+    await expect(find.statusMenus(page).first()).toHaveValue("banned");
+    await find.notices(page).getByRole("button", { name: "Undo" }).click();
+    await expect(find.notices(page)).toContainText(`${users.length} users have their previous status again.`);
+    await check.settled(page);
+    await expect(find.statusMenus(page).first()).toHaveValue("invited");
+    await act.open(page, `/users?status=banned&q=${encodeURIComponent(last)}`);
     await check.totalIs(page, 0);
   });
 

@@ -14,6 +14,8 @@ mod m20261204_000007_shared_work;
 mod m20261204_000008_count_deltas;
 mod m20261207_000009_index_only_paging;
 mod m20261207_000010_bulk_jobs;
+mod m20261207_000011_name_tie_breaks;
+mod m20261207_000012_status_undo;
 
 pub struct Migrator;
 
@@ -31,6 +33,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_count_deltas::Migration),
             Box::new(m20261207_000009_index_only_paging::Migration),
             Box::new(m20261207_000010_bulk_jobs::Migration),
+            Box::new(m20261207_000011_name_tie_breaks::Migration),
+            Box::new(m20261207_000012_status_undo::Migration),
         ]
     }
 }

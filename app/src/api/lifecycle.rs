@@ -7,7 +7,7 @@ use leptos::server_fn::codec::Json;
 use crate::domain::account::{NewUserForm, UserEditForm};
 use crate::domain::{
     AppError, BulkAction, BulkJob, BulkResult, CommentInfo, CreatedUser, GroupInfo, NamedRef,
-    RoleInfo, Selection, Status,
+    RoleInfo, Selection, Status, StatusUndo,
 };
 
 #[cfg(feature = "ssr")]
@@ -131,18 +131,31 @@ pub async fn get_bulk_job(id: i64) -> Result<BulkJob, AppError> {
 }
 
 /// Sets one user's status (the row's status menu).
+/// Sets one user's status; returns the change to pass to `undo_status_change`.
 #[server(endpoint = "set_user_status", input = Json)]
-pub async fn set_user_status(id: i64, status: Status) -> Result<(), AppError> {
+pub async fn set_user_status(id: i64, status: Status) -> Result<i64, AppError> {
     let (state, admin) = authorize(USERS_WRITE).await?;
-    single(
+    let result = single(
         &state.db,
         &admin,
         id,
         BulkAction::SetStatus(status),
         "status",
     )
-    .await
-    .map(|_| ())
+    .await?;
+    result
+        .status_change_id
+        .ok_or_else(|| fail(anyhow::anyhow!("a status change returned no id").into()))
+}
+
+/// Sets the users of a recent status change back to their previous status (those
+/// nobody changed since).
+#[server(endpoint = "undo_status_change", input = Json)]
+pub async fn undo_status_change(change_id: i64) -> Result<StatusUndo, AppError> {
+    let (state, admin) = authorize(USERS_WRITE).await?;
+    crate::backend::status_undo::undo(&state.db, &state.config, &admin, change_id)
+        .await
+        .map_err(fail)
 }
 
 /// Deletes one user; returns the deletion to pass to `undo_delete`.

@@ -14,6 +14,7 @@ use super::authority::{Authority, OwnerGuard};
 use super::dialect::Run;
 use super::memberships::{ensure_named, Link};
 use super::sql::Sql;
+use super::status_undo;
 use super::transfer::Reporter;
 use super::user_writes::user_snapshot_expr;
 use super::users::{matching_ids_sql, resolve};
@@ -177,7 +178,7 @@ pub async fn apply(
 
 /// What one run of users gets, prepared once for the whole selection.
 enum Step {
-    SetStatus(Status),
+    SetStatus { status: Status, change: i64 },
     SetRole(i64),
     Link { link: Link, id: i64, name: String },
     Unlink { link: Link, id: i64, name: String },
@@ -211,6 +212,7 @@ pub async fn run(
         affected,
         deletion_id: None,
         skipped_self,
+        status_change_id: None,
         job: None,
     };
     if affected == 0 {
@@ -222,7 +224,14 @@ pub async fn run(
     authority.may_act_on_selection(&txn, SELECTED).await?;
     let owners = OwnerGuard::start(&txn).await?;
     let step = match action {
-        BulkAction::SetStatus(status) => Step::SetStatus(*status),
+        BulkAction::SetStatus(status) => {
+            let change = status_undo::open(&txn, actor, *status, affected).await?;
+            result.status_change_id = Some(change);
+            Step::SetStatus {
+                status: *status,
+                change,
+            }
+        }
         BulkAction::SetRole(role_id) => Step::SetRole(*role_id),
         BulkAction::AddTag(_) | BulkAction::AddToGroup(_) => {
             let link = if matches!(action, BulkAction::AddTag(_)) {
@@ -293,6 +302,9 @@ pub async fn run(
         d.bind(now()).push(" WHERE id = ").bind(deletion);
         txn.exec(&d).await?;
     }
+    if let Some(change) = result.status_change_id {
+        status_undo::committing(&txn, change).await?;
+    }
     finish(txn, job, &result).await?;
     Ok(result)
 }
@@ -308,7 +320,8 @@ async fn apply_step(
     let obj = txn.dialect().json_object_fn();
     let at = now();
     match step {
-        Step::SetStatus(status) => {
+        Step::SetStatus { status, change } => {
+            status_undo::remember(txn, *change, *status, users).await?;
             audit::record_each(
                 txn,
                 actor,
@@ -637,6 +650,7 @@ pub async fn purge_expired(
     let mut s = Sql::new("DELETE FROM deletions WHERE created_at < ");
     s.bind(cutoff);
     txn.exec(&s).await?;
+    status_undo::purge_expired(&txn, cutoff).await?;
     txn.commit().await?;
     Ok(purged)
 }

@@ -68,6 +68,7 @@ pub async fn start(
         affected: 0,
         deletion_id: None,
         skipped_self: false,
+        status_change_id: None,
         job: Some(id),
     });
     // No wait at all: the job, however quick it turns out to be.
@@ -140,6 +141,8 @@ pub async fn record_done<C: Run>(
         .bind(result.affected as i64)
         .push(", deletion_id = ")
         .bind(result.deletion_id)
+        .push(", status_change_id = ")
+        .bind(result.status_change_id)
         .push(", skipped_self = ")
         .bind(result.skipped_self)
         .push(", progress = NULL, finished_at = ")
@@ -153,7 +156,7 @@ pub async fn record_done<C: Run>(
 /// Job `id` as its admin sees it. Only the admin who started a job sees it.
 pub async fn get(state: &AppState, actor: &AdminInfo, id: i64) -> Result<BulkJob, ServiceError> {
     let mut q = Sql::new(
-        "SELECT id, action, state, affected, deletion_id, skipped_self, error, progress \
+        "SELECT id, action, state, affected, deletion_id, status_change_id, skipped_self, error, progress \
          FROM bulk_jobs WHERE id = ",
     );
     q.bind(id).push(" AND actor_id = ").bind(actor.id);
@@ -184,6 +187,7 @@ pub async fn get(state: &AppState, actor: &AdminInfo, id: i64) -> Result<BulkJob
                     affected: row.try_get::<i64>("", "affected")? as u64,
                     deletion_id: row.try_get("", "deletion_id")?,
                     skipped_self: row.try_get("", "skipped_self")?,
+                    status_change_id: row.try_get("", "status_change_id")?,
                     job: None,
                 })
             })

@@ -30,6 +30,7 @@ pub mod roles;
 pub mod seed;
 pub mod signup;
 pub mod sql;
+pub mod status_undo;
 pub mod tags;
 pub mod throttle;
 pub mod timeline;

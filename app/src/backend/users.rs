@@ -431,14 +431,23 @@ fn order_by(dialect: Dialect, query: &UserQuery, filters: &Filters, id: &str) ->
         query.sort,
         SortKey::FirstName | SortKey::LastName | SortKey::Username | SortKey::Email
     );
-    let expr = match sort_expr(dialect, query.sort) {
+    let expr = |key| match sort_expr(dialect, key) {
         e if text && filters.terms.is_some() => dialect.sort_matches(&e),
         e => e,
+    };
+    // Equal values keep one order on every page: a name by the other name, then by id
+    // (the sort indexes hold all three, see migration 000011).
+    let then = match query.sort.tie_break() {
+        Some(key) => format!(", {} {dir}", expr(key)),
+        None => String::new(),
     };
     if query.sort == SortKey::Id {
         format!(" ORDER BY {id} {dir}")
     } else {
-        format!(" ORDER BY {expr} {dir}{nulls}, users.id {dir}")
+        format!(
+            " ORDER BY {} {dir}{nulls}{then}, users.id {dir}",
+            expr(query.sort)
+        )
     }
 }
 
@@ -876,7 +885,7 @@ mod tests {
         assert_eq!(
             sorted.text(),
             "SELECT users_fts.rowid AS id FROM users_fts JOIN users ON users.id = users_fts.rowid WHERE users_fts MATCH $1 \
-             ORDER BY lower(users.last_name) ASC, users.id ASC LIMIT $2 OFFSET $3"
+             ORDER BY lower(users.last_name) ASC, lower(users.first_name) ASC, users.id ASC LIMIT $2 OFFSET $3"
         );
         let dated = count_sql(
             Dialect::Sqlite,
@@ -1087,7 +1096,7 @@ mod tests {
         );
         assert_eq!(
             s.text(),
-            "SELECT users.id AS id FROM users ORDER BY lower(users.last_name) ASC, users.id ASC LIMIT $1 OFFSET $2"
+            "SELECT users.id AS id FROM users ORDER BY lower(users.last_name) ASC, lower(users.first_name) ASC, users.id ASC LIMIT $1 OFFSET $2"
         );
         assert_eq!(s.values()[1], sea_orm::Value::from(24_975_i64));
         let pg = page_ids_sql(
@@ -1100,6 +1109,20 @@ mod tests {
                 .contains("ORDER BY users.last_access_at DESC NULLS LAST, users.id DESC"),
             "{}",
             pg.text()
+        );
+        // Same first names are ordered by last name, on the index's bytewise order.
+        let first = page_ids_sql(
+            Dialect::Postgres,
+            &q("sort=first_name&dir=desc"),
+            &Filters::of(&q("sort=first_name&dir=desc"), TagFilter::Off),
+        );
+        assert!(
+            first.text().contains(
+                "ORDER BY lower(users.first_name) COLLATE \"C\" DESC, \
+                 lower(users.last_name) COLLATE \"C\" DESC, users.id DESC"
+            ),
+            "{}",
+            first.text()
         );
     }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::row_menu::DeleteTarget;
+use super::row_menu::Confirm;
 use super::{format, use_user_query, use_users_ctx};
 use crate::api::lifecycle::{bulk_users, list_groups, list_roles};
 use crate::api::users::list_tags;
@@ -172,14 +172,18 @@ fn BulkForm(count: Memo<u64>) -> impl IntoView {
                     return;
                 }
             },
-            Choice::Delete => {
-                ctx.confirm.set(Some(DeleteTarget::Many {
-                    selection: selection(),
-                    count: count.get_untracked(),
-                }));
-                return;
-            }
+            Choice::Delete => BulkAction::Delete,
         };
+        // Deletes and status changes ask first (and can be undone after).
+        if matches!(action, BulkAction::Delete | BulkAction::SetStatus(_)) {
+            set_error.set(None);
+            ctx.confirm.set(Some(Confirm::Many {
+                selection: selection(),
+                count: count.get_untracked(),
+                action,
+            }));
+            return;
+        }
         set_error.set(None);
         run.dispatch((selection(), action));
     };

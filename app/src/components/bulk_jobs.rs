@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use super::notices::{push, Notice};
+use super::notices::{push, Notice, Undo};
 use super::{format, UsersCtx};
 use crate::api::lifecycle::get_bulk_job;
 use crate::domain::transfer::Progress;
@@ -40,8 +40,13 @@ pub fn report(ctx: UsersCtx, action: BulkAction, count: u64, result: BulkResult)
 
 fn finished(ctx: UsersCtx, action: &BulkAction, result: &BulkResult) {
     let text = describe(action, result);
-    match (action, result.deletion_id) {
-        (BulkAction::Delete, Some(deletion)) => push(ctx.notices, Notice::undoable(text, deletion)),
+    match (action, result.deletion_id, result.status_change_id) {
+        (BulkAction::Delete, Some(deletion), _) => {
+            push(ctx.notices, Notice::undoable(text, Undo::Delete(deletion)))
+        }
+        (BulkAction::SetStatus(_), _, Some(change)) if result.affected > 0 => {
+            push(ctx.notices, Notice::undoable(text, Undo::Status(change)))
+        }
         _ => ctx.notify(text),
     }
     ctx.changed();
@@ -102,6 +107,7 @@ fn follow(ctx: UsersCtx, id: i64, action: BulkAction, count: u64) {
                                     affected: 0,
                                     deletion_id: None,
                                     skipped_self: false,
+                                    status_change_id: None,
                                     job: None,
                                 }),
                             );
@@ -245,6 +251,7 @@ mod tests {
             affected: 1200,
             deletion_id: Some(3),
             skipped_self: true,
+            status_change_id: None,
             job: None,
         };
         assert_eq!(

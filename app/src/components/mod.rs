@@ -171,8 +171,11 @@ pub struct UsersCtx {
     pub notices: RwSignal<Vec<notices::Notice>>,
     /// The "New user" dialog is open.
     pub creating: RwSignal<bool>,
-    /// A delete waiting for the admin's confirmation.
-    pub confirm: RwSignal<Option<row_menu::DeleteTarget>>,
+    /// A delete, or a status change of several users, waiting for confirmation.
+    pub confirm: RwSignal<Option<row_menu::Confirm>>,
+    /// Bumped after an Undo: the open drawer fetches its user again (it does not
+    /// follow `revision`, so that an edit in progress is not replaced under the admin).
+    pub undone: RwSignal<u64>,
     /// The keyboard help is open.
     pub help: RwSignal<bool>,
     /// The "Reset password" dialog is open for this user.
@@ -191,6 +194,7 @@ impl UsersCtx {
             notices: RwSignal::new(Vec::new()),
             creating: RwSignal::new(false),
             confirm: RwSignal::new(None),
+            undone: RwSignal::new(0),
             help: RwSignal::new(false),
             reset: RwSignal::new(None),
             bulk_jobs: RwSignal::new(Vec::new()),

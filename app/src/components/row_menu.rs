@@ -5,27 +5,72 @@ use leptos::prelude::*;
 
 use super::account_actions::{invite, log_out_everywhere, ResetTarget};
 use super::chip_picker::ChipPicker;
-use super::notices::{push, Notice};
+use super::notices::{push, Notice, Undo};
 use super::{use_go, use_user_query, use_users_ctx};
 use crate::api::lifecycle::{bulk_users, delete_user, set_user_status, set_user_tags};
 use crate::api::users::{get_user, list_tags};
 use crate::domain::permissions::{USERS_DELETE, USERS_PASSWORDS, USERS_SESSIONS, USERS_WRITE};
 use crate::domain::{BulkAction, BulkResult, Selection, Status};
 
-/// What a confirmed delete removes.
+/// A command that asks first: a delete, or a status change of several users.
 #[derive(Clone, Debug, PartialEq)]
-pub enum DeleteTarget {
-    One { id: i64, name: String },
-    Many { selection: Selection, count: u64 },
+pub enum Confirm {
+    DeleteOne {
+        id: i64,
+        name: String,
+    },
+    /// A delete or a status change (`action`) of the bulk bar's selection.
+    Many {
+        selection: Selection,
+        count: u64,
+        action: BulkAction,
+    },
 }
 
-impl DeleteTarget {
-    fn title(&self) -> String {
+impl Confirm {
+    fn action(&self) -> BulkAction {
         match self {
-            DeleteTarget::One { name, .. } => format!("Delete {name}?"),
-            DeleteTarget::Many { count: 1, .. } => "Delete 1 user?".to_string(),
-            DeleteTarget::Many { count, .. } => {
-                format!("Delete {} users?", super::format::count(*count))
+            Confirm::DeleteOne { .. } => BulkAction::Delete,
+            Confirm::Many { action, .. } => action.clone(),
+        }
+    }
+
+    fn title(&self) -> String {
+        let whom = match self {
+            Confirm::DeleteOne { name, .. } => name.clone(),
+            Confirm::Many { count: 1, .. } => "1 user".to_string(),
+            Confirm::Many { count, .. } => format!("{} users", super::format::count(*count)),
+        };
+        format!("{} {whom}?", self.verb())
+    }
+
+    fn verb(&self) -> &'static str {
+        match self.action() {
+            BulkAction::SetStatus(Status::Banned) => "Ban",
+            BulkAction::SetStatus(Status::Active) => "Activate",
+            BulkAction::SetStatus(Status::Invited) => "Mark as invited",
+            _ => "Delete",
+        }
+    }
+
+    fn pending(&self) -> &'static str {
+        match self.action() {
+            BulkAction::SetStatus(Status::Banned) => "Banning…",
+            BulkAction::SetStatus(_) => "Changing…",
+            _ => "Deleting…",
+        }
+    }
+
+    fn body(&self) -> &'static str {
+        match self.action() {
+            BulkAction::SetStatus(Status::Banned) => {
+                "They cannot sign in, and their sessions end at once. You can undo this for a few seconds; users changed in the meantime keep their newer state."
+            }
+            BulkAction::SetStatus(_) => {
+                "They can sign in again. You can undo this for a few seconds; users changed in the meantime keep their newer state."
+            }
+            _ => {
+                "Their sessions end at once. You can undo this for a few seconds; after that the users, their tags, groups, devices, comments and activity are removed for good. The audit log keeps a record."
             }
         }
     }
@@ -42,7 +87,13 @@ pub fn StatusCell(id: i64, name: String, status: Status) -> impl IntoView {
         let (s, who) = (*s, who.clone());
         async move {
             match set_user_status(id, s).await {
-                Ok(()) => ctx.notify(format!("{who} is now {}.", s.label().to_lowercase())),
+                Ok(change) => push(
+                    ctx.notices,
+                    Notice::undoable(
+                        format!("{who} is now {}.", s.label().to_lowercase()),
+                        Undo::Status(change),
+                    ),
+                ),
                 Err(e) => ctx.alert(format!("Could not change the status of {who}: {e}")),
             }
             ctx.changed();
@@ -85,6 +136,7 @@ pub fn TagsCell(id: i64, name: String, count: i64) -> impl IntoView {
             on:keydown=|ev| ev.stop_propagation()
             on:focusout=move |ev| super::close_when_focus_leaves(&ev, set_open)>
             <button type="button" class="ghost count" aria-label=format!("Tags of {name}: {count}")
+                style=format!("anchor-name: --tags-of-{id}")
                 aria-expanded=move || open.get().to_string() aria-controls=popover_id.clone()
                 disabled=!ctx.can(USERS_WRITE) && count == 0
                 on:click=move |_| set_open.update(|o| *o = !*o)>
@@ -92,6 +144,7 @@ pub fn TagsCell(id: i64, name: String, count: i64) -> impl IntoView {
             </button>
             <Show when=move || open.get()>
                 <div id=format!("tags-of-{id}") class="popover right wide" role="group" aria-label=format!("Tags of {name}")
+                    style=format!("position-anchor: --tags-of-{id}")
                     on:keydown=move |ev| if ev.key() == "Escape" { ev.stop_propagation(); set_open.set(false) }>
                     <UserTagsEditor id/>
                 </div>
@@ -167,10 +220,12 @@ pub fn RowMenu(id: i64, name: String, status: Status) -> impl IntoView {
             on:keydown=move |ev| { ev.stop_propagation(); if ev.key() == "Escape" { set_open.set(false) } }
             on:focusout=move |ev| super::close_when_focus_leaves(&ev, set_open)>
             <button type="button" class="ghost icon" aria-label=label.clone() aria-haspopup="menu"
+                style=format!("anchor-name: --row-menu-{id}")
                 aria-expanded=move || open.get().to_string() aria-controls=menu_id.clone()
                 on:click=move |_| set_open.update(|o| *o = !*o)>"⋯"</button>
             <Show when=move || open.get()>
-                <div id=format!("row-menu-{id}") class="popover right menu" role="menu" aria-label=label.clone()>
+                <div id=format!("row-menu-{id}") class="popover right menu" role="menu" aria-label=label.clone()
+                    style=format!("position-anchor: --row-menu-{id}")>
                     <button type="button" role="menuitem" on:click=move |_| { set_open.set(false); open_user() }>"Open"</button>
                     {ctx.can(USERS_PASSWORDS).then(|| {
                         let (reset_name, invite_name) = (name.clone(), name.clone());
@@ -203,7 +258,7 @@ pub fn RowMenu(id: i64, name: String, status: Status) -> impl IntoView {
                         view! {
                             <button type="button" role="menuitem" class="danger" on:click=move |_| {
                                 set_open.set(false);
-                                ctx.confirm.set(Some(DeleteTarget::One { id, name: name.clone() }));
+                                ctx.confirm.set(Some(Confirm::DeleteOne { id, name: name.clone() }));
                             }>"Delete…"</button>
                         }
                     })}
@@ -213,31 +268,33 @@ pub fn RowMenu(id: i64, name: String, status: Status) -> impl IntoView {
     }
 }
 
-/// The confirmation before a delete, then the delete itself and the Undo notice.
+/// The confirmation before a delete (or a status change of several users), then the
+/// command itself and its notice with Undo.
 #[component]
-pub fn ConfirmDelete() -> impl IntoView {
+pub fn ConfirmCommand() -> impl IntoView {
     let ctx = use_users_ctx();
     let query = use_user_query();
     let go = use_go();
     let location = leptos_router::hooks::use_location();
-    let run = Action::new(|target: &DeleteTarget| {
+    let run = Action::new(|target: &Confirm| {
         let target = target.clone();
         async move {
             match &target {
-                DeleteTarget::One { id, .. } => delete_user(*id).await.map(|d| {
+                Confirm::DeleteOne { id, .. } => delete_user(*id).await.map(|d| {
                     let one = BulkResult {
                         affected: 1,
                         deletion_id: Some(d),
                         skipped_self: false,
+                        status_change_id: None,
                         job: None,
                     };
                     (target, one)
                 }),
-                DeleteTarget::Many { selection, .. } => {
-                    bulk_users(selection.clone(), BulkAction::Delete)
-                        .await
-                        .map(|r| (target, r))
-                }
+                Confirm::Many {
+                    selection, action, ..
+                } => bulk_users(selection.clone(), action.clone())
+                    .await
+                    .map(|r| (target, r)),
             }
         }
     });
@@ -250,11 +307,14 @@ pub fn ConfirmDelete() -> impl IntoView {
                     ctx.selected.set(Default::default());
                     ctx.all_matching.set(false);
                     match &target {
-                        DeleteTarget::One { id, name } => {
+                        Confirm::DeleteOne { id, name } => {
                             let deletion = result.deletion_id.unwrap_or_default();
                             push(
                                 ctx.notices,
-                                Notice::undoable(format!("{name} was deleted."), deletion),
+                                Notice::undoable(
+                                    format!("{name} was deleted."),
+                                    Undo::Delete(deletion),
+                                ),
                             );
                             ctx.changed();
                             // A deleted user's drawer has nothing left to show.
@@ -263,8 +323,8 @@ pub fn ConfirmDelete() -> impl IntoView {
                                 go.to(query.get_untracked(), false);
                             }
                         }
-                        DeleteTarget::Many { count, .. } => {
-                            super::bulk_jobs::report(ctx, BulkAction::Delete, *count, result)
+                        Confirm::Many { count, action, .. } => {
+                            super::bulk_jobs::report(ctx, action.clone(), *count, result)
                         }
                     }
                 }
@@ -289,13 +349,20 @@ pub fn ConfirmDelete() -> impl IntoView {
             <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby="confirm-body"
                 on:keydown=move |ev| if ev.key() == "Escape" { ev.stop_propagation(); ctx.confirm.set(None) }>
                 <h2 id="confirm-title">{move || ctx.confirm.get().map(|t| t.title()).unwrap_or_default()}</h2>
-                <p id="confirm-body">"Their sessions end at once. You can undo this for a few seconds; after that the users, their tags, groups, devices, comments and activity are removed for good. The audit log keeps a record."</p>
+                <p id="confirm-body">{move || ctx.confirm.get().map(|t| t.body()).unwrap_or_default()}</p>
                 <p class="form-error" role="alert">{move || error.get()}</p>
                 <div class="modal-actions">
                     <button type="button" node_ref=cancel_btn on:click=move |_| ctx.confirm.set(None)>"Cancel"</button>
                     <button type="button" class="danger-solid" disabled=move || run.pending().get()
                         on:click=move |_| if let Some(t) = ctx.confirm.get_untracked() { run.dispatch(t); }>
-                        {move || if run.pending().get() { "Deleting…" } else { "Delete" }}
+                        {move || {
+                            let target = ctx.confirm.get();
+                            match (run.pending().get(), target) {
+                                (true, Some(t)) => t.pending(),
+                                (false, Some(t)) => t.verb(),
+                                (_, None) => "",
+                            }
+                        }}
                     </button>
                 </div>
             </div>

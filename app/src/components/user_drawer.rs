@@ -21,8 +21,9 @@ pub fn UserDrawer() -> impl IntoView {
     let (ready, set_ready) = signal(false);
     let (live, set_live) = signal(false);
     Effect::new(move |_| set_live.set(true));
+    let ctx = super::use_users_ctx();
     let user = Resource::new(
-        move || (id.get(), reload.get()),
+        move || (id.get(), reload.get() + ctx.undone.get()),
         |(id, _)| async move {
             match id {
                 Some(id) => get_user(id).await,

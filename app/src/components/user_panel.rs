@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::account_actions::{invite, log_out_everywhere, ResetTarget};
 use super::chip_picker::ChipPicker;
 use super::reminders::Reminders;
-use super::row_menu::DeleteTarget;
+use super::row_menu::Confirm;
 use super::timeline::Timeline;
 use super::{format, use_users_ctx};
 use crate::api::lifecycle::{
@@ -45,19 +45,22 @@ pub fn UserPanel(
     // The action answers with the status it set: its input is gone once it resolves.
     let set_status = Action::new(move |s: &Status| {
         let s = *s;
-        async move { set_user_status(id, s).await.map(|()| s) }
+        async move { set_user_status(id, s).await.map(|change| (s, change)) }
     });
     let (action_error, set_action_error) = signal(None::<String>);
     let status_name = name.clone();
     Effect::new(move |_| {
         if let Some(result) = set_status.value().get() {
             match result {
-                Ok(s) => {
+                Ok((s, change)) => {
                     ctx.changed();
-                    ctx.notify(format!(
-                        "{status_name} is now {}.",
-                        s.label().to_lowercase()
-                    ));
+                    super::notices::push(
+                        ctx.notices,
+                        super::notices::Notice::undoable(
+                            format!("{status_name} is now {}.", s.label().to_lowercase()),
+                            super::notices::Undo::Status(change),
+                        ),
+                    );
                     reload.update(|r| *r += 1);
                 }
                 Err(e) => set_action_error.set(Some(e.to_string())),
@@ -148,7 +151,7 @@ pub fn UserPanel(
                     {(can_delete && !is_me).then(|| {
                         let name = delete_name.clone();
                         view! {
-                            <button type="button" class="danger" on:click=move |_| ctx.confirm.set(Some(DeleteTarget::One { id, name: name.clone() }))>"Delete…"</button>
+                            <button type="button" class="danger" on:click=move |_| ctx.confirm.set(Some(Confirm::DeleteOne { id, name: name.clone() }))>"Delete…"</button>
                         }
                     })}
                     <p class="form-error" role="alert">{move || action_error.get()}</p>

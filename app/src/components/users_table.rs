@@ -210,7 +210,8 @@ fn TableBody(
                                 {move || field_columns.get().into_iter().map(|def| {
                                     let text = row.fields.get(&def.key).cloned().unwrap_or_default();
                                     let numeric = def.kind == FieldKind::Number;
-                                    view! { <td class:num=numeric>{text}</td> }
+                                    let title = text.clone();
+                                    view! { <td class="col-field" class:num=numeric title=title>{text}</td> }
                                 }).collect_view()}
                                 <td class="actions-col"><RowMenu id name=name.clone() status/></td>
                             </tr>
@@ -240,31 +241,39 @@ pub fn row_dom_id(user_id: i64) -> String {
 }
 
 fn cell(column: Column, row: &UserRow) -> AnyView {
+    // Each cell is named by its column (widths, the pinned name); text that may be
+    // cut short to fit keeps its whole value as the cell's title.
+    let class = match column {
+        Column::Id | Column::Balance | Column::Devices | Column::Tags => {
+            format!("col-{} num", column.key())
+        }
+        _ => format!("col-{}", column.key()),
+    };
+    let clipped = |text: String| {
+        let title = text.clone();
+        view! { <td class=class.clone() title=title>{text}</td> }.into_any()
+    };
     match column {
-        Column::Id => view! { <td class="num">{row.id}</td> }.into_any(),
-        Column::Username => {
-            view! { <td>{row.username.clone().unwrap_or_default()}</td> }.into_any()
-        }
-        Column::Name => view! { <td class="name">{row.display_name()}</td> }.into_any(),
-        Column::Email => view! { <td>{row.email.clone()}</td> }.into_any(),
-        Column::Phone => {
-            view! { <td class="nowrap">{row.phone.clone().unwrap_or_default()}</td> }.into_any()
-        }
+        Column::Id => view! { <td class=class>{row.id}</td> }.into_any(),
+        Column::Username => clipped(row.username.clone().unwrap_or_default()),
+        Column::Name => clipped(row.display_name()),
+        Column::Email => clipped(row.email.clone()),
+        Column::Phone => view! { <td class=class>{row.phone.clone().unwrap_or_default()}</td> }.into_any(),
         Column::Status => {
-            view! { <td><StatusCell id=row.id name=row.display_name() status=row.status/></td> }.into_any()
+            view! { <td class=class><StatusCell id=row.id name=row.display_name() status=row.status/></td> }.into_any()
         }
-        Column::Role => view! { <td>{row.role.clone()}</td> }.into_any(),
-        Column::Balance => view! { <td class="num">{format_balance(row.balance)}</td> }.into_any(),
-        Column::Devices => view! { <td class="num">{row.devices}</td> }.into_any(),
+        Column::Role => clipped(row.role.clone()),
+        Column::Balance => view! { <td class=class>{format_balance(row.balance)}</td> }.into_any(),
+        Column::Devices => view! { <td class=class>{row.devices}</td> }.into_any(),
         Column::Tags => {
-            view! { <td class="num"><TagsCell id=row.id name=row.display_name() count=row.tags/></td> }.into_any()
+            view! { <td class=class><TagsCell id=row.id name=row.display_name() count=row.tags/></td> }.into_any()
         }
-        Column::SignupDate => {
-            view! { <td class="nowrap">{format::date(&row.created_at)}</td> }.into_any()
-        }
+        Column::SignupDate => view! { <td class=class>{format::date(&row.created_at)}</td> }.into_any(),
         Column::LastAccess => {
-            view! { <td class="nowrap">{format::opt_date_time(&row.last_access_at)}</td> }
-                .into_any()
+            // Every time here is UTC: the cell leaves the zone to its title.
+            let full = format::opt_date_time(&row.last_access_at);
+            let short = full.trim_end_matches(" UTC").to_string();
+            view! { <td class=class title=full>{short}</td> }.into_any()
         }
     }
 }

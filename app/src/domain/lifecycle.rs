@@ -117,10 +117,22 @@ pub struct BulkResult {
     pub deletion_id: Option<i64>,
     /// Users left out (the signed-in admin never bans, demotes or deletes themselves).
     pub skipped_self: bool,
+    /// For a status change: what `undo_status_change` takes.
+    #[serde(default)]
+    pub status_change_id: Option<i64>,
     /// A command on "all matching" that outlasted the request goes on in the
     /// background as this job ([`BulkJob`]); the fields above are then empty.
     #[serde(default)]
     pub job: Option<i64>,
+}
+
+/// What undoing a status change did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusUndo {
+    /// Users set back to the status they had.
+    pub restored: u64,
+    /// Users changed again since (or deleted), left as they are now.
+    pub kept: u64,
 }
 
 /// Where a background bulk command is.

@@ -20,7 +20,7 @@ pub use columns::Column;
 pub use error::{ApiError, AppError, FieldErrors, Refusal};
 pub use lifecycle::{
     BulkAction, BulkJob, BulkResult, BulkState, CommentInfo, CreatedUser, GroupInfo, RoleInfo,
-    Selection,
+    Selection, StatusUndo,
 };
 pub use query::{SortDir, SortKey, StatusFilter, TagMode, UserQuery, PAGE_SIZES};
 pub use user::{AdminInfo, DeviceInfo, NamedRef, Status, TagInfo, UserDetail, UserPage, UserRow};

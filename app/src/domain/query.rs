@@ -132,6 +132,16 @@ impl SortKey {
         SortKey::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// What orders equal values before the id does: people sharing a first name are
+    /// listed by last name and the other way round.
+    pub fn tie_break(self) -> Option<SortKey> {
+        match self {
+            SortKey::FirstName => Some(SortKey::LastName),
+            SortKey::LastName => Some(SortKey::FirstName),
+            _ => None,
+        }
+    }
+
     /// The direction a first click on this header sorts in: names A→Z, numbers and
     /// dates newest/largest first.
     pub fn natural_dir(self) -> SortDir {

@@ -12,7 +12,7 @@ use crate::components::export_menu::ExportMenu;
 use crate::components::keyboard::{use_users_keys, KeyboardHelp};
 use crate::components::new_user::NewUserDialog;
 use crate::components::notices::Notices;
-use crate::components::row_menu::ConfirmDelete;
+use crate::components::row_menu::ConfirmCommand;
 use crate::components::signed_in::{SignedIn, TopBar};
 use crate::components::user_filters::UserFilters;
 use crate::components::users_table::UsersTable;
@@ -85,7 +85,7 @@ fn UsersWorkspace(me: AdminInfo, drawer_open: Signal<bool>) -> impl IntoView {
     view! {
         <div class="app">
             <TopBar me current="users" inert=Signal::derive(overlay)/>
-            <main class="users-main" inert=overlay>
+            <main class="users-main workspace" inert=overlay>
                 <div class="page-head">
                     <h1>"Users"</h1>
                     <div class="head-actions">
@@ -103,7 +103,7 @@ fn UsersWorkspace(me: AdminInfo, drawer_open: Signal<bool>) -> impl IntoView {
             </main>
             <Outlet/>
             <NewUserDialog/>
-            <ConfirmDelete/>
+            <ConfirmCommand/>
             <ResetPasswordDialog/>
             <KeyboardHelp/>
             <Notices/>

@@ -38,13 +38,14 @@ const ACTORS: [&str; 5] = ["owner", "admin", "support", "viewer", "clerk"];
 const TARGETS: [&str; 6] = ["owner", "admin", "support", "viewer", "clerk", "member"];
 
 /// Server functions that change an account (covered by the matrix below).
-const ACCOUNT_COMMANDS: [&str; 14] = [
+const ACCOUNT_COMMANDS: [&str; 15] = [
     "update_user",
     "set_user_tags",
     "set_user_groups",
     "remove_device",
     "delete_timeline_entry",
     "set_user_status",
+    "undo_status_change",
     "delete_user",
     "undo_delete",
     "bulk_users",
@@ -114,6 +115,8 @@ enum Case {
     RemoveDevice,
     DeleteActivity,
     Ban,
+    /// The owner bans the target; the actor undoes the ban.
+    UndoBan,
     Delete,
     UndoDelete,
     Bulk(BulkKind),
@@ -142,13 +145,14 @@ enum BulkKind {
     Delete,
 }
 
-const CASES: [Case; 24] = [
+const CASES: [Case; 25] = [
     Case::Edit,
     Case::Tags,
     Case::Groups,
     Case::RemoveDevice,
     Case::DeleteActivity,
     Case::Ban,
+    Case::UndoBan,
     Case::Delete,
     Case::UndoDelete,
     Case::Bulk(BulkKind::Ban),
@@ -465,6 +469,18 @@ async fn run(
             )
             .await
         }
+        Case::UndoBan => {
+            let response = app
+                .call(
+                    &app.client,
+                    "set_user_status",
+                    json!({ "id": id, "status": Status::Banned }),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "the owner bans");
+            let change: i64 = response.json().await.expect("change id");
+            call("undo_status_change", json!({ "change_id": change })).await
+        }
         Case::Delete => call("delete_user", json!({ "id": id })).await,
         Case::UndoDelete => {
             let response = app
@@ -628,6 +644,8 @@ async fn every_account_command_follows_the_rule_for_every_actor_and_target_role(
                     }
                     // The undo brings the user back exactly as they were.
                     None if case == Case::UndoDelete => after != "gone",
+                    // The undo sets the target active again.
+                    None if case == Case::UndoBan => after.starts_with("active "),
                     None => before != after,
                 };
                 // Giving a member the member role changes nothing, but is allowed.

@@ -649,7 +649,7 @@ async fn a_stale_version_is_refused_and_nothing_is_written() {
     assert_eq!(app.audit("user.update").await.len(), 1, "no audit entry");
 
     // Act: a ban from the row menu also moves the version on.
-    let () = ok(
+    let _change: i64 = ok(
         "ban",
         post(
             &app,
@@ -1138,7 +1138,7 @@ async fn a_ban_ends_that_users_sessions_and_their_access_at_once() {
     );
 
     // Act
-    let () = ok(
+    let _change: i64 = ok(
         "ban an admin",
         post(
             &app,
@@ -1164,7 +1164,7 @@ async fn a_ban_ends_that_users_sessions_and_their_access_at_once() {
     );
 
     // Act
-    let () = ok(
+    let _change: i64 = ok(
         "ban a user",
         post(
             &app,

@@ -25,6 +25,7 @@ mod roles;
 mod seed;
 mod servers;
 mod ssr;
+mod status_undo;
 mod timeline;
 mod transfer;
 mod users;

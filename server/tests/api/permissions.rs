@@ -99,6 +99,7 @@ fn sample(endpoint: &str) -> Option<(Value, Need)> {
         ),
         "delete_user" => (id, Admin(p::USERS_DELETE)),
         "undo_delete" => (json!({ "deletion_id": 1 }), Admin(p::USERS_DELETE)),
+        "undo_status_change" => (json!({ "change_id": 1 }), Admin(p::USERS_WRITE)),
         "list_imports" => (none, Admin(p::USERS_IMPORT)),
         "get_import" => (id, Admin(p::USERS_IMPORT)),
         "apply_import" => (

@@ -323,8 +323,10 @@ async fn every_sort_key_orders_both_ways_with_id_as_tiebreak() {
             want.sort_by(|a, b| {
                 let ord = match key {
                     SortKey::Id => std::cmp::Ordering::Equal,
-                    SortKey::FirstName => a.first.to_lowercase().cmp(&b.first.to_lowercase()),
-                    SortKey::LastName => a.last.to_lowercase().cmp(&b.last.to_lowercase()),
+                    SortKey::FirstName => (a.first.to_lowercase(), a.last.to_lowercase())
+                        .cmp(&(b.first.to_lowercase(), b.last.to_lowercase())),
+                    SortKey::LastName => (a.last.to_lowercase(), a.first.to_lowercase())
+                        .cmp(&(b.last.to_lowercase(), b.first.to_lowercase())),
                     SortKey::Username => a
                         .username
                         .as_ref()
@@ -344,6 +346,68 @@ async fn every_sort_key_orders_both_ways_with_id_as_tiebreak() {
             assert_eq!(got, want, "sort {key:?} {dir:?}");
         }
     }
+}
+
+#[tokio::test]
+async fn equal_names_are_ordered_by_the_other_name_then_by_id() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    // Inserted out of order, so the id alone would give another order.
+    let names = [
+        ("Sam", "Young"),
+        ("Sam", "Adams"),
+        ("amy", "Adams"),
+        ("Sam", "adams"),
+        ("Zed", "Adams"),
+        ("sam", "Miller"),
+    ];
+    for (i, (first, last)) in names.iter().enumerate() {
+        let mut u = TestUser::new(first, last);
+        u.email = format!("tie{i}@example.com");
+        u.username = Some(format!("tie{i}"));
+        app.insert_user(u).await;
+    }
+    let app = &app;
+    let order = |qs: &'static str| async move {
+        let mut emails = app.emails(qs).await;
+        emails.retain(|e| e.starts_with("tie"));
+        emails
+    };
+    // "Sam Adams" (tie1) and "Sam adams" (tie3) are equal names: the id decides.
+    let by_first = ["tie2", "tie1", "tie3", "tie5", "tie0", "tie4"];
+    let by_last = ["tie2", "tie1", "tie3", "tie4", "tie5", "tie0"];
+    let emails =
+        |ids: &[&str]| -> Vec<String> { ids.iter().map(|i| format!("{i}@example.com")).collect() };
+    let reversed = |ids: &[&str]| -> Vec<String> {
+        let mut v = emails(ids);
+        v.reverse();
+        v
+    };
+    assert_eq!(
+        order("sort=first_name&dir=asc&per_page=100").await,
+        emails(&by_first)
+    );
+    assert_eq!(
+        order("sort=first_name&dir=desc&per_page=100").await,
+        reversed(&by_first)
+    );
+    assert_eq!(
+        order("sort=last_name&dir=asc&per_page=100").await,
+        emails(&by_last)
+    );
+    assert_eq!(
+        order("sort=last_name&dir=desc&per_page=100").await,
+        reversed(&by_last)
+    );
+    // The same through the search index (its own plan on each database).
+    assert_eq!(
+        order("q=adams&sort=first_name&dir=asc").await,
+        emails(&["tie2", "tie1", "tie3", "tie4"])
+    );
+    assert_eq!(
+        order("q=sam&sort=last_name&dir=desc").await,
+        emails(&["tie0", "tie5", "tie3", "tie1"])
+    );
 }
 
 #[tokio::test]

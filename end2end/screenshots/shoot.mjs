@@ -1,0 +1,118 @@
+// Screenshots of every page as an admin sees it, at the widths admins use (1024×768
+// and 1400×900), for a person to look at before a UI change is called done. It adds
+// one crowded user (long name, long email, 30 tags) through the API, then visits each
+// page and its dialogs. `make screenshots` prepares the database and the server.
+//
+//   node end2end/screenshots/shoot.mjs BASE_URL EMAIL PASSWORD OUT_DIR
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright";
+
+const [base, email, password, out] = process.argv.slice(2);
+if (!base || !email || !password || !out) {
+  console.error("usage: node end2end/screenshots/shoot.mjs BASE_URL EMAIL PASSWORD OUT_DIR");
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+});
+const sizes = [
+  { width: 1024, height: 768 },
+  { width: 1400, height: 900 },
+];
+const hydrated = (page) => page.waitForFunction(() => document.documentElement.dataset.hydrated === "true");
+const settled = (page) => page.waitForFunction(() => document.querySelector('table[aria-label="Users"]')?.getAttribute("aria-busy") === "false");
+const api = async (page, name, data) => {
+  const r = await page.request.post(`${base}/api/${name}`, { headers: { "sec-fetch-site": "same-origin" }, data });
+  if (!r.ok()) throw new Error(`${name}: ${r.status()} ${await r.text()}`);
+  return r.json();
+};
+
+const context = await browser.newContext({ viewport: sizes[1] });
+const page = await context.newPage();
+await page.goto(`${base}/login?next=%2Fusers`);
+await hydrated(page);
+await page.getByLabel("Email").fill(email);
+await page.getByLabel("Password").fill(password);
+await page.getByRole("button", { name: "Sign in" }).click();
+await page.getByRole("table", { name: "Users" }).waitFor();
+
+// The crowded user, once per database.
+const crowdedEmail = "maximiliana.vandenberghe-oppenheimer.longaddress@department.example-enterprise.com";
+const found = await api(page, "list_users", { query: "q=vandenberghe" }).catch(() => null);
+let crowdedId = found?.rows?.[0]?.id;
+if (!crowdedId) {
+  const roles = await api(page, "list_roles", {});
+  const [created] = await api(page, "create_users", {
+    users: [{
+      first_name: "Maximiliana Alexandrina", last_name: "Vandenberghe-Oppenheimer", email: crowdedEmail,
+      username: "maximiliana_vandenberghe_oppenheimer", phone: "", role_id: roles.find((r) => r.name === "member").id,
+      groups: [], language: "en", password_choice: "Invite", password: "",
+    }],
+  });
+  crowdedId = created.id;
+  const tags = Array.from({ length: 30 }, (_, i) => `customer-segment-${String(i + 1).padStart(2, "0")}`);
+  await api(page, "set_user_tags", { id: crowdedId, names: tags });
+}
+
+const shots = [
+  ["users", async (p) => { await p.goto(`${base}/users`); await settled(p); }],
+  ["users-crowded", async (p) => { await p.goto(`${base}/users?q=vandenberghe`); await settled(p); }],
+  ["users-tags-popover", async (p) => {
+    await p.goto(`${base}/users?q=vandenberghe`); await settled(p);
+    await p.getByRole("button", { name: /^Tags of / }).first().click();
+  }],
+  ["users-row-menu", async (p) => {
+    await p.goto(`${base}/users`); await settled(p);
+    await p.getByRole("button", { name: /^Actions for / }).first().click();
+  }],
+  ["users-scrolled-right", async (p) => {
+    await p.goto(`${base}/users`); await settled(p);
+    await p.locator(".table-scroll").evaluate((e) => { e.scrollLeft = e.scrollWidth; });
+  }],
+  ["users-selected", async (p) => {
+    await p.goto(`${base}/users`); await settled(p);
+    await p.getByLabel("Select all on this page").check();
+  }],
+  ["bulk-ban-confirm", async (p) => {
+    await p.goto(`${base}/users`); await settled(p);
+    await p.getByLabel("Select all on this page").check();
+    await p.getByLabel("Bulk action").selectOption({ label: "Set status: Banned" });
+    await p.getByRole("button", { name: "Apply" }).click();
+    await p.getByRole("alertdialog").waitFor();
+  }],
+  ["status-undo-notice", async (p) => {
+    await p.goto(`${base}/users?status=active`); await settled(p);
+    await p.getByRole("combobox", { name: /^Status of / }).nth(1).selectOption("Banned");
+    await p.getByRole("button", { name: "Undo" }).waitFor();
+  }],
+  ["drawer", async (p) => { await p.goto(`${base}/users/${crowdedId}`); await p.getByRole("dialog").waitFor(); await hydrated(p); }],
+  ["new-user", async (p) => {
+    await p.goto(`${base}/users`); await settled(p);
+    await p.getByRole("button", { name: "New user" }).click();
+  }],
+  ["audit", async (p) => { await p.goto(`${base}/audit`); await hydrated(p); }],
+  ["groups", async (p) => { await p.goto(`${base}/groups`); await hydrated(p); }],
+  ["roles", async (p) => { await p.goto(`${base}/roles`); await hydrated(p); }],
+  ["fields", async (p) => { await p.goto(`${base}/fields`); await hydrated(p); }],
+  ["imports", async (p) => { await p.goto(`${base}/imports`); await hydrated(p); }],
+  ["reminders", async (p) => { await p.goto(`${base}/reminders`); await hydrated(p); }],
+  ["outbox", async (p) => { await p.goto(`${base}/outbox`); await hydrated(p); }],
+  ["settings", async (p) => { await p.goto(`${base}/settings`); await hydrated(p); }],
+  ["account", async (p) => { await p.goto(`${base}/account`); await hydrated(p); }],
+];
+const only = process.env.SHOTS ? process.env.SHOTS.split(",") : null;
+for (const size of sizes) {
+  await page.setViewportSize(size);
+  for (const [name, go] of shots) {
+    if (only && !only.includes(name)) continue;
+    await go(page);
+    await page.waitForTimeout(300);
+    const file = `${out}/${name}-${size.width}x${size.height}.png`;
+    await page.screenshot({ path: file });
+    console.log(file);
+  }
+}
+await browser.close();
