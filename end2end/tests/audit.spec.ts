@@ -24,6 +24,13 @@ test("the audit log filters by target and action and downloads as CSV", async ({
   await expect(row).toContainText(ADMIN.email);
   await expect(row).toContainText("user.create");
   await expect(row.getByRole("link", { name: user.email })).toBeVisible();
+  // The change reads as words, one field a line; the stored JSON is behind "Raw data".
+  const changes = row.getByRole("cell").nth(4);
+  await expect(changes.getByRole("listitem").filter({ hasText: `Email: ${user.email}` })).toBeVisible();
+  await expect(changes.getByRole("listitem").filter({ hasText: `First name: ${user.first}` })).toBeVisible();
+  await expect(changes.getByText(/"email":/)).toBeHidden();
+  await changes.getByText("Raw data", { exact: true }).click();
+  await expect(changes.getByText(/"email":/)).toBeVisible();
   await expect(page.getByLabel("Target")).toHaveValue(user.email);
 
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("link", { name: "Download CSV" }).click()]);

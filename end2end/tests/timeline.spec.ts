@@ -13,7 +13,8 @@ test("adds a note to the open drawer's timeline, downloads it as CSV, then delet
 
   await activity.getByLabel("Add an entry").fill("Called about the invoice, left a message");
   await activity.getByRole("button", { name: "Add entry" }).click();
-  const note = activity.getByRole("listitem").filter({ hasText: "Called about the invoice, left a message" });
+  // The note itself (the one entry that can be deleted), not the admin changes naming it.
+  const note = activity.getByRole("listitem").filter({ has: page.getByRole("button", { name: /^Delete entry Notes Called about the invoice/ }) });
   await expect(note).toBeVisible();
   await expect(note).toContainText("Notes");
   await expect(activity.getByLabel("Add an entry")).toHaveValue("");
@@ -21,7 +22,11 @@ test("adds a note to the open drawer's timeline, downloads it as CSV, then delet
   // A change made elsewhere in the drawer shows up without reloading.
   await dialog.getByRole("combobox", { name: "Add tag" }).fill("timeline-tag");
   await dialog.getByRole("combobox", { name: "Add tag" }).press("Enter");
-  await expect(activity.getByRole("listitem").filter({ hasText: "Tags changed" })).toBeVisible();
+  const tagsChanged = activity.getByRole("listitem").filter({ hasText: "Tags changed" });
+  await expect(tagsChanged).toBeVisible();
+  // What changed, in words: the tags before and after, not the stored JSON.
+  await expect(tagsChanged.getByRole("listitem").filter({ hasText: /^Tags: \(none\) → timeline-tag$/ })).toBeVisible();
+  await expect(tagsChanged.getByText(/"tags":/)).toBeHidden();
 
   // Only notes: the admin change is filtered out.
   await activity.getByRole("checkbox", { name: "Admin changes" }).uncheck();
@@ -38,7 +43,10 @@ test("adds a note to the open drawer's timeline, downloads it as CSV, then delet
 
   await note.getByRole("button", { name: /^Delete entry Notes Called about the invoice/ }).click();
   await expect(note).toHaveCount(0);
-  await expect(activity.getByRole("listitem").filter({ hasText: "Timeline entry deleted" })).toBeVisible();
+  const deleted = activity.getByRole("listitem").filter({ hasText: "Timeline entry deleted" });
+  await expect(deleted).toBeVisible();
+  // What was deleted, in words.
+  await expect(deleted).toContainText("Called about the invoice, left a message → (removed)");
 });
 
 test("an event reported with curl and an API key appears in the open drawer", async ({ page, baseURL }) => {

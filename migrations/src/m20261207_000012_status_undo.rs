@@ -1,7 +1,8 @@
 //! A status change (one user from the row or the drawer, or many in bulk) can be
 //! undone for a few seconds, as a delete can: a row per command, with each changed
-//! user's previous status and the version the change gave them (a user edited since
-//! keeps the newer state). Bulk jobs keep the change's id for their report.
+//! user's previous status, the version the change gave them (a user edited since
+//! keeps the newer state) and when the user was created (SQLite may give a deleted
+//! user's id to a new one). Bulk jobs keep the change's id for their report.
 
 use sea_orm_migration::prelude::*;
 
@@ -25,6 +26,7 @@ enum StatusChangeUsers {
     UserId,
     Previous,
     Version,
+    UserCreatedAt,
 }
 
 #[derive(DeriveIden)]
@@ -106,6 +108,11 @@ impl MigrationTrait for Migration {
                     .col(
                         ColumnDef::new(StatusChangeUsers::Version)
                             .big_integer()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(StatusChangeUsers::UserCreatedAt)
+                            .timestamp_with_time_zone()
                             .not_null(),
                     )
                     .primary_key(

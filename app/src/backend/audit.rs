@@ -205,15 +205,17 @@ fn record_from(
         Ok(r.try_get::<Option<String>>("", c)?
             .and_then(|t| serde_json::from_str(&t).ok()))
     };
+    let (before, after) = (json("before")?, json("after")?);
     Ok(crate::domain::audit::AuditRecord {
+        changes: crate::domain::audit::change_lines(before.as_ref(), after.as_ref()),
         id: r.try_get("", "id")?,
         at: r.try_get("", "at")?,
         actor_email: r.try_get("", "actor_email")?,
         action: r.try_get("", "action")?,
         target_user_id: r.try_get("", "target_user_id")?,
         target_email: r.try_get("", "target_email")?,
-        before: json("before")?,
-        after: json("after")?,
+        before,
+        after,
     })
 }
 

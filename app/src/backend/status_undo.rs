@@ -37,18 +37,20 @@ pub async fn open(
 }
 
 /// Keeps the status of the users of subquery `users` that `status` is about to change,
-/// with the version the change gives them. Call before the update.
+/// with the version the change gives them and when each was created. Call before the
+/// update.
 pub async fn remember(
     txn: &DatabaseTransaction,
     change: i64,
     status: Status,
     users: &str,
 ) -> Result<(), ServiceError> {
-    let mut s =
-        Sql::new("INSERT INTO status_change_users (change_id, user_id, previous, version) SELECT ");
+    let mut s = Sql::new(
+        "INSERT INTO status_change_users (change_id, user_id, previous, version, user_created_at) SELECT ",
+    );
     s.bind(change)
         .push(&format!(
-            ", id, status, version + 1 FROM users WHERE id IN ({users}) AND status <> "
+            ", id, status, version + 1, created_at FROM users WHERE id IN ({users}) AND status <> "
         ))
         .bind(status.as_str());
     txn.exec(&s).await?;
@@ -65,6 +67,11 @@ pub async fn committing(txn: &DatabaseTransaction, change: i64) -> Result<(), Se
 
 /// Puts back the previous status of the users of change `change_id` that nobody has
 /// changed since, if the undo window has not passed; the others keep their state.
+///
+/// Every statement tests each user's own row (`users.version`, `users.created_at`), and
+/// on PostgreSQL the rows are held before they are audited and updated, so a change
+/// committed meanwhile by another admin is seen and kept; the change's own row is
+/// claimed first, so one undo runs once.
 pub async fn undo(
     db: &DatabaseConnection,
     config: &Config,
@@ -73,23 +80,34 @@ pub async fn undo(
 ) -> Result<StatusUndo, ServiceError> {
     let txn = super::db::begin_write(db).await?;
     let gone = || ServiceError::Conflict("This status change can no longer be undone.".into());
-    let mut q = Sql::new("SELECT created_at FROM status_changes WHERE id = ");
-    q.bind(change_id);
-    let created: chrono::DateTime<chrono::Utc> = txn
-        .one(&q)
-        .await?
-        .ok_or_else(gone)?
-        .try_get("", "created_at")?;
+    // Claims the change (a second undo waits here, then finds it gone).
+    let mut claim = Sql::new("UPDATE status_changes SET users = users WHERE id = ");
+    claim.bind(change_id).push(" RETURNING created_at");
+    let row = txn.one(&claim).await?.ok_or_else(gone)?;
+    let created: chrono::DateTime<chrono::Utc> = row.try_get("", "created_at")?;
     if created + config.undo_window < now() {
         return Err(gone());
     }
-    // Users still as the change left them; the others were changed (or deleted) since.
-    let unchanged = format!(
-        "SELECT c.user_id FROM status_change_users c JOIN users u ON u.id = c.user_id \
-         AND u.version = c.version WHERE c.change_id = {change_id}"
-    );
+    // A condition on `users`: the users of the change still as it left them, with
+    // `previous` when given. Never the actor's own account: nobody changes their own status. The
+    // change's rows drive it (`IN`); each user's own row is tested (`EXISTS`).
+    let users = |previous: Option<Status>| {
+        let only = previous
+            .map(|p| format!(" AND c.previous = '{}'", p.as_str()))
+            .unwrap_or_default();
+        format!(
+            "users.id IN (SELECT c.user_id FROM status_change_users c WHERE c.change_id = {change_id}{only} \
+             AND c.user_id <> {actor}) AND EXISTS (SELECT 1 FROM status_change_users v \
+             WHERE v.change_id = {change_id} AND v.user_id = users.id AND users.version = v.version \
+             AND users.created_at = v.user_created_at)",
+            actor = actor.id
+        )
+    };
     let mut count = Sql::new("SELECT count(*) AS n FROM status_change_users WHERE change_id = ");
-    count.bind(change_id);
+    count
+        .bind(change_id)
+        .push(" AND user_id <> ")
+        .bind(actor.id);
     let remembered = match txn.one(&count).await? {
         Some(row) => super::users::read_count(&row)?,
         None => 0,
@@ -97,46 +115,58 @@ pub async fn undo(
     // Setting a status back is acting on those users.
     Authority::load(&txn, actor)
         .await?
-        .may_act_on_selection(&txn, &unchanged)
+        .may_act_on_selection(
+            &txn,
+            &format!("SELECT users.id FROM users WHERE {}", users(None)),
+        )
         .await?;
     let owners = OwnerGuard::start(&txn).await?;
     let obj = txn.dialect().json_object_fn();
     let at = now();
     let mut restored = 0;
+    let lock = txn.dialect().row_lock();
     for previous in Status::ALL {
-        let users = format!(
-            "SELECT c.user_id FROM status_change_users c JOIN users u ON u.id = c.user_id \
-             AND u.version = c.version WHERE c.change_id = {change_id} AND c.previous = '{}'",
-            previous.as_str()
-        );
-        restored += audit::record_each(
+        let these = format!("SELECT users.id FROM users WHERE {}", users(Some(previous)));
+        if !lock.is_empty() {
+            // PostgreSQL: hold these rows first; one changed meanwhile by another admin
+            // is tested again after that change commits, and left out.
+            txn.execute_unprepared(&format!("SELECT count(*) FROM ({these}{lock}) AS held"))
+                .await?;
+        }
+        let n = audit::record_each(
             &txn,
             actor,
             "user.status",
-            &users,
+            &these,
             Some(&format!("{obj}('status', users.status)")),
             Some(json!({ "status": previous.as_str(), "undo": change_id })),
         )
         .await?;
+        if n == 0 {
+            continue;
+        }
         if previous == Status::Banned {
             // Banned again: their sessions end, as with any ban.
-            txn.execute_unprepared(&format!("DELETE FROM sessions WHERE user_id IN ({users})"))
+            txn.execute_unprepared(&format!("DELETE FROM sessions WHERE user_id IN ({these})"))
                 .await?;
         }
         let mut u = Sql::new("UPDATE users SET status = ");
         u.bind(previous.as_str())
             .push(", updated_at = ")
             .bind(at)
-            .push(&format!(", version = version + 1 WHERE id IN ({users})"));
-        txn.exec(&u).await?;
+            .push(&format!(
+                ", version = version + 1 WHERE {}",
+                users(Some(previous))
+            ));
+        restored += txn.exec(&u).await?.rows_affected();
     }
     owners.check(&txn).await?;
-    let mut done = Sql::new("DELETE FROM status_change_users WHERE change_id = ");
-    done.bind(change_id);
-    txn.exec(&done).await?;
-    let mut done = Sql::new("DELETE FROM status_changes WHERE id = ");
-    done.bind(change_id);
-    txn.exec(&done).await?;
+    let mut forget = Sql::new("DELETE FROM status_change_users WHERE change_id = ");
+    forget.bind(change_id);
+    txn.exec(&forget).await?;
+    let mut forget = Sql::new("DELETE FROM status_changes WHERE id = ");
+    forget.bind(change_id);
+    txn.exec(&forget).await?;
     txn.commit().await?;
     Ok(StatusUndo {
         restored,

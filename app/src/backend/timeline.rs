@@ -76,7 +76,7 @@ fn stream_sql(
     let mut parts = Vec::new();
     if !own.is_empty() {
         let mut a = Sql::new(&format!(
-            "SELECT 'a' AS src, id, at, kind, name, {} AS detail, source FROM activities WHERE user_id = ",
+            "SELECT 'a' AS src, id, at, kind, name, {} AS detail, '' AS before, source FROM activities WHERE user_id = ",
             text("detail")
         ));
         a.bind(user_id);
@@ -87,9 +87,10 @@ fn stream_sql(
     }
     if with_audit && wants(ActivityKind::AdminChange) {
         let mut l = Sql::new(&format!(
-            "SELECT 'l' AS src, id, at, 'admin_change' AS kind, action AS name, {} AS detail, actor_email AS source \
-             FROM audit_log WHERE target_user_id = ",
-            text("after")
+            "SELECT 'l' AS src, id, at, 'admin_change' AS kind, action AS name, {} AS detail, {} AS before, \
+             actor_email AS source FROM audit_log WHERE target_user_id = ",
+            text("after"),
+            text("before")
         ));
         // A note added by hand is its own record; its audit entry would repeat it.
         l.bind(user_id).push(" AND action <> 'activity.add'");
@@ -97,7 +98,7 @@ fn stream_sql(
     }
     let mut s = Sql::new("SELECT * FROM (");
     if parts.is_empty() {
-        s.push("SELECT 'a' AS src, id, at, kind, name, '' AS detail, source FROM activities WHERE 1 = 0");
+        s.push("SELECT 'a' AS src, id, at, kind, name, '' AS detail, '' AS before, source FROM activities WHERE 1 = 0");
     }
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
@@ -126,7 +127,15 @@ fn entry_from(r: &QueryResult) -> Result<TimelineEntry, ServiceError> {
     let kind = ActivityKind::parse(&kind)
         .ok_or_else(|| anyhow::anyhow!("unknown activity kind {kind:?}"))?;
     let detail: String = r.try_get("", "detail")?;
+    let changes = if src == "l" {
+        let before: String = r.try_get("", "before")?;
+        let json = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
+        crate::domain::audit::change_lines(json(&before).as_ref(), json(&detail).as_ref())
+    } else {
+        Vec::new()
+    };
     Ok(TimelineEntry {
+        changes,
         key: format!("{src}{id}"),
         at: r.try_get("", "at")?,
         kind,

@@ -3,6 +3,7 @@
 pub mod account_actions;
 pub mod bulk_bar;
 pub mod bulk_jobs;
+pub mod changes;
 pub mod chip_picker;
 pub mod column_chooser;
 pub mod copy;

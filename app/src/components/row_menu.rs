@@ -66,8 +66,11 @@ impl Confirm {
             BulkAction::SetStatus(Status::Banned) => {
                 "They cannot sign in, and their sessions end at once. You can undo this for a few seconds; users changed in the meantime keep their newer state."
             }
-            BulkAction::SetStatus(_) => {
+            BulkAction::SetStatus(Status::Active) => {
                 "They can sign in again. You can undo this for a few seconds; users changed in the meantime keep their newer state."
+            }
+            BulkAction::SetStatus(_) => {
+                "They are listed as invited until they accept an invitation. You can undo this for a few seconds; users changed in the meantime keep their newer state."
             }
             _ => {
                 "Their sessions end at once. You can undo this for a few seconds; after that the users, their tags, groups, devices, comments and activity are removed for good. The audit log keeps a record."

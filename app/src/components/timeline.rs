@@ -213,7 +213,11 @@ fn Entry(entry: TimelineEntry, can_write: bool, delete: Action<i64, ()>) -> impl
             <span class="time">{time}</span>
             <span class="kind">{entry.kind.label()}</span>
             <span class="what">{headline(&entry)}
-                {(!entry.detail.is_empty()).then(|| view! { <span class="detail">{entry.detail.clone()}</span> })}
+                {if entry.kind == ActivityKind::AdminChange {
+                    view! { <super::changes::Changes lines=entry.changes.clone() raw=entry.detail.clone()/> }.into_any()
+                } else {
+                    (!entry.detail.is_empty()).then(|| view! { <span class="detail">{entry.detail.clone()}</span> }).into_any()
+                }}
             </span>
             <span class="source muted">{entry.source.clone()}</span>
             {(entry.deletable && can_write).then(|| id.map(|id| view! {
@@ -306,6 +310,7 @@ mod tests {
             detail: detail.into(),
             source: "a@x.io".into(),
             deletable: false,
+            changes: Vec::new(),
         };
         assert_eq!(
             headline(&e("user.update", r#"{"email_opt_in": true}"#)),
@@ -333,6 +338,7 @@ mod tests {
             detail: String::new(),
             source: String::new(),
             deletable: true,
+            changes: Vec::new(),
         };
         let groups = by_day(vec![
             e("2026-01-02T10:00:00Z"),

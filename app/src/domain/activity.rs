@@ -74,6 +74,9 @@ pub struct TimelineEntry {
     pub source: String,
     /// Manual entries and reported events can be deleted; the audit log cannot.
     pub deletable: bool,
+    /// An admin change in words, from its audit entry's before and after.
+    #[serde(default)]
+    pub changes: Vec<super::audit::ChangeLine>,
 }
 
 /// A page of the timeline, newest first.
@@ -122,6 +125,7 @@ mod tests {
             detail: "=HYPERLINK(\"x\")".into(),
             source: "admin".into(),
             deletable: true,
+            changes: Vec::new(),
         };
         let csv = timeline_csv(&[entry]);
         assert_eq!(

@@ -108,6 +108,9 @@ pub struct AuditRecord {
     pub target_email: String,
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
+    /// `before` → `after` in words ([`change_lines`]).
+    #[serde(default)]
+    pub changes: Vec<ChangeLine>,
 }
 
 /// A page of the log.
@@ -144,6 +147,100 @@ pub fn audit_csv_lines(entries: &[AuditRecord]) -> String {
         super::transfer::push_csv_line(&mut out, &cells);
     }
     out
+}
+
+/// One line of an audit entry in words: "Status: active → banned". `before` is `None`
+/// for what was only set, `after` for what was only removed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeLine {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Most lines an entry shows in words (a deleted user's snapshot has every field); the
+/// raw data behind the disclosure has the rest.
+pub const MAX_CHANGE_LINES: usize = 8;
+
+/// Keys that are bookkeeping, not a change an admin reads.
+const QUIET_KEYS: [&str; 4] = ["version", "deletion", "undo", "updated_at"];
+
+/// The readable lines of an entry's before and after data: one per field that differs
+/// (or is only on one side), by the data's key.
+pub fn change_lines(
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> Vec<ChangeLine> {
+    let empty = serde_json::Map::new();
+    fn object(
+        v: Option<&serde_json::Value>,
+    ) -> Option<&serde_json::Map<String, serde_json::Value>> {
+        v.and_then(serde_json::Value::as_object)
+    }
+    let (b, a) = (object(before), object(after));
+    if b.is_none() && a.is_none() {
+        // Not field data (or nothing): one line with the value itself.
+        return match (before, after) {
+            (None, None) => Vec::new(),
+            _ => vec![ChangeLine {
+                field: String::new(),
+                before: before.map(value_text),
+                after: after.map(value_text),
+            }],
+        };
+    }
+    let (b, a) = (b.unwrap_or(&empty), a.unwrap_or(&empty));
+    let keys = a
+        .keys()
+        .chain(b.keys().filter(|k| !a.contains_key(*k)))
+        .filter(|k| !QUIET_KEYS.contains(&k.as_str()));
+    keys.filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| ChangeLine {
+            field: field_label(k),
+            before: b.get(k).map(value_text),
+            after: a.get(k).map(value_text),
+        })
+        .collect()
+}
+
+/// "first_name" → "First name"; known keys get their form label.
+pub fn field_label(key: &str) -> String {
+    match key {
+        "role_id" => "Role".into(),
+        "email_opt_in" => "Email opt-in".into(),
+        "must_change_password" => "Must change password".into(),
+        "last_access_at" => "Last access".into(),
+        "created_at" => "Created".into(),
+        "attributes" => "Profile fields".into(),
+        _ => {
+            let words = key.replace('_', " ");
+            let mut chars = words.chars();
+            match chars.next() {
+                Some(c) => c.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "(none)".into(),
+        Value::Bool(true) => "yes".into(),
+        Value::Bool(false) => "no".into(),
+        Value::String(s) if s.is_empty() => "(empty)".into(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) if items.is_empty() => "(none)".into(),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
+        Value::Object(m) if m.is_empty() => "(none)".into(),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{}: {}", field_label(k), value_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
 }
 
 #[cfg(test)]
@@ -191,9 +288,61 @@ mod tests {
             target_email: "bob@x.io".into(),
             before: Some(serde_json::json!({ "first_name": "Bob" })),
             after: None,
+            changes: Vec::new(),
         };
         let csv = audit_csv(&[e]);
         let line = csv.lines().nth(1).unwrap();
         assert_eq!(line, "2026-01-02T03:04:05Z,'=cmd@x.io,user.update,7,bob@x.io,\"{\"\"first_name\"\":\"\"Bob\"\"}\",");
+    }
+
+    #[test]
+    fn changes_read_as_field_before_and_after() {
+        use serde_json::json;
+        let line = |field: &str, before: Option<&str>, after: Option<&str>| ChangeLine {
+            field: field.into(),
+            before: before.map(String::from),
+            after: after.map(String::from),
+        };
+        // Only what differs, bookkeeping left out.
+        assert_eq!(
+            change_lines(
+                Some(&json!({ "status": "active", "first_name": "Ann", "version": 3 })),
+                Some(&json!({ "status": "banned", "first_name": "Ann", "version": 4 })),
+            ),
+            [line("Status", Some("active"), Some("banned"))]
+        );
+        // Lists as names, empty as "(none)", booleans in words, null as "(none)".
+        assert_eq!(
+            change_lines(
+                Some(&json!({ "groups": [], "email_opt_in": false, "phone": null })),
+                Some(
+                    &json!({ "groups": ["Beta testers", "Sales"], "email_opt_in": true, "phone": "+4670" })
+                ),
+            ),
+            [
+                line("Email opt-in", Some("no"), Some("yes")),
+                line("Groups", Some("(none)"), Some("Beta testers, Sales")),
+                line("Phone", Some("(none)"), Some("+4670")),
+            ]
+        );
+        // Only set, or only removed.
+        assert_eq!(
+            change_lines(None, Some(&json!({ "tags": "vip", "undo": 4 }))),
+            [line("Tags", None, Some("vip"))]
+        );
+        assert_eq!(
+            change_lines(Some(&json!({ "job_title": "" })), None),
+            [line("Job title", Some("(empty)"), None)]
+        );
+        // Not an object: the value itself.
+        assert_eq!(
+            change_lines(None, Some(&json!("reset link sent"))),
+            [line("", None, Some("reset link sent"))]
+        );
+        assert!(change_lines(None, None).is_empty());
+        assert_eq!(
+            change_lines(None, Some(&json!({ "attributes": { "plan": "Pro" } }))),
+            [line("Profile fields", None, Some("Plan: Pro"))]
+        );
     }
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use crate::api::audit::list_audit;
+use crate::components::changes::Changes;
 use crate::components::signed_in::{SignedIn, TopBar};
 use crate::components::{format, use_live};
 use crate::domain::audit::{AuditQuery, AuditRecord};
@@ -16,15 +17,18 @@ pub fn AuditPage() -> impl IntoView {
     view! { <SignedIn page=|me| view! { <AuditLog me/> }/> }
 }
 
-fn changes(e: &AuditRecord) -> String {
-    let show =
-        |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
-    match (&e.before, &e.after) {
-        (None, None) => String::new(),
-        (None, Some(_)) => show(&e.after),
-        (Some(_), None) => format!("{} → (none)", show(&e.before)),
-        (Some(_), Some(_)) => format!("{} → {}", show(&e.before), show(&e.after)),
-    }
+/// The entry's stored before and after, as they are (behind the "Raw data" disclosure).
+fn raw(e: &AuditRecord) -> String {
+    let show = |label: &str, v: &Option<serde_json::Value>| {
+        v.as_ref()
+            .map(|v| format!("{label}: {v}"))
+            .unwrap_or_default()
+    };
+    [show("before", &e.before), show("after", &e.after)]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[component]
@@ -100,8 +104,8 @@ fn AuditLog(me: AdminInfo) -> impl IntoView {
                                                         <td>{format::date_time(&e.at)}</td>
                                                         <td>{e.actor_email.clone()}</td>
                                                         <td><code>{e.action.clone()}</code></td>
-                                                        <td>{target}</td>
-                                                        <td class="wrap audit-changes">{changes(&e)}</td>
+                                                        <td class="audit-target">{target}</td>
+                                                        <td class="wrap audit-changes"><Changes lines=e.changes.clone() raw=raw(&e)/></td>
                                                     </tr>
                                                 }
                                             }).collect_view()}

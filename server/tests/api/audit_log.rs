@@ -1,7 +1,7 @@
 //! The audit log page's data and CSV: filters by actor, target, action and day;
 //! paging; permissions.
 
-use app::domain::audit::AuditPage;
+use app::domain::audit::{AuditPage, ChangeLine};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -52,6 +52,15 @@ async fn the_log_is_filtered_by_actor_target_action_and_day_and_downloads_as_csv
         .await
         .expect("page");
     assert_eq!(tags.entries.len(), 1, "an exact action");
+    // Each entry also comes in words, field by field.
+    assert_eq!(
+        tags.entries[0].changes,
+        [ChangeLine {
+            field: "Tags".into(),
+            before: Some("(none)".into()),
+            after: Some("vip".into()),
+        }]
+    );
 
     let all: AuditPage = log(&app, &app.client, query("", "", ""))
         .await
@@ -77,6 +86,14 @@ async fn the_log_is_filtered_by_actor_target_action_and_day_and_downloads_as_csv
     assert_eq!(e.actor_email, crate::helpers::ADMIN_EMAIL);
     assert_eq!(e.before, Some(json!({ "first_name": "Ann" })));
     assert_eq!(e.after, Some(json!({ "first_name": "Anna" })));
+    assert_eq!(
+        e.changes,
+        [ChangeLine {
+            field: "First name".into(),
+            before: Some("Ann".into()),
+            after: Some("Anna".into()),
+        }]
+    );
 
     let prefix: AuditPage = log(&app, &app.client, query("OWNER@", "", "user."))
         .await

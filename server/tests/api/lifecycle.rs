@@ -1189,7 +1189,7 @@ async fn a_ban_ends_that_users_sessions_and_their_access_at_once() {
     assert_eq!(audit[1].after, Some(json!({ "status": "banned" })));
 
     // Act: lifting the ban does not bring the old session back.
-    let () = ok(
+    let _change: i64 = ok(
         "unban",
         post(
             &app,

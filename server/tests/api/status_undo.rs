@@ -267,3 +267,44 @@ async fn undoing_a_ban_on_someone_above_the_actor_is_refused() {
     assert_eq!(undo(&app, change).await.status(), StatusCode::OK);
     assert_eq!(status_of(&app, above).await, "active");
 }
+
+#[tokio::test]
+async fn a_user_given_a_deleted_users_id_is_not_touched_by_the_undo() {
+    // SQLite hands the highest id out again once its user is gone.
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let first = user(&app, "First", "active").await;
+    let change: i64 = call(
+        &app,
+        "set_user_status",
+        json!({ "id": first, "status": Status::Banned }),
+    )
+    .await;
+    let _deletion: i64 = call(&app, "delete_user", json!({ "id": first })).await;
+    app.exec("DELETE FROM trash_users", vec![]).await;
+    let mut next = TestUser::new("Next", "Undo");
+    next.email = "next.undo@example.com".into();
+    next.status = "banned";
+    next.created_at = Utc::now();
+    let second = app.insert_user(next).await;
+    if app.backend() == sea_orm::DatabaseBackend::Sqlite {
+        assert_eq!(second, first, "SQLite gave the id out again");
+    }
+    // The newcomer reaches the version the change gave the first user.
+    app.exec(
+        "UPDATE users SET version = (SELECT version FROM status_change_users WHERE change_id = $1) WHERE id = $2",
+        vec![change.into(), second.into()],
+    )
+    .await;
+
+    let undone: StatusUndo = undo(&app, change).await.json().await.expect("StatusUndo");
+
+    assert_eq!(
+        undone,
+        StatusUndo {
+            restored: 0,
+            kept: 1
+        }
+    );
+    assert_eq!(status_of(&app, second).await, "banned");
+}

@@ -72,6 +72,15 @@ async fn activity_and_admin_changes_merge_newest_first_with_a_kind_filter() {
         "{:?}",
         page.entries[0].detail
     );
+    // The admin change in words, from its before and after; the user's own
+    // activity has none.
+    let words: Vec<_> = page.entries[0]
+        .changes
+        .iter()
+        .map(|c| (c.field.as_str(), c.before.as_deref(), c.after.as_deref()))
+        .collect();
+    assert_eq!(words, [("Tags", Some("(none)"), Some("vip"))]);
+    assert!(page.entries[1].changes.is_empty());
     assert!(!page.more);
 
     let pages = timeline(
