@@ -98,6 +98,15 @@ const shots = [
   ["roles", async (p) => { await p.goto(`${base}/roles`); await hydrated(p); }],
   ["fields", async (p) => { await p.goto(`${base}/fields`); await hydrated(p); }],
   ["imports", async (p) => { await p.goto(`${base}/imports`); await hydrated(p); }],
+  ["import-preview", async (p) => {
+    await p.goto(`${base}/imports`); await hydrated(p);
+    const rows = ["Email,First Name,Last Name,Tags", "shots.new.1@example.com,Nadia,Okonkwo-Bergström,vip",
+      "shots.new.2@example.com,Tomás,Álvarez,", "not-an-email,Bad,Row,", "shots@roster.test,Admin,Renamed,"];
+    await p.getByLabel(/Choose a CSV or XLSX file/).setInputFiles({ name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(rows.join("\r\n")) });
+    await p.getByRole("button", { name: "Upload and check" }).click();
+    await p.waitForURL(/\/imports\/\d+$/); await hydrated(p);
+    await p.getByText("Ready to apply", { exact: true }).waitFor();
+  }],
   ["reminders", async (p) => { await p.goto(`${base}/reminders`); await hydrated(p); }],
   ["outbox", async (p) => { await p.goto(`${base}/outbox`); await hydrated(p); }],
   ["settings", async (p) => { await p.goto(`${base}/settings`); await hydrated(p); }],

@@ -50,6 +50,10 @@ test("downloads the template, previews a file with two bad rows, applies skippin
   await expect(summary).toContainText(/2\s*to create/);
   await expect(summary).toContainText(/2\s*rejected/);
   await expect(page.getByText("New groups: E2E importers")).toBeVisible();
+  // The users it would create, by name.
+  const toCreate = page.getByRole("table", { name: "Users to create" });
+  await expect(toCreate.getByRole("row", { name: `2 ${good[0]} Ann ${last}` })).toBeVisible();
+  await expect(toCreate.getByRole("row", { name: `3 ${good[1]} Ben ${last}` })).toBeVisible();
   const rejected = page.getByRole("table", { name: "Rejected rows" });
   await expect(rejected.getByRole("row", { name: /^4 not-an-email Email/ })).toContainText("is not a valid email address");
   await expect(rejected.getByRole("row", { name: /^5 .* Status/ })).toContainText('"sleeping" is not a status');
@@ -67,6 +71,7 @@ test("downloads the template, previews a file with two bad rows, applies skippin
   await expect(summary).not.toContainText("to create");
   await expect(summary).toContainText(/2\s*rejected, skipped/);
   await expect(page.getByText("Groups created: E2E importers")).toBeVisible();
+  await expect(page.getByRole("table", { name: "Created users" }).getByRole("row", { name: `2 ${good[0]} Ann ${last}` })).toBeVisible();
 
   const errors = await download(page, () => page.getByRole("link", { name: "Download rejected rows" }).click());
   expect(errors.name).toBe("people-rejected.csv");

@@ -475,7 +475,7 @@ impl DemoUser {
         };
         let tags = pick(rng, 3, tags);
         let groups = pick(rng, 2, groups);
-        let devices = (0..rng.gen_range(0..=3))
+        let devices: Vec<_> = (0..rng.gen_range(0..=3))
             .map(|_| {
                 (
                     rng.gen_range(0..DEVICES.len()),
@@ -483,6 +483,13 @@ impl DemoUser {
                 )
             })
             .collect();
+        // A device is where someone signed in from: never without a last access (the
+        // numbers are drawn all the same, so the rest of the demo stays as it was).
+        let devices = if last_access.is_some() {
+            devices
+        } else {
+            Vec::new()
+        };
         let activities = match last_access {
             None => Vec::new(),
             Some(last_seen) => {

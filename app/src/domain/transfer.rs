@@ -695,10 +695,33 @@ pub struct UpdatedRow {
     pub line: u64,
     pub email: String,
     pub fields: Vec<String>,
+    /// The name the file gives ("" when it has no name columns).
+    #[serde(default)]
+    pub name: String,
 }
 
 /// Most updated rows a report lists one by one (all are counted).
 pub const REPORT_UPDATED_ROWS: usize = 500;
+
+/// A user an import creates, as the report lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedRow {
+    pub line: u64,
+    pub email: String,
+    pub name: String,
+}
+
+/// Most new users a report lists one by one (all are counted).
+pub const REPORT_CREATED_ROWS: usize = 50;
+
+impl ImportRow {
+    /// "First Last" as the file gives them.
+    pub fn name(&self) -> String {
+        let first = self.first_name.as_deref().unwrap_or_default().trim();
+        let last = self.last_name.as_deref().unwrap_or_default().trim();
+        format!("{first} {last}").trim().to_string()
+    }
+}
 
 /// What an import did (or, in a preview, will do).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -712,6 +735,9 @@ pub struct ImportReport {
     pub rejected_rows: Vec<RejectedRow>,
     /// The first [`REPORT_UPDATED_ROWS`] updated rows.
     pub updated_rows: Vec<UpdatedRow>,
+    /// The first [`REPORT_CREATED_ROWS`] new users.
+    #[serde(default)]
+    pub created_rows: Vec<CreatedRow>,
     /// Field -> how many users it changes for.
     pub changed_fields: BTreeMap<String, u64>,
     pub new_tags: Vec<String>,

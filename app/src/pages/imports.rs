@@ -237,7 +237,7 @@ fn JobDetail(
         {(state == JobState::Applied).then(|| view! {
             <p class="state ok" role="status">
                 {format!("Applied{}: {} created, {} updated, {} unchanged.",
-                    if job.skipped_invalid && rejected > 0 { format!(", skipping {rejected} rejected rows") } else { String::new() },
+                    if job.skipped_invalid && rejected > 0 { format!(", skipping {}", rejected_rows_text(rejected)) } else { String::new() },
                     report.created, report.updated, report.unchanged)}
             </p>
         })}
@@ -250,7 +250,7 @@ fn JobDetail(
                     {(rejected > 0).then(|| view! {
                         <button type="button" disabled=move || pending.get()
                             on:click=move |_| apply.run(true)>
-                            {format!("Apply, skipping {rejected} rejected rows")}
+                            {format!("Apply, skipping {}", rejected_rows_text(rejected))}
                         </button>
                     })}
                 </div>
@@ -278,6 +278,7 @@ fn ReportView(report: ImportReport, job_id: i64, applied: bool) -> impl IntoView
         rejected,
         rejected_rows,
         updated_rows,
+        created_rows,
         changed_fields,
         new_tags,
         new_groups,
@@ -334,16 +335,35 @@ fn ReportView(report: ImportReport, job_id: i64, applied: bool) -> impl IntoView
                 </div>
             </section>
         })}
+        {(!created_rows.is_empty()).then(|| view! {
+            <section aria-labelledby="created-title">
+                <h2 id="created-title">{if applied { "Created users" } else { "Users to create" }}</h2>
+                <div class="table-scroll">
+                    <table aria-label=if applied { "Created users" } else { "Users to create" }>
+                        <thead><tr><th scope="col" class="num">"Line"</th><th scope="col">"Email"</th>
+                            <th scope="col">"Name"</th></tr></thead>
+                        <tbody>
+                            {created_rows.into_iter().map(|u| view! {
+                                <tr><td class="num">{u.line}</td><td>{u.email}</td><td>{u.name}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                {(created as usize > crate::domain::transfer::REPORT_CREATED_ROWS).then(|| view! {
+                    <p class="muted">{format!("The first {} of {created} users{}.", crate::domain::transfer::REPORT_CREATED_ROWS, if applied { " created" } else { " to create" })}</p>
+                })}
+            </section>
+        })}
         {(!updated_rows.is_empty()).then(|| view! {
             <section aria-labelledby="updated-title">
                 <h2 id="updated-title">{if applied { "Updated users" } else { "Users to update" }}</h2>
                 <div class="table-scroll">
                     <table aria-label=if applied { "Updated users" } else { "Users to update" }>
                         <thead><tr><th scope="col" class="num">"Line"</th><th scope="col">"Email"</th>
-                            <th scope="col">"Changes"</th></tr></thead>
+                            <th scope="col">"Name"</th><th scope="col">"Changes"</th></tr></thead>
                         <tbody>
                             {updated_rows.into_iter().map(|u| view! {
-                                <tr><td class="num">{u.line}</td><td>{u.email}</td><td>{u.fields.join(", ")}</td></tr>
+                                <tr><td class="num">{u.line}</td><td>{u.email}</td><td>{u.name}</td><td>{u.fields.join(", ")}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -353,5 +373,14 @@ fn ReportView(report: ImportReport, job_id: i64, applied: bool) -> impl IntoView
                 })}
             </section>
         })}
+    }
+}
+
+/// "1 rejected row", "2 rejected rows".
+fn rejected_rows_text(n: u64) -> String {
+    if n == 1 {
+        "1 rejected row".to_string()
+    } else {
+        format!("{n} rejected rows")
     }
 }

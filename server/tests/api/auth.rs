@@ -72,6 +72,15 @@ async fn sign_in_sets_a_strict_httponly_cookie_and_stores_only_a_hash() {
     assert_eq!(admin.email, ADMIN_EMAIL);
     assert_eq!(admin.role, "owner");
     assert!(admin.permissions.iter().any(|p| p == "admin.access"));
+    // The admin is a user too: signing in is their last access (their row in the
+    // table no longer says "Never" while they use Roster), and not an edit.
+    let me = app.user_detail(admin.id).await;
+    let last = me.last_access_at.expect("a last access once signed in");
+    assert!(
+        (chrono::Utc::now() - last).num_seconds().abs() < 60,
+        "{last}"
+    );
+    assert_eq!(me.version, 1);
 }
 
 #[tokio::test]

@@ -46,6 +46,27 @@ async fn seeding_is_deterministic_and_fills_every_table() {
             .await;
         assert!(n > 0, "{table} is empty after seeding");
     }
+    // Consistent people: a device or any activity only for someone who has been seen.
+    for table in ["devices", "activities"] {
+        let unseen = a
+            .scalar_i64(
+                &format!(
+                    "SELECT count(*) FROM {table} t JOIN users u ON u.id = t.user_id \
+                     WHERE u.last_access_at IS NULL"
+                ),
+                vec![],
+            )
+            .await;
+        assert_eq!(unseen, 0, "{table} of users never seen");
+    }
+    let seen_without_activity = a
+        .scalar_i64(
+            "SELECT count(*) FROM users u WHERE u.last_access_at IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM activities t WHERE t.user_id = u.id)",
+            vec![],
+        )
+        .await;
+    assert_eq!(seen_without_activity, 0, "users seen but with no activity");
     let again = seed::seed(&a.db, 10, |_| {}).await;
     assert!(again.is_err(), "seeding the same demo twice is refused");
     assert_eq!(

@@ -7,7 +7,7 @@
 use std::io::Write as _;
 
 use app::backend::Config;
-use app::domain::transfer::{ImportJob, ImportReport, JobState, UpdatedRow};
+use app::domain::transfer::{CreatedRow, ImportJob, ImportReport, JobState, UpdatedRow};
 use app::domain::{Column, UserDetail};
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
@@ -296,11 +296,29 @@ async fn the_preview_reports_exactly_what_applying_then_writes_and_writes_nothin
                     "role".into(),
                     "balance".into()
                 ],
+                name: "Augusta".into(),
             },
             UpdatedRow {
                 line: 6,
                 email: "alan.turing@example.com".into(),
                 fields: vec!["groups".into()],
+                name: String::new(),
+            },
+        ]
+    );
+    // The new users by name, as the file gives them.
+    assert_eq!(
+        preview.created_rows,
+        vec![
+            CreatedRow {
+                line: 2,
+                email: "new.one@example.com".into(),
+                name: "New One".into(),
+            },
+            CreatedRow {
+                line: 4,
+                email: "new.two@example.com".into(),
+                name: "New Two".into(),
             },
         ]
     );

@@ -28,8 +28,8 @@ use crate::backend::{Config, ServiceError};
 use crate::domain::fields::FieldDef;
 use crate::domain::permissions::ROLES_MANAGE;
 use crate::domain::transfer::{
-    CellError, FileColumn, Headers, ImportReport, ImportRow, RejectedRow, UpdatedRow,
-    REPORT_UPDATED_ROWS,
+    CellError, CreatedRow, FileColumn, Headers, ImportReport, ImportRow, RejectedRow, UpdatedRow,
+    REPORT_CREATED_ROWS, REPORT_UPDATED_ROWS,
 };
 use crate::domain::{AdminInfo, Status};
 
@@ -775,10 +775,18 @@ fn tally(report: &mut ImportReport, rejected: Rejections, writes: &[Write<'_>]) 
                     line: w.row.line,
                     email: w.email.clone(),
                     fields: w.changed.iter().map(|f| f.to_string()).collect(),
+                    name: w.row.name(),
                 });
             }
         } else {
             report.created += 1;
+            if report.created_rows.len() < REPORT_CREATED_ROWS {
+                report.created_rows.push(CreatedRow {
+                    line: w.row.line,
+                    email: w.email.clone(),
+                    name: w.row.name(),
+                });
+            }
         }
     }
 }
