@@ -63,7 +63,7 @@ fn Roles(me: AdminInfo) -> impl IntoView {
                     None => view! { <p role="status">"Loading roles…"</p> }.into_any(),
                     Some(Err(e)) => view! { <div class="state error" role="alert"><p>{e.to_string()}</p></div> }.into_any(),
                     Some(Ok(list)) => view! {
-                        <div class="table-scroll">
+                        <div class="table-scroll" tabindex="0" role="region" aria-label="Roles, scrollable">
                             <table aria-label="Roles">
                                 <thead><tr>
                                     <th scope="col">"Role"</th><th scope="col">"Permissions"</th>
@@ -81,7 +81,7 @@ fn Roles(me: AdminInfo) -> impl IntoView {
                                                     {role.built_in.then(|| view! { " " <span class="badge">"built-in"</span> })}
                                                     <div class="muted small">{role.description.clone()}</div>
                                                 </th>
-                                                <td class="small">{if role.permissions.is_empty() { "None (no admin access)".to_string() } else { role.permissions.join(", ") }}</td>
+                                                <td class="small wrap">{if role.permissions.is_empty() { "None (no admin access)".to_string() } else { role.permissions.join(", ") }}</td>
                                                 <td class="num">{role.users}</td>
                                                 <td class="nowrap">{(!role.built_in).then(|| view! {
                                                     <button type="button" class="small" aria-label=format!("Edit {name}")
