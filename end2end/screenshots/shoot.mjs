@@ -94,6 +94,12 @@ const shots = [
     await p.getByRole("button", { name: "New user" }).click();
   }],
   ["audit", async (p) => { await p.goto(`${base}/audit`); await hydrated(p); }],
+  ["audit-grouped", async (p) => {
+    const page1 = await api(p, "list_users", { query: "status=active&per_page=25" });
+    await api(p, "bulk_users", { selection: { Ids: page1.rows.slice(2, 6).map((u) => u.id) }, action: { AddTag: "screenshot" } });
+    await p.goto(`${base}/audit?action=user.tag_add`); await hydrated(p);
+    await p.getByRole("table", { name: "Audit log" }).waitFor();
+  }],
   ["groups", async (p) => { await p.goto(`${base}/groups`); await hydrated(p); }],
   ["roles", async (p) => { await p.goto(`${base}/roles`); await hydrated(p); }],
   ["fields", async (p) => { await p.goto(`${base}/fields`); await hydrated(p); }],

@@ -44,3 +44,26 @@ test("the audit log filters by target and action and downloads as CSV", async ({
   await act.open(page, "/audit?actor=nobody-at-all");
   await expect(page.getByText("No entries match.")).toBeVisible();
 });
+
+test("a bulk action is one entry of the log, opened to each user's entry", async ({ page }) => {
+  await act.signIn(page);
+  const users = [newUser("Grouped"), newUser("Grouped")];
+  const ids = await arrange.users(page, users);
+  const tag = `grouped-${Date.now().toString(36)}`;
+  const response = await page.request.post("/api/bulk_users", {
+    headers: { "sec-fetch-site": "same-origin" },
+    data: { selection: { Ids: ids }, action: { AddTag: tag } },
+  });
+  expect(response.status()).toBe(200);
+
+  await act.open(page, "/audit?action=user.tag_add");
+  const table = page.getByRole("table", { name: "Audit log" });
+  const command = table.getByRole("row").filter({ hasText: tag });
+  await expect(command).toHaveCount(1);
+  await expect(command.getByRole("listitem")).toHaveText(`Tags: ${tag}`);
+  await command.getByRole("link", { name: "2 users: show each entry" }).click();
+  await page.waitForURL(/batch=\d+/);
+  await expect(page.getByText("Each user's entry of one bulk action.")).toBeVisible();
+  for (const u of users) await expect(table.getByRole("link", { name: u.email })).toBeVisible();
+  await expect(table.getByRole("row")).toHaveCount(3);
+});

@@ -16,6 +16,7 @@ mod m20261207_000009_index_only_paging;
 mod m20261207_000010_bulk_jobs;
 mod m20261207_000011_name_tie_breaks;
 mod m20261207_000012_status_undo;
+mod m20261207_000013_audit_batches;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000010_bulk_jobs::Migration),
             Box::new(m20261207_000011_name_tie_breaks::Migration),
             Box::new(m20261207_000012_status_undo::Migration),
+            Box::new(m20261207_000013_audit_batches::Migration),
         ]
     }
 }

@@ -12,8 +12,13 @@ use crate::domain::AdminInfo;
 /// `INSERT INTO audit_log (...) SELECT <at>, <actor>, <action>, ` — the caller adds
 /// the target id, target email, before and after (and a FROM clause if it has one).
 pub fn insert_head(actor: &AdminInfo, action: &str) -> Sql {
+    insert_head_in(actor, action, None)
+}
+
+/// [`insert_head`] for an entry of bulk command `batch` ([`open_batch`]).
+fn insert_head_in(actor: &AdminInfo, action: &str, batch: Option<i64>) -> Sql {
     let mut s = Sql::new(
-        "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) SELECT ",
+        "INSERT INTO audit_log (at, actor_id, actor_email, action, batch_id, target_user_id, target_email, before, after) SELECT ",
     );
     s.bind(now())
         .push(", ")
@@ -22,8 +27,33 @@ pub fn insert_head(actor: &AdminInfo, action: &str) -> Sql {
         .bind(actor.email.as_str())
         .push(", ")
         .bind(action)
+        .push(", ")
+        .bind(batch)
         .push(", ");
     s
+}
+
+/// Opens a batch for the per-user entries of one bulk command: the log lists them as
+/// one entry ([`close_batch`] gives it its size).
+pub async fn open_batch<C: ConnectionTrait>(db: &C) -> Result<i64, ServiceError> {
+    let mut s = Sql::new("INSERT INTO audit_batches (created_at) VALUES (");
+    s.bind(now()).push(") RETURNING id");
+    Ok(db
+        .one(&s)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no audit batch id"))?
+        .try_get("", "id")?)
+}
+
+/// Marks the first entry of `batch` as the one the log lists, with the number of
+/// entries in the batch (in the command's transaction, after its last entry).
+pub async fn close_batch<C: ConnectionTrait>(db: &C, batch: i64) -> Result<(), ServiceError> {
+    let s = Sql::new(&format!(
+        "UPDATE audit_log SET batch_size = (SELECT count(*) FROM audit_log b WHERE b.batch_id = {batch}) \
+         WHERE id = (SELECT min(f.id) FROM audit_log f WHERE f.batch_id = {batch})"
+    ));
+    db.exec(&s).await?;
+    Ok(())
 }
 
 /// What an audited command leaves in the log: its action, the user it concerns, and
@@ -144,8 +174,21 @@ pub async fn record_each<C: ConnectionTrait>(
     before_expr: Option<&str>,
     after: Option<serde_json::Value>,
 ) -> Result<u64, ServiceError> {
+    record_each_in(db, actor, action, ids_sql, before_expr, after, None).await
+}
+
+/// [`record_each`], the entries belonging to bulk command `batch` when given.
+pub async fn record_each_in<C: ConnectionTrait>(
+    db: &C,
+    actor: &AdminInfo,
+    action: &str,
+    ids_sql: &str,
+    before_expr: Option<&str>,
+    after: Option<serde_json::Value>,
+    batch: Option<i64>,
+) -> Result<u64, ServiceError> {
     let dialect = db.dialect();
-    let mut s = insert_head(actor, action);
+    let mut s = insert_head_in(actor, action, batch);
     s.push(&format!(
         "users.id, users.email, {}, ",
         before_expr.unwrap_or("NULL")
@@ -195,6 +238,9 @@ fn filter_sql(q: &crate::domain::audit::AuditQuery) -> Sql {
         s.push(" AND at < ")
             .bind(next.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }
+    if let Some(batch) = q.batch {
+        s.push(" AND batch_id = ").bind(batch);
+    }
     s
 }
 
@@ -206,8 +252,17 @@ fn record_from(
             .and_then(|t| serde_json::from_str(&t).ok()))
     };
     let (before, after) = (json("before")?, json("after")?);
+    let batch_size: Option<i64> = r.try_get("", "batch_size")?;
+    let batch_size = batch_size.map(|n| n as u64).filter(|n| *n > 1);
+    // A bulk command listed once: what it set (the users had various befores).
+    let changes = match batch_size {
+        Some(_) => crate::domain::audit::change_lines(None, after.as_ref()),
+        None => crate::domain::audit::change_lines(before.as_ref(), after.as_ref()),
+    };
     Ok(crate::domain::audit::AuditRecord {
-        changes: crate::domain::audit::change_lines(before.as_ref(), after.as_ref()),
+        changes,
+        batch_id: r.try_get("", "batch_id")?,
+        batch_size,
         id: r.try_get("", "id")?,
         at: r.try_get("", "at")?,
         actor_email: r.try_get("", "actor_email")?,
@@ -220,7 +275,7 @@ fn record_from(
 }
 
 const LIST_COLUMNS: &str = "SELECT id, at, actor_email, action, target_user_id, target_email, \
-    CAST(before AS TEXT) AS before, CAST(after AS TEXT) AS after FROM audit_log";
+    CAST(before AS TEXT) AS before, CAST(after AS TEXT) AS after, batch_id, batch_size FROM audit_log";
 
 /// One page of the log, newest first.
 pub async fn page<C: ConnectionTrait>(
@@ -229,8 +284,14 @@ pub async fn page<C: ConnectionTrait>(
 ) -> Result<crate::domain::audit::AuditPage, ServiceError> {
     use crate::domain::audit::AUDIT_PAGE;
     let mut s = Sql::new(LIST_COLUMNS);
-    s.append(&filter_sql(q))
-        .push(" ORDER BY at DESC, id DESC LIMIT ")
+    s.append(&filter_sql(q));
+    // A bulk command once (its first entry), unless a target or the command itself
+    // is asked for: then its entries one by one.
+    let grouped = q.batch.is_none() && q.target.is_empty();
+    if grouped {
+        s.push(" AND (batch_id IS NULL OR batch_size IS NOT NULL)");
+    }
+    s.push(" ORDER BY at DESC, id DESC LIMIT ")
         .bind(i64::from(AUDIT_PAGE) + 1)
         .push(" OFFSET ")
         .bind(i64::from(q.page.max(1) - 1) * i64::from(AUDIT_PAGE));
@@ -242,6 +303,14 @@ pub async fn page<C: ConnectionTrait>(
         .collect::<Result<Vec<_>, _>>()?;
     let more = entries.len() > AUDIT_PAGE as usize;
     entries.truncate(AUDIT_PAGE as usize);
+    if !grouped {
+        // Entries one by one: none stands for its command.
+        for e in &mut entries {
+            if e.batch_size.take().is_some() {
+                e.changes = crate::domain::audit::change_lines(e.before.as_ref(), e.after.as_ref());
+            }
+        }
+    }
     Ok(crate::domain::audit::AuditPage { entries, more })
 }
 

@@ -286,16 +286,24 @@ pub async fn run(
     } else {
         "Updating users"
     };
+    // Many users: their audit entries are listed as one.
+    let batch = match affected {
+        0 | 1 => None,
+        _ => Some(audit::open_batch(&txn).await?),
+    };
     let runs = chunks(&txn, affected).await?;
     let last = runs.len();
     for (i, users) in runs.iter().enumerate() {
         progress.report(phase, (i as u64 * CHUNK).min(affected), affected);
-        apply_step(&txn, actor, action, &step, users).await?;
+        apply_step(&txn, actor, action, &step, users, batch).await?;
         if i + 1 == last {
             progress.report("Saving", affected, affected);
         }
     }
     owners.check(&txn).await?;
+    if let Some(batch) = batch {
+        audit::close_batch(&txn, batch).await?;
+    }
     if let Some(deletion) = result.deletion_id {
         // The undo window opens when the users are gone, not when a long delete began.
         let mut d = Sql::new("UPDATE deletions SET created_at = ");
@@ -316,19 +324,21 @@ async fn apply_step(
     action: &BulkAction,
     step: &Step,
     users: &str,
+    batch: Option<i64>,
 ) -> Result<(), ServiceError> {
     let obj = txn.dialect().json_object_fn();
     let at = now();
     match step {
         Step::SetStatus { status, change } => {
             status_undo::remember(txn, *change, *status, users).await?;
-            audit::record_each(
+            audit::record_each_in(
                 txn,
                 actor,
                 action.audit_name(),
                 users,
                 Some(&format!("{obj}('status', users.status)")),
                 Some(json!({ "status": status.as_str() })),
+                batch,
             )
             .await?;
             let mut u = Sql::new("UPDATE users SET status = ");
@@ -344,13 +354,14 @@ async fn apply_step(
             }
         }
         Step::SetRole(role_id) => {
-            audit::record_each(
+            audit::record_each_in(
                 txn,
                 actor,
                 action.audit_name(),
                 users,
                 Some(&format!("{obj}('role_id', users.role_id)")),
                 Some(json!({ "role_id": role_id })),
+                batch,
             )
             .await?;
             let mut u = Sql::new("UPDATE users SET role_id = ");
@@ -361,13 +372,14 @@ async fn apply_step(
             txn.exec(&u).await?;
         }
         Step::Link { link, id, name } => {
-            audit::record_each(
+            audit::record_each_in(
                 txn,
                 actor,
                 action.audit_name(),
                 users,
                 None,
                 Some(json!({ link_field(*link): name })),
+                batch,
             )
             .await?;
             let (table, key) = link_columns(*link);
@@ -381,7 +393,7 @@ async fn apply_step(
         }
         Step::Unlink { link, id, name } => {
             let names_table = link_field(*link);
-            audit::record_each(
+            audit::record_each_in(
                 txn,
                 actor,
                 action.audit_name(),
@@ -391,6 +403,7 @@ async fn apply_step(
                     name.replace('\'', "''")
                 )),
                 None,
+                batch,
             )
             .await?;
             let (table, key) = link_columns(*link);
@@ -398,7 +411,7 @@ async fn apply_step(
             s.bind(*id).push(&format!(" AND user_id IN ({users})"));
             txn.exec(&s).await?;
         }
-        Step::Delete { deletion } => move_to_trash(txn, actor, *deletion, users).await?,
+        Step::Delete { deletion } => move_to_trash(txn, actor, *deletion, users, batch).await?,
     }
     Ok(())
 }
@@ -468,6 +481,7 @@ async fn move_to_trash(
     actor: &AdminInfo,
     deletion: i64,
     users: &str,
+    batch: Option<i64>,
 ) -> Result<(), ServiceError> {
     let dialect = txn.dialect();
     let mut copy = Sql::new(&format!(
@@ -487,13 +501,14 @@ async fn move_to_trash(
         txn.exec(&copy).await?;
     }
     let snapshot = user_snapshot_expr(dialect);
-    audit::record_each(
+    audit::record_each_in(
         txn,
         actor,
         "user.delete",
         users,
         Some(&snapshot),
         Some(json!({ "deletion": deletion })),
+        batch,
     )
     .await?;
     txn.execute_unprepared(&format!("DELETE FROM users WHERE id IN ({users})"))

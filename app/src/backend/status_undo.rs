@@ -125,6 +125,10 @@ pub async fn undo(
     let at = now();
     let mut restored = 0;
     let lock = txn.dialect().row_lock();
+    let batch = match remembered {
+        0 | 1 => None,
+        _ => Some(audit::open_batch(&txn).await?),
+    };
     for previous in Status::ALL {
         let these = format!("SELECT users.id FROM users WHERE {}", users(Some(previous)));
         if !lock.is_empty() {
@@ -133,13 +137,14 @@ pub async fn undo(
             txn.execute_unprepared(&format!("SELECT count(*) FROM ({these}{lock}) AS held"))
                 .await?;
         }
-        let n = audit::record_each(
+        let n = audit::record_each_in(
             &txn,
             actor,
             "user.status",
             &these,
             Some(&format!("{obj}('status', users.status)")),
             Some(json!({ "status": previous.as_str(), "undo": change_id })),
+            batch,
         )
         .await?;
         if n == 0 {
@@ -161,6 +166,9 @@ pub async fn undo(
         restored += txn.exec(&u).await?.rows_affected();
     }
     owners.check(&txn).await?;
+    if let Some(batch) = batch {
+        audit::close_batch(&txn, batch).await?;
+    }
     let mut forget = Sql::new("DELETE FROM status_change_users WHERE change_id = ");
     forget.bind(change_id);
     txn.exec(&forget).await?;

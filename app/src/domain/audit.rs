@@ -22,6 +22,8 @@ pub struct AuditQuery {
     pub action: String,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// The entries of one bulk command ([`AuditRecord::batch_size`]), one by one.
+    pub batch: Option<i64>,
     /// 1-based.
     pub page: u32,
 }
@@ -65,6 +67,7 @@ impl AuditQuery {
                 "from" => q.from = NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok(),
                 "to" => q.to = NaiveDate::parse_from_str(&v, "%Y-%m-%d").ok(),
                 "page" => q.page = v.parse().ok().filter(|p| *p >= 1).unwrap_or(1),
+                "batch" => q.batch = v.parse().ok().filter(|b| *b >= 1),
                 _ => {}
             }
         }
@@ -89,6 +92,9 @@ impl AuditQuery {
         if let Some(d) = self.to {
             out.append_pair("to", &d.format("%Y-%m-%d").to_string());
         }
+        if let Some(b) = self.batch {
+            out.append_pair("batch", &b.to_string());
+        }
         if self.page > 1 {
             out.append_pair("page", &self.page.to_string());
         }
@@ -111,6 +117,13 @@ pub struct AuditRecord {
     /// `before` → `after` in words ([`change_lines`]).
     #[serde(default)]
     pub changes: Vec<ChangeLine>,
+    /// The bulk command this entry belongs to, if any.
+    #[serde(default)]
+    pub batch_id: Option<i64>,
+    /// On the one entry the log lists for a bulk command: how many entries (users)
+    /// the command wrote; `batch_id` opens them.
+    #[serde(default)]
+    pub batch_size: Option<u64>,
 }
 
 /// A page of the log.
@@ -264,12 +277,13 @@ mod tests {
             action: "user.".into(),
             from: NaiveDate::from_ymd_opt(2026, 1, 2),
             to: NaiveDate::from_ymd_opt(2026, 2, 3),
+            batch: Some(12),
             page: 3,
         };
         assert_eq!(AuditQuery::from_query_string(&q.to_query_string()), q);
         assert_eq!(AuditQuery::from_query_string("").page, 1);
         assert_eq!(
-            AuditQuery::from_query_string("from=nope&page=0"),
+            AuditQuery::from_query_string("from=nope&page=0&batch=0"),
             AuditQuery {
                 page: 1,
                 ..Default::default()
@@ -289,6 +303,8 @@ mod tests {
             before: Some(serde_json::json!({ "first_name": "Bob" })),
             after: None,
             changes: Vec::new(),
+            batch_id: None,
+            batch_size: None,
         };
         let csv = audit_csv(&[e]);
         let line = csv.lines().nth(1).unwrap();

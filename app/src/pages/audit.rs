@@ -86,7 +86,11 @@ fn AuditLog(me: AdminInfo) -> impl IntoView {
                         }.into_any(),
                         Some(Ok(page)) => {
                             let current = query.get().page;
+                            let one_command = query.get().batch.is_some();
                             view! {
+                                {one_command.then(|| view! {
+                                    <p class="notice-line">"Each user's entry of one bulk action. "<a href="/audit">"Back to the whole log"</a></p>
+                                })}
                                 <div class="table-scroll">
                                     <table aria-label="Audit log">
                                         <thead><tr>
@@ -95,9 +99,16 @@ fn AuditLog(me: AdminInfo) -> impl IntoView {
                                         </tr></thead>
                                         <tbody>
                                             {page.entries.into_iter().map(|e| {
-                                                let target = match e.target_user_id {
-                                                    Some(id) => view! { <a href=format!("/users/{id}")>{e.target_email.clone()}</a> }.into_any(),
-                                                    None => view! { <span>{e.target_email.clone()}</span> }.into_any(),
+                                                let target = match (e.batch_size, e.batch_id, e.target_user_id) {
+                                                    // A bulk command, listed once: its entries open on their own page.
+                                                    (Some(n), Some(batch), _) => view! {
+                                                        <a href=format!("/audit?batch={batch}")
+                                                            aria-label=format!("{} users: show each entry", format::count(n))>
+                                                            {format!("{} users", format::count(n))}
+                                                        </a>
+                                                    }.into_any(),
+                                                    (_, _, Some(id)) => view! { <a href=format!("/users/{id}")>{e.target_email.clone()}</a> }.into_any(),
+                                                    _ => view! { <span>{e.target_email.clone()}</span> }.into_any(),
                                                 };
                                                 view! {
                                                     <tr>

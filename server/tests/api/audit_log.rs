@@ -206,3 +206,89 @@ async fn the_audit_csv_streams_every_entry_across_chunks_once_in_order() {
     assert_eq!(targets.len(), want.len(), "each entry once");
     assert!(targets == want, "newest (highest id) first");
 }
+
+#[tokio::test]
+async fn a_bulk_action_is_listed_once_and_opens_to_each_users_entry() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let mut ids = Vec::new();
+    for first in ["Ann", "Bob", "Cy"] {
+        ids.push(app.insert_user(TestUser::new(first, "Batch")).await);
+    }
+    let lone = app.insert_user(TestUser::new("Dee", "Alone")).await;
+    let bulk = |ids: Vec<i64>| {
+        let app = &app;
+        async move {
+            let r = app
+                .call(
+                    &app.client,
+                    "bulk_users",
+                    json!({
+                        "selection": app::domain::Selection::Ids(ids),
+                        "action": app::domain::BulkAction::AddTag("grouped".into()),
+                    }),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+    };
+    bulk(ids.clone()).await;
+    bulk(vec![lone]).await;
+    let page = |q: serde_json::Value| {
+        let app = &app;
+        async move {
+            let page: AuditPage = log(app, &app.client, q).await.json().await.expect("page");
+            page.entries
+        }
+    };
+
+    // The whole log: the three-user command once, with its size; the one-user
+    // command as an ordinary entry.
+    let listed = page(query("", "", "user.tag_add")).await;
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let grouped = listed
+        .iter()
+        .find(|e| e.batch_size.is_some())
+        .expect("the bulk command");
+    assert_eq!(grouped.batch_size, Some(3));
+    assert_eq!(
+        grouped.changes,
+        [ChangeLine {
+            field: "Tags".into(),
+            before: None,
+            after: Some("grouped".into()),
+        }]
+    );
+    let single = listed
+        .iter()
+        .find(|e| e.batch_size.is_none())
+        .expect("the one-user command");
+    assert_eq!(single.target_user_id, Some(lone));
+    assert_eq!(single.batch_id, None);
+
+    // Opened: each user's entry.
+    let mut q = query("", "", "");
+    q["batch"] = json!(grouped.batch_id.expect("its batch"));
+    let opened = page(q).await;
+    let mut targets: Vec<i64> = opened.iter().filter_map(|e| e.target_user_id).collect();
+    targets.sort_unstable();
+    assert_eq!(targets, ids);
+    assert!(opened.iter().all(|e| e.batch_size.is_none()));
+
+    // A target filter finds the user's own entry of the command.
+    let bobs = page(query("", "bob.batch", "user.tag_add")).await;
+    assert_eq!(bobs.len(), 1);
+    assert_eq!(bobs[0].target_user_id, Some(ids[1]));
+
+    // The CSV keeps every entry.
+    let csv = app
+        .client
+        .get(format!("{}/audit.csv?action=user.tag_add", app.address))
+        .send()
+        .await
+        .expect("csv")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+}
