@@ -254,11 +254,7 @@ fn record_from(
     let (before, after) = (json("before")?, json("after")?);
     let batch_size: Option<i64> = r.try_get("", "batch_size")?;
     let batch_size = batch_size.map(|n| n as u64).filter(|n| *n > 1);
-    // A bulk command listed once: what it set (the users had various befores).
-    let changes = match batch_size {
-        Some(_) => crate::domain::audit::change_lines(None, after.as_ref()),
-        None => crate::domain::audit::change_lines(before.as_ref(), after.as_ref()),
-    };
+    let changes = crate::domain::audit::change_lines(before.as_ref(), after.as_ref());
     Ok(crate::domain::audit::AuditRecord {
         changes,
         batch_id: r.try_get("", "batch_id")?,
@@ -289,6 +285,7 @@ pub async fn page<C: ConnectionTrait>(
     // is asked for: then its entries one by one.
     let grouped = q.batch.is_none() && q.target.is_empty();
     if grouped {
+        // Word for word the condition of `audit_log_listed_idx` (migration 000013).
         s.push(" AND (batch_id IS NULL OR batch_size IS NOT NULL)");
     }
     s.push(" ORDER BY at DESC, id DESC LIMIT ")
@@ -303,12 +300,15 @@ pub async fn page<C: ConnectionTrait>(
         .collect::<Result<Vec<_>, _>>()?;
     let more = entries.len() > AUDIT_PAGE as usize;
     entries.truncate(AUDIT_PAGE as usize);
-    if !grouped {
-        // Entries one by one: none stands for its command.
-        for e in &mut entries {
-            if e.batch_size.take().is_some() {
-                e.changes = crate::domain::audit::change_lines(e.before.as_ref(), e.after.as_ref());
-            }
+    for e in &mut entries {
+        if !grouped {
+            // Entries one by one: none stands for its command.
+            e.batch_size = None;
+        } else if e.batch_size.is_some() {
+            // A command listed once shows what it set; each user's `before` is on
+            // their own entry (`?batch=`), not under the command.
+            e.before = None;
+            e.changes = crate::domain::audit::change_lines(None, e.after.as_ref());
         }
     }
     Ok(crate::domain::audit::AuditPage { entries, more })

@@ -233,21 +233,28 @@ pub async fn sign_in<C: ConnectionTrait>(
     .insert(db)
     .await?;
     // Admins are users too: their last access is their use of Roster.
-    touch_last_access(db, user_id, at).await?;
+    touch_last_access(db, user_id, at).await;
     let admin = admin_for_token(db, config, &token).await?;
     Ok((token, admin))
 }
 
-/// Sets a user's last access (not a change of the account: the version stays).
-async fn touch_last_access<C: ConnectionTrait>(
-    db: &C,
-    user_id: i64,
-    at: DateTime<Utc>,
-) -> Result<(), ServiceError> {
+/// Moves a user's last access on to `at` (not a change of the account: the version
+/// stays). Best effort: a user row held by a long command (a bulk action over "all
+/// matching") is skipped on PostgreSQL rather than waited for, and a failure is
+/// logged, never the request's error.
+async fn touch_last_access<C: ConnectionTrait>(db: &C, user_id: i64, at: DateTime<Utc>) {
+    let dialect = db.dialect();
     let mut touch = Sql::new("UPDATE users SET last_access_at = ");
-    touch.bind(at).push(" WHERE id = ").bind(user_id);
-    db.exec(&touch).await?;
-    Ok(())
+    touch
+        .bind(at)
+        .push(" WHERE id IN (SELECT id FROM users WHERE id = ")
+        .bind(user_id)
+        .push(" AND (last_access_at IS NULL OR last_access_at < ")
+        .bind(at)
+        .push(&format!("){})", dialect.skip_locked()));
+    if let Err(e) = db.exec(&touch).await {
+        tracing::warn!(user_id, error = %e, "could not record an admin's last access");
+    }
 }
 
 /// The signed-in admin for a session token, or `Unauthorized` when the session is
@@ -294,7 +301,7 @@ pub async fn admin_for_token<C: ConnectionTrait>(
             .filter(session::Column::Id.eq(row.try_get::<i64>("", "session_id")?))
             .exec(db)
             .await?;
-        touch_last_access(db, row.try_get("", "id")?, at).await?;
+        touch_last_access(db, row.try_get("", "id")?, at).await;
     }
     let email: String = row.try_get("", "email")?;
     let first: String = row.try_get("", "first_name")?;

@@ -125,10 +125,6 @@ pub async fn undo(
     let at = now();
     let mut restored = 0;
     let lock = txn.dialect().row_lock();
-    let batch = match remembered {
-        0 | 1 => None,
-        _ => Some(audit::open_batch(&txn).await?),
-    };
     for previous in Status::ALL {
         let these = format!("SELECT users.id FROM users WHERE {}", users(Some(previous)));
         if !lock.is_empty() {
@@ -137,6 +133,11 @@ pub async fn undo(
             txn.execute_unprepared(&format!("SELECT count(*) FROM ({these}{lock}) AS held"))
                 .await?;
         }
+        // One batch per status given back, so the log's one line says which.
+        let batch = match remembered {
+            0 | 1 => None,
+            _ => Some(audit::open_batch(&txn).await?),
+        };
         let n = audit::record_each_in(
             &txn,
             actor,
@@ -147,6 +148,9 @@ pub async fn undo(
             batch,
         )
         .await?;
+        if let Some(batch) = batch {
+            audit::close_batch(&txn, batch).await?;
+        }
         if n == 0 {
             continue;
         }
@@ -166,9 +170,6 @@ pub async fn undo(
         restored += txn.exec(&u).await?.rows_affected();
     }
     owners.check(&txn).await?;
-    if let Some(batch) = batch {
-        audit::close_batch(&txn, batch).await?;
-    }
     let mut forget = Sql::new("DELETE FROM status_change_users WHERE change_id = ");
     forget.bind(change_id);
     txn.exec(&forget).await?;

@@ -81,6 +81,31 @@ async fn sign_in_sets_a_strict_httponly_cookie_and_stores_only_a_hash() {
         "{last}"
     );
     assert_eq!(me.version, 1);
+    // Still in use an hour later: the session's once-a-minute refresh moves it on.
+    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    app.exec(
+        "UPDATE sessions SET last_seen_at = $1 WHERE user_id = $2",
+        vec![hour_ago.into(), admin.id.into()],
+    )
+    .await;
+    app.exec(
+        "UPDATE users SET last_access_at = $1 WHERE id = $2",
+        vec![hour_ago.into(), admin.id.into()],
+    )
+    .await;
+    let again = app
+        .client
+        .post(format!("{}/api/current_admin", app.address))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status(), StatusCode::OK);
+    let later = app
+        .user_detail(admin.id)
+        .await
+        .last_access_at
+        .expect("last access");
+    assert!(later > hour_ago + chrono::Duration::minutes(59), "{later}");
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use app::backend::{bulk, Config};
+use app::domain::audit::AuditPage;
 use app::domain::{
     AppError, BulkAction, BulkJob, BulkResult, BulkState, Selection, Status, StatusUndo, UserQuery,
 };
@@ -307,4 +308,68 @@ async fn a_user_given_a_deleted_users_id_is_not_touched_by_the_undo() {
         }
     );
     assert_eq!(status_of(&app, second).await, "banned");
+}
+
+#[tokio::test]
+async fn the_audit_log_lists_a_ban_and_its_undo_once_per_status_given_back() {
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    let mut ids = Vec::new();
+    for (first, status) in [
+        ("Ana", "active"),
+        ("Ben", "active"),
+        ("Cid", "invited"),
+        ("Dot", "invited"),
+    ] {
+        ids.push(user(&app, first, status).await);
+    }
+    let ban: BulkResult = call(
+        &app,
+        "bulk_users",
+        json!({
+            "selection": Selection::Ids(ids.clone()),
+            "action": BulkAction::SetStatus(Status::Banned),
+        }),
+    )
+    .await;
+    let undone: StatusUndo = undo(&app, ban.status_change_id.expect("undo"))
+        .await
+        .json()
+        .await
+        .expect("StatusUndo");
+    assert_eq!(undone.restored, 4);
+
+    let page: AuditPage = call(
+        &app,
+        "list_audit",
+        json!({ "query": { "action": "user.status" } }),
+    )
+    .await;
+    // Newest first: the two statuses given back, then the ban; each once, with its
+    // users, what it set, and no one user's "before" under it.
+    let listed: Vec<(Option<u64>, Vec<String>)> = page
+        .entries
+        .iter()
+        .map(|e| {
+            assert_eq!(e.before, None);
+            (
+                e.batch_size,
+                e.changes
+                    .iter()
+                    .map(|c| format!("{}: {}", c.field, c.after.clone().unwrap_or_default()))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    let mut undos: Vec<_> = listed[..2].to_vec();
+    undos.sort();
+    assert_eq!(
+        undos,
+        [
+            (Some(2), vec!["Status: active".to_string()]),
+            (Some(2), vec!["Status: invited".to_string()]),
+        ]
+    );
+    assert_eq!(listed[2], (Some(4), vec!["Status: banned".to_string()]));
 }
