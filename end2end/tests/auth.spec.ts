@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ADMIN, act, find } from "./fixtures/users-page";
+import { ADMIN, act, check, find } from "./fixtures/users-page";
 
 test("signed-out visitors are sent to sign-in and come back after", async ({ page }) => {
   await act.open(page, "/users?status=banned");
@@ -35,4 +35,14 @@ test("the sign-in page forwards an admin who is already signed in", async ({ pag
   await act.open(page, "/login?next=%2Fusers%3Fstatus%3Dinvited");
   await expect(page).toHaveURL(/\/users\?status=invited$/);
   await expect(find.table(page)).toBeVisible();
+});
+
+test("the signed-in admin's own row shows their last access, not Never", async ({ page }) => {
+  await act.signIn(page);
+  await act.open(page, `/users?q=${encodeURIComponent(ADMIN.email)}`);
+  await check.settled(page);
+  await check.totalIs(page, 1);
+  const lastAccess = await find.cell(page, find.bodyRows(page).first(), "Last access");
+  await expect(lastAccess).not.toHaveText("Never");
+  await expect(lastAccess).toHaveAttribute("title", /^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
 });
