@@ -89,6 +89,12 @@ const shots = [
     await p.getByRole("button", { name: "Undo" }).waitFor();
   }],
   ["drawer", async (p) => { await p.goto(`${base}/users/${crowdedId}`); await p.getByRole("dialog").waitFor(); await hydrated(p); }],
+  ["drawer-timeline", async (p) => {
+    await p.goto(`${base}/users/${crowdedId}`); await p.getByRole("dialog").waitFor(); await hydrated(p);
+    const activity = p.getByRole("region", { name: "Activity" });
+    await activity.getByRole("listitem").first().waitFor();
+    await activity.scrollIntoViewIfNeeded();
+  }],
   ["new-user", async (p) => {
     await p.goto(`${base}/users`); await settled(p);
     await p.getByRole("button", { name: "New user" }).click();

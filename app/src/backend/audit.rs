@@ -38,19 +38,19 @@ fn insert_head_in(actor: &AdminInfo, action: &str, batch: Option<i64>) -> Sql {
 pub async fn open_batch<C: ConnectionTrait>(db: &C) -> Result<i64, ServiceError> {
     let mut s = Sql::new("INSERT INTO audit_batches (created_at) VALUES (");
     s.bind(now()).push(") RETURNING id");
-    Ok(db
-        .one(&s)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no audit batch id"))?
-        .try_get("", "id")?)
+    super::db::inserted_id(db, &s, "audit batch").await
 }
 
-/// Marks the first entry of `batch` as the one the log lists, with the number of
-/// entries in the batch (in the command's transaction, after its last entry).
-pub async fn close_batch<C: ConnectionTrait>(db: &C, batch: i64) -> Result<(), ServiceError> {
-    let s = Sql::new(&format!(
-        "UPDATE audit_log SET batch_size = (SELECT count(*) FROM audit_log b WHERE b.batch_id = {batch}) \
-         WHERE id = (SELECT min(f.id) FROM audit_log f WHERE f.batch_id = {batch})"
+/// Marks the first entry of `batch` as the one the log lists, with `size`, the number
+/// of entries the command wrote (in the command's transaction, after its last entry).
+pub async fn close_batch<C: ConnectionTrait>(
+    db: &C,
+    batch: i64,
+    size: u64,
+) -> Result<(), ServiceError> {
+    let mut s = Sql::new("UPDATE audit_log SET batch_size = ");
+    s.bind(size as i64).push(&format!(
+        " WHERE id = (SELECT min(f.id) FROM audit_log f WHERE f.batch_id = {batch})"
     ));
     db.exec(&s).await?;
     Ok(())

@@ -302,7 +302,7 @@ pub async fn run(
     }
     owners.check(&txn).await?;
     if let Some(batch) = batch {
-        audit::close_batch(&txn, batch).await?;
+        audit::close_batch(&txn, batch, affected).await?;
     }
     if let Some(deletion) = result.deletion_id {
         // The undo window opens when the users are gone, not when a long delete began.
@@ -467,11 +467,7 @@ async fn open_deletion(
         .push(", ")
         .bind(now())
         .push(") RETURNING id");
-    Ok(txn
-        .one(&d)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no deletion id"))?
-        .try_get("", "id")?)
+    crate::backend::db::inserted_id(txn, &d, "deletion").await
 }
 
 /// Copies the users of subquery `users` and their rows into trash entry `deletion`

@@ -51,12 +51,7 @@ pub async fn start(
         .push(", ")
         .bind(now())
         .push(") RETURNING id");
-    let id: i64 = state
-        .db
-        .one(&insert)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no bulk job id"))?
-        .try_get("", "id")?;
+    let id = crate::backend::db::inserted_id(&state.db, &insert, "bulk job").await?;
     state.jobs.set(&key(id), "Starting", 0, 0);
     let (sender, outcome) = tokio::sync::oneshot::channel();
     let (task_state, actor) = (state.clone(), actor.clone());

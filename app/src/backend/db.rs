@@ -11,6 +11,20 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
+/// Runs `insert` (an `INSERT ... RETURNING id`) and gives the new row's id; `what`
+/// names the row in the error when no id comes back.
+pub async fn inserted_id<C: ConnectionTrait>(
+    db: &C,
+    insert: &Sql,
+    what: &str,
+) -> Result<i64, super::ServiceError> {
+    Ok(db
+        .one(insert)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no {what} id"))?
+        .try_get("", "id")?)
+}
+
 /// Opens a pool for `url` (`sqlite://file.db?mode=rwc` or `postgres://...`). SQLite
 /// runs in WAL mode with foreign keys on.
 pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<DatabaseConnection> {

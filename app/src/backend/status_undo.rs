@@ -29,11 +29,7 @@ pub async fn open(
         .push(", ")
         .bind(now())
         .push(") RETURNING id");
-    Ok(txn
-        .one(&s)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no status change id"))?
-        .try_get("", "id")?)
+    super::db::inserted_id(txn, &s, "status change").await
 }
 
 /// Keeps the status of the users of subquery `users` that `status` is about to change,
@@ -149,7 +145,7 @@ pub async fn undo(
         )
         .await?;
         if let Some(batch) = batch {
-            audit::close_batch(&txn, batch).await?;
+            audit::close_batch(&txn, batch, n).await?;
         }
         if n == 0 {
             continue;
