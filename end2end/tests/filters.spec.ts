@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { act, check, find } from "./fixtures/users-page";
+import { act, check, COUNT_UP_TO, find } from "./fixtures/users-page";
 
 test("the status filter shows only that status and survives a reload", async ({ page }) => {
   await act.signIn(page);
@@ -134,4 +134,46 @@ test("the tag list closes when focus moves away", async ({ page }) => {
   await find.search(page).click();
   await expect(options).toHaveCount(0);
   await check.urlHas(page, { tags: "beta" });
+});
+
+test("a wide filter stops counting at the limit; the exact total and select all count on request", async ({ page }) => {
+  await act.signIn(page);
+  const all = await check.total(page);
+  expect(all, "the demo has more users than the e2e server's count limit").toBeGreaterThan(COUNT_UP_TO);
+  // Everyone signed up after 2000: more match than the page counts.
+  await page.getByLabel("Signed up from").fill("2000-01-01");
+  await check.urlHas(page, { from: "2000-01-01" });
+  await check.settled(page);
+  await expect(find.total(page)).toHaveText(`More than ${COUNT_UP_TO} users`);
+  const pagination = page.getByRole("navigation", { name: "Pagination" });
+  const perPage = await find.bodyRows(page).count();
+  await expect(pagination.getByText(`Page 1 of ${COUNT_UP_TO / perPage}+`)).toBeVisible();
+  await expect(pagination.getByRole("link", { name: "Next" })).not.toHaveAttribute("aria-disabled", "true");
+
+  // Counted on request: the header and the pager know the end.
+  await page.getByRole("button", { name: "Count them all" }).click();
+  await expect(find.total(page)).toHaveText(`${all.toLocaleString("en-US")} users`);
+  await expect(page.getByRole("button", { name: "Count them all" })).toHaveCount(0);
+  await expect(pagination.getByText(`Page 1 of ${Math.ceil(all / perPage)}`, { exact: true })).toBeVisible();
+
+  // A fresh page counts only to the limit again; selecting every match counts them
+  // before anything can be applied to them.
+  await act.reload(page);
+  await check.settled(page);
+  await expect(find.total(page)).toHaveText(`More than ${COUNT_UP_TO} users`);
+  await page.getByRole("checkbox", { name: "Select all on this page" }).check();
+  const bar = page.getByRole("region", { name: "Selection" });
+  await bar.getByRole("button", { name: `Select all matching (more than ${COUNT_UP_TO})` }).click();
+  await expect(bar.getByText(`${all.toLocaleString("en-US")} selected`)).toBeVisible();
+  await expect(bar.getByText("All users matching the filters")).toBeVisible();
+  await expect(find.total(page)).toHaveText(`${all.toLocaleString("en-US")} users`);
+  await bar.getByLabel("Bulk action").selectOption({ label: "Set status: Banned" });
+  await bar.getByRole("button", { name: "Apply" }).click();
+  // The confirmation names the exact number; nothing is changed here.
+  const confirm = page.getByRole("alertdialog", { name: `Ban ${all.toLocaleString("en-US")} users?` });
+  await expect(confirm).toBeVisible();
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(confirm).toHaveCount(0);
+  await bar.getByRole("button", { name: "Clear selection" }).click();
+  await expect(bar).toHaveCount(0);
 });

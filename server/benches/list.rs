@@ -1178,7 +1178,7 @@ async fn list_figure(
     let mut last = None;
     for i in 0..runs + 3 {
         let started = Instant::now();
-        let page = users::list(conn, &query)
+        let page = users::list(conn, &query, app::domain::user::EXACT_COUNT_UP_TO)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if i >= 3 {
@@ -1190,9 +1190,10 @@ async fn list_figure(
     let (p50, p95) = (percentile(&times, 0.5), percentile(&times, 0.95));
     let page = last.expect("ran at least once");
     println!(
-        "{name:<28} {p50:>10.2} {p95:>10.2} {:>5}/{}",
+        "{name:<28} {p50:>10.2} {p95:>10.2} {:>5}/{}{}",
         page.rows.len(),
-        page.total
+        page.total,
+        if page.exact { "" } else { "+" }
     );
     figures.push(Figure {
         name: format!("list.{name}.p50"),
@@ -1206,6 +1207,31 @@ async fn list_figure(
         unit: "ms",
         n,
     });
+    // Where the page stopped counting, what the exact count costs when an admin asks
+    // for it ("Count them all", or "Select all matching").
+    if !page.exact {
+        let mut times = Vec::with_capacity(runs.min(10));
+        let mut exact = 0;
+        for _ in 0..runs.min(10) {
+            let started = Instant::now();
+            exact = users::count(conn, &query)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        let p50 = percentile(&times, 0.5);
+        println!(
+            "{:<28} {p50:>10.2} {:>10} {exact:>11}",
+            "  exact count on request", ""
+        );
+        figures.push(Figure {
+            name: format!("count.{name}.p50"),
+            value: p50,
+            unit: "ms",
+            n,
+        });
+    }
     Ok(())
 }
 

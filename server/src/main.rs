@@ -118,6 +118,11 @@ enum Command {
         /// page follows it as a background job instead.
         #[arg(long, env = "ROSTER_BULK_WAIT_MS", default_value_t = 2000)]
         bulk_wait_ms: u64,
+        /// How many matches a filtered page of the users table counts exactly before it
+        /// says "more than …" (the admin can count the rest on request). Counting costs
+        /// about what reading that many matches does.
+        #[arg(long, env = "ROSTER_EXACT_COUNT_UP_TO", default_value_t = app::domain::user::EXACT_COUNT_UP_TO)]
+        exact_count_up_to: u64,
     },
     /// Import users from a CSV or XLSX file (upsert by email). Without --apply, only
     /// shows what the import would do.
@@ -245,6 +250,7 @@ async fn main() -> anyhow::Result<()> {
             signups_per_minute,
             max_upload_mb,
             bulk_wait_ms,
+            exact_count_up_to,
             public_url,
             smtp_url,
             smtp_from,
@@ -289,6 +295,7 @@ async fn main() -> anyhow::Result<()> {
                 trusted_proxies,
                 metrics_token: metrics_token.filter(|t| !t.trim().is_empty()),
                 bulk_wait: std::time::Duration::from_millis(bulk_wait_ms),
+                exact_count_up_to: exact_count_up_to.max(1),
                 ..Config::default()
             };
             // A SQLite file has one server: what ran when it stopped was interrupted.

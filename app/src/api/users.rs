@@ -10,7 +10,18 @@ use crate::domain::{AppError, Column, TagInfo, UserDetail, UserPage, UserQuery};
 pub async fn list_users(query: UserQuery) -> Result<UserPage, AppError> {
     use crate::domain::permissions::USERS_READ;
     let (state, _) = super::guard::authorize(USERS_READ).await?;
-    crate::backend::users::list(&state.db, &query)
+    crate::backend::users::list(&state.db, &query, state.config.exact_count_up_to)
+        .await
+        .map_err(super::guard::fail)
+}
+
+/// How many users match the table's filters, counted exactly: the page itself stops
+/// counting at the server's `exact_count_up_to` (1,000 unless set).
+#[server(endpoint = "count_users", input = Json)]
+pub async fn count_users(query: UserQuery) -> Result<u64, AppError> {
+    use crate::domain::permissions::USERS_READ;
+    let (state, _) = super::guard::authorize(USERS_READ).await?;
+    crate::backend::users::count(&state.db, &query)
         .await
         .map_err(super::guard::fail)
 }

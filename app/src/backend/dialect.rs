@@ -75,7 +75,7 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "PRAGMA analysis_limit = 2000; ANALYZE; PRAGMA optimize;",
             Dialect::Postgres => {
-                "VACUUM (ANALYZE) users, user_tags, user_groups, tags, groups, audit_log"
+                "VACUUM (ANALYZE) users, user_tags, user_groups, tags, groups, devices, audit_log"
             }
         }
     }

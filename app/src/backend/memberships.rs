@@ -14,7 +14,7 @@ use crate::domain::account::clean_names;
 use crate::domain::{AdminInfo, NamedRef};
 
 /// The two kinds of named labels a user can carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Link {
     Tags,
     Groups,

@@ -85,6 +85,9 @@ pub struct Config {
     /// How long a bulk command on "all matching" users is waited for before the
     /// request answers with its background job instead.
     pub bulk_wait: std::time::Duration,
+    /// How many matches a filtered page of the users table counts exactly; past it
+    /// the page says "more than …" and `count_users` counts on request.
+    pub exact_count_up_to: u64,
 }
 
 impl Default for Config {
@@ -102,6 +105,7 @@ impl Default for Config {
             trusted_proxies: throttle::TrustedProxies::default(),
             throttle_capacity: throttle::DEFAULT_CAPACITY,
             bulk_wait: std::time::Duration::from_secs(2),
+            exact_count_up_to: crate::domain::user::EXACT_COUNT_UP_TO,
             metrics_token: None,
         }
     }

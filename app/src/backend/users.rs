@@ -6,6 +6,9 @@
 //! rows by id with their counts. Search never scans the table: SQLite uses the FTS5
 //! trigram index `users_fts`, PostgreSQL the pg_trgm index on `users.search_doc`.
 //! Queries under three characters use prefix ranges on the name indexes instead.
+//! A filtered page counts its matches only up to a limit (`Config::exact_count_up_to`,
+//! and at least to the end of the page); [`count`] gives the exact figure when an
+//! admin asks for it.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, QueryResult};
@@ -504,6 +507,50 @@ pub fn count_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -> Sql 
     s
 }
 
+/// How to count the matching users up to `limit` and one more (a page's total): the
+/// count stops there, so a search matching half the table costs what a narrow one
+/// does. `None` when the exact count is as cheap (kept by the triggers).
+pub fn bounded_count_sql(
+    dialect: Dialect,
+    query: &UserQuery,
+    filters: &Filters,
+    limit: u64,
+) -> Option<Sql> {
+    if !filters_beyond_status(query, filters) {
+        return None;
+    }
+    let only_tags = query.status == StatusFilter::All
+        && filters.terms.is_none()
+        && query.signup_from.is_none()
+        && query.signup_to.is_none()
+        && filters.fields.is_empty();
+    let mut s = Sql::new("SELECT count(*) AS n FROM (");
+    match &filters.tags {
+        // Read from the tag's index rather than by probing every user.
+        TagFilter::Any(ids) if only_tags && ids.len() == 1 => {
+            s.push("SELECT user_id FROM user_tags WHERE tag_id = ")
+                .bind(ids[0]);
+        }
+        _ => {
+            let (plan, joined) = plan(dialect, query, filters, |p| !p.row.is_empty());
+            s.push("SELECT 1 AS one").append(&from_where(&plan, joined));
+        }
+    }
+    s.push(" LIMIT ")
+        .bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX))
+        .push(") AS counted");
+    Some(s)
+}
+
+/// Every user matching `query`'s filters, counted exactly (however long it takes).
+pub async fn count<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<u64, ServiceError> {
+    let filters = resolve(db, query).await?;
+    match db.one(count_sql(db.dialect(), query, &filters)).await? {
+        Some(row) => read_count(&row),
+        None => Ok(0),
+    }
+}
+
 /// Counts for a tag filter alone, read from `user_tags`' tag index instead of
 /// probing every user.
 fn tag_only_count(tags: &TagFilter) -> Option<Sql> {
@@ -543,7 +590,11 @@ const ROW_COLUMNS: &str = "users.id, users.username, users.first_name, users.las
 
 /// One page of the users table for `query`. The count and the page run concurrently
 /// (on separate pool connections when `db` is a pool).
-pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserPage, ServiceError> {
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    query: &UserQuery,
+    count_up_to: u64,
+) -> Result<UserPage, ServiceError> {
     let dialect = db.dialect();
     let filters = resolve(db, query).await?;
     // A page past the middle of a view whose total is kept by the triggers is read
@@ -574,6 +625,7 @@ pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserP
         return Ok(UserPage {
             rows: rows_by_id(db, &ids).await?,
             total,
+            exact: true,
             page: query.page,
             per_page: query.per_page,
         });
@@ -582,16 +634,21 @@ pub async fn list<C: ConnectionTrait>(db: &C, query: &UserQuery) -> Result<UserP
         let ids = ids_of(db, page_ids_sql(dialect, query, &filters)).await?;
         rows_by_id(db, &ids).await
     };
+    // Counted up to the end of this page at least, so that paging knows what follows.
+    let limit = count_up_to.max(query.offset() + u64::from(query.per_page));
     let total = async {
-        match db.one(count_sql(dialect, query, &filters)).await? {
+        let sql = bounded_count_sql(dialect, query, &filters, limit)
+            .unwrap_or_else(|| count_sql(dialect, query, &filters));
+        match db.one(sql).await? {
             Some(row) => read_count(&row),
             None => Ok(0),
         }
     };
-    let (rows, total) = tokio::try_join!(page, total)?;
+    let (rows, counted) = tokio::try_join!(page, total)?;
     Ok(UserPage {
         rows,
-        total,
+        total: counted.min(limit),
+        exact: counted <= limit,
         page: query.page,
         per_page: query.per_page,
     })
@@ -1035,6 +1092,40 @@ mod tests {
                 .starts_with("SELECT count(*) AS n FROM users WHERE"),
             "{}",
             with_status.text()
+        );
+    }
+
+    #[test]
+    fn a_page_counts_its_matches_up_to_a_limit() {
+        let plain = q("");
+        let off = Filters::of(&plain, TagFilter::Off);
+        assert!(
+            bounded_count_sql(Dialect::Postgres, &plain, &off, 10).is_none(),
+            "the triggers' total is exact and cheap"
+        );
+        let search = q("q=smith&status=active");
+        let s = bounded_count_sql(
+            Dialect::Postgres,
+            &search,
+            &Filters::of(&search, TagFilter::Off),
+            10_000,
+        )
+        .expect("bounded");
+        assert_eq!(
+            s.text(),
+            "SELECT count(*) AS n FROM (SELECT 1 AS one FROM users WHERE users.search_doc LIKE $1 AND users.status = $2 LIMIT $3) AS counted"
+        );
+        assert_eq!(s.values()[2], sea_orm::Value::from(10_001_i64));
+        let tag = bounded_count_sql(
+            Dialect::Sqlite,
+            &plain,
+            &Filters::of(&plain, TagFilter::Any(vec![4])),
+            10_000,
+        )
+        .expect("bounded");
+        assert_eq!(
+            tag.text(),
+            "SELECT count(*) AS n FROM (SELECT user_id FROM user_tags WHERE tag_id = $1 LIMIT $2) AS counted"
         );
     }
 

@@ -71,25 +71,49 @@ impl Choice {
 
 #[component]
 pub fn BulkBar(
-    /// Users matching the current filters.
-    total: u64,
+    /// Users matching the current filters, when counted exactly.
+    known: Signal<Option<u64>>,
+    /// Otherwise more than this many match.
+    at_least: u64,
+    /// An exact count is under way.
+    counting: RwSignal<bool>,
+    /// Counts the matching users exactly.
+    count_all: Callback<()>,
     /// Ids of the rows on this page.
     page_ids: Vec<i64>,
 ) -> impl IntoView {
     let ctx = use_users_ctx();
     let count = Memo::new(move |_| {
         if ctx.all_matching.get() {
-            total
+            known.get().unwrap_or(at_least)
         } else {
             ctx.selected.read().len() as u64
         }
     });
+    // Everyone matching is selected but not yet counted: nothing is applied (or
+    // confirmed with a number) before the count is in.
+    let uncounted = Signal::derive(move || ctx.all_matching.get() && known.get().is_none());
     let page_count = page_ids.len();
     // Offered once the whole page is checked and more users match.
     let offer_all = move || {
         !ctx.all_matching.get()
-            && total > page_count as u64
+            && known.get().is_none_or(|n| n > page_count as u64)
             && ctx.selected.read().len() >= page_count
+    };
+    let select_all = move |_| {
+        ctx.all_matching.set(true);
+        count_all.run(());
+    };
+    let selected_text = move || {
+        if uncounted.get() {
+            if counting.get() {
+                format!("More than {} selected · counting…", format::count(at_least))
+            } else {
+                format!("More than {} selected", format::count(at_least))
+            }
+        } else {
+            format!("{} selected", format::count(count.get()))
+        }
     };
     let clear = move |_| {
         ctx.selected.set(Default::default());
@@ -99,17 +123,20 @@ pub fn BulkBar(
     view! {
         <Show when=move || { count.get() > 0 }>
             <section class="bulk-bar" aria-label="Selection">
-                <strong role="status">{move || format!("{} selected", format::count(count.get()))}</strong>
+                <strong role="status">{selected_text}</strong>
                 <Show when=move || { offer_all() }>
-                    <button type="button" class="link" on:click=move |_| ctx.all_matching.set(true)>
-                        {format!("Select all {} matching", format::count(total))}
+                    <button type="button" class="link" on:click=select_all>
+                        {move || match known.get() {
+                            Some(n) => format!("Select all {} matching", format::count(n)),
+                            None => format!("Select all matching (more than {})", format::count(at_least)),
+                        }}
                     </button>
                 </Show>
                 <Show when=move || ctx.all_matching.get()>
                     <span class="muted">"All users matching the filters"</span>
                 </Show>
                 <button type="button" class="ghost" on:click=clear>"Clear selection"</button>
-                {can_act.then(|| view! { <BulkForm count/> })}
+                {can_act.then(|| view! { <BulkForm count uncounted/> })}
             </section>
         </Show>
     }
@@ -117,7 +144,7 @@ pub fn BulkBar(
 
 /// The action picker and its inputs; loads tags, groups and roles only when shown.
 #[component]
-fn BulkForm(count: Memo<u64>) -> impl IntoView {
+fn BulkForm(count: Memo<u64>, uncounted: Signal<bool>) -> impl IntoView {
     let ctx = use_users_ctx();
     let query = use_user_query();
     let (choice, set_choice) = signal(None::<Choice>);
@@ -149,6 +176,9 @@ fn BulkForm(count: Memo<u64>) -> impl IntoView {
         }
     });
     let apply = move || {
+        if uncounted.get_untracked() {
+            return;
+        }
         let Some(c) = choice.get_untracked() else {
             set_error.set(Some("Choose an action first.".into()));
             return;
@@ -236,8 +266,8 @@ fn BulkForm(count: Memo<u64>) -> impl IntoView {
                     }).collect_view()}
                 </select>
             </Show>
-            <button type="submit" class="primary" disabled=move || run.pending().get()>
-                {move || if run.pending().get() { "Applying…" } else { "Apply" }}
+            <button type="submit" class="primary" disabled=move || run.pending().get() || uncounted.get()>
+                {move || if run.pending().get() { "Applying…" } else if uncounted.get() { "Counting…" } else { "Apply" }}
             </button>
             <p class="form-error" role="alert">{move || error.get()}</p>
         </form>

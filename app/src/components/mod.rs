@@ -183,6 +183,18 @@ pub struct UsersCtx {
     pub reset: RwSignal<Option<account_actions::ResetTarget>>,
     /// Bulk actions going on in the background.
     pub bulk_jobs: RwSignal<Vec<bulk_jobs::Following>>,
+    /// The exact number of users matching a set of filters, counted on request when
+    /// the page's own count stopped (see [`crate::domain::user::EXACT_COUNT_UP_TO`]).
+    pub counted: RwSignal<Option<Counted>>,
+}
+
+/// An exact count of the users matching `filters` (a [`UserQuery::filters_only`]), as
+/// of `revision`: a command that changes users makes it stale.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counted {
+    pub filters: UserQuery,
+    pub revision: u64,
+    pub n: u64,
 }
 
 impl UsersCtx {
@@ -199,6 +211,7 @@ impl UsersCtx {
             help: RwSignal::new(false),
             reset: RwSignal::new(None),
             bulk_jobs: RwSignal::new(Vec::new()),
+            counted: RwSignal::new(None),
         }
     }
 

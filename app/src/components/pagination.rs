@@ -5,16 +5,21 @@ use leptos::prelude::*;
 
 use super::format;
 use super::{use_go, use_user_query};
+use crate::domain::user::page_count;
 use crate::domain::{UserQuery, PAGE_SIZES};
 
 #[component]
-pub fn Pagination(total: u64) -> impl IntoView {
+pub fn Pagination(
+    /// The users counted: all of them, or, when `known` is `None`, at least this many.
+    total: u64,
+    /// The exact total when known.
+    known: Signal<Option<u64>>,
+) -> impl IntoView {
     let query = use_user_query();
     let go = use_go();
-    let pages = move || {
-        let per = u64::from(query.read().per_page.max(1));
-        u32::try_from(total.div_ceil(per).max(1)).unwrap_or(u32::MAX)
-    };
+    let pages = move || page_count(known.get().unwrap_or(total), query.read().per_page);
+    // Counting stopped: more pages follow the ones known.
+    let more = move || known.get().is_none();
     let page = move || query.read().page;
     let to_page = move |p: u32| {
         go.to(
@@ -34,7 +39,7 @@ pub fn Pagination(total: u64) -> impl IntoView {
         .href()
     };
     let prev_href = move || (page() > 1).then(|| page_href(page() - 1));
-    let next_href = move || (page() < pages()).then(|| page_href(page() + 1));
+    let next_href = move || (page() < pages() || more()).then(|| page_href(page() + 1));
     // What the go-to form carries besides the page (and the page size).
     let kept = move || {
         let rest = UserQuery {
@@ -65,21 +70,30 @@ pub fn Pagination(total: u64) -> impl IntoView {
             .get()
             .and_then(|i| i.value().trim().parse::<u32>().ok())
         {
-            to_page(p.clamp(1, pages()));
+            to_page(if more() {
+                p.max(1)
+            } else {
+                p.clamp(1, pages())
+            });
         }
     };
 
     view! {
         <nav class="pagination" aria-label="Pagination">
             <a class="button" href=prev_href data-noscroll="" aria-disabled=move || prev_href().is_none().then_some("true")>"Previous"</a>
-            <span class="page-of">"Page " {move || format::count(page().into())} " of " {move || format::count(pages().into())}</span>
+            <span class="page-of">{move || format!(
+                "Page {} of {}{}",
+                format::count(page().into()),
+                format::count(pages().into()),
+                if more() { "+" } else { "" },
+            )}</span>
             <a class="button" href=next_href data-noscroll="" aria-disabled=move || next_href().is_none().then_some("true")>"Next"</a>
             <form class="jump" method="get" action="/users" on:submit=jump>
                 {move || kept().into_iter().map(|(name, value)| view! {
                     <input type="hidden" name=name value=value/>
                 }).collect_view()}
                 <label>"Go to page"
-                    <input node_ref=jump_input name="page" type="number" min="1" max=move || pages().to_string() value=move || page().to_string() prop:value=move || page().to_string()/>
+                    <input node_ref=jump_input name="page" type="number" min="1" max=move || (!more()).then(|| pages().to_string()) value=move || page().to_string() prop:value=move || page().to_string()/>
                 </label>
                 <label class="page-size">"Rows per page"
                     <select name="per_page" on:change=set_size>

@@ -7,11 +7,11 @@ use super::bulk_bar::BulkBar;
 use super::format;
 use super::pagination::Pagination;
 use super::row_menu::{RowMenu, StatusCell, TagsCell};
-use super::{use_go, use_user_query, use_users_ctx};
-use crate::api::users::list_users;
+use super::{use_go, use_user_query, use_users_ctx, Counted};
+use crate::api::users::{count_users, list_users};
 use crate::components::{FieldColumns, HiddenColumns};
 use crate::domain::fields::{FieldDef, FieldKind};
-use crate::domain::user::format_balance;
+use crate::domain::user::{format_balance, total_text};
 use crate::domain::{AppError, Column, SortDir, SortKey, UserPage, UserQuery, UserRow};
 
 #[component]
@@ -22,14 +22,7 @@ pub fn UsersTable() -> impl IntoView {
     // Other filters mean other users: the selection starts afresh (paging and sorting
     // keep it, so rows can be checked across pages).
     Effect::new(move |prev: Option<UserQuery>| {
-        let filters = UserQuery {
-            page: 1,
-            per_page: 25,
-            sort: Default::default(),
-            sort_field: None,
-            dir: crate::domain::SortDir::Desc,
-            ..fetch_key.get()
-        };
+        let filters = fetch_key.get().filters_only();
         if prev.is_some_and(|p| p != filters) {
             ctx.selected.set(Default::default());
             ctx.all_matching.set(false);
@@ -71,8 +64,9 @@ pub fn UsersTable() -> impl IntoView {
                 }>
                     {move || Suspend::new(async move {
                         let (shown, result): (UserQuery, Result<UserPage, AppError>) = page.await;
+                        let filters = shown.filters_only();
                         let pending = Signal::derive(move || fetch_key.get() != shown);
-                        result.map(|data| view! { <TableBody data visible field_columns pending/> })
+                        result.map(|data| view! { <TableBody data filters visible field_columns pending/> })
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -83,6 +77,8 @@ pub fn UsersTable() -> impl IntoView {
 #[component]
 fn TableBody(
     data: UserPage,
+    /// What chose the rows shown (their query's [`UserQuery::filters_only`]).
+    filters: UserQuery,
     visible: Memo<Vec<Column>>,
     field_columns: Signal<Vec<FieldDef>>,
     pending: Signal<bool>,
@@ -137,6 +133,46 @@ fn TableBody(
     };
     let go = use_go();
     let total = data.total;
+    // The exact total: the page's own, or one counted on request for these filters
+    // since the users last changed.
+    let exact = data.exact;
+    let known = {
+        let filters = filters.clone();
+        Signal::derive(move || {
+            if exact {
+                return Some(total);
+            }
+            let revision = ctx.revision.get();
+            ctx.counted.with(|c| {
+                c.as_ref()
+                    .filter(|c| c.filters == filters && c.revision == revision)
+                    .map(|c| c.n)
+            })
+        })
+    };
+    let counting = RwSignal::new(false);
+    let count_all = Callback::new(move |()| {
+        if known.get_untracked().is_some() || counting.get_untracked() {
+            return;
+        }
+        counting.set(true);
+        let (filters, revision) = (filters.clone(), ctx.revision.get_untracked());
+        leptos::task::spawn_local(async move {
+            match count_users(filters.clone()).await {
+                Ok(n) => ctx.counted.set(Some(Counted {
+                    filters,
+                    revision,
+                    n,
+                })),
+                Err(e) => ctx.alert(format!("The users could not be counted: {e}")),
+            }
+            counting.try_set(false);
+        });
+    });
+    let total_line = move || match known.get() {
+        Some(n) => total_text(n, true),
+        None => total_text(total, false),
+    };
     let rows = data.rows.clone();
     let empty = rows.is_empty();
     let open_user = move |id: i64| {
@@ -157,15 +193,24 @@ fn TableBody(
     Effect::new(move |_| set_live.set(true));
     let busy = move || pending.get() || !live.get();
     view! {
-        <BulkBar total page_ids=page_ids.clone()/>
-        <p class="total" role="status" aria-live="polite">
-            {format::count(total)} {if total == 1 { " user" } else { " users" }}
-            <span class="updating" aria-hidden=move || (!pending.get()).to_string()>
-                {move || if pending.get() { " · updating…" } else { "" }}
-            </span>
-        </p>
+        <BulkBar known at_least=total counting count_all page_ids=page_ids.clone()/>
+        <div class="total-line">
+            <p class="total" role="status" aria-live="polite">
+                {total_line}
+                <span class="updating" aria-hidden=move || (!pending.get()).to_string()>
+                    {move || if pending.get() { " · updating…" } else { "" }}
+                </span>
+            </p>
+            <Show when=move || known.get().is_none()>
+                <button type="button" class="link" disabled=move || counting.get()
+                    on:click=move |_| count_all.run(())>
+                    {move || if counting.get() { "Counting…" } else { "Count them all" }}
+                </button>
+            </Show>
+        </div>
         <div class="table-scroll">
-            <table aria-label="Users" aria-busy=move || busy().to_string() aria-rowcount=total.to_string()>
+            <table aria-label="Users" aria-busy=move || busy().to_string()
+                aria-rowcount=move || known.get().map_or_else(|| "-1".to_string(), |n| n.to_string())>
                 <thead>
                     <tr>
                         <th scope="col" class="select-col">
@@ -231,7 +276,7 @@ fn TableBody(
                 </Show>
             </div>
         </Show>
-        <Pagination total/>
+        <Pagination total known/>
     }
 }
 

@@ -404,6 +404,21 @@ impl UserQuery {
             || !self.fields.is_empty()
     }
 
+    /// Only what chooses the users (search, status, tags, dates, fields): the same for
+    /// every page, sort and page size of one set of matches.
+    pub fn filters_only(&self) -> Self {
+        UserQuery {
+            page: 1,
+            per_page: PAGE_SIZES[0],
+            sort: Default::default(),
+            sort_field: None,
+            dir: SortDir::Desc,
+            hidden: None,
+            field_columns: None,
+            ..self.clone()
+        }
+    }
+
     /// The same view (sort, page size, columns) with every filter cleared, on page 1.
     pub fn without_filters(&self) -> Self {
         UserQuery {

@@ -95,19 +95,46 @@ pub fn group_thousands(n: u64) -> String {
     out
 }
 
+/// How many matching users a page of the table counts exactly when a search or a
+/// filter is set (the plain list and a status alone are always exact: triggers keep
+/// their totals). Past it, the page says "more than 1,000" and the exact figure is
+/// counted on request ([`crate::api::users::count_users`]): counting every match of a
+/// short search at a million users costs a hundred times what its page does (on
+/// PostgreSQL each match of a substring search is read from the table, about 3 µs).
+pub const EXACT_COUNT_UP_TO: u64 = 1_000;
+
 /// One page of the users table and the number of users matching the filters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UserPage {
     pub rows: Vec<UserRow>,
+    /// The users matching the filters; when `exact` is false, more than this many
+    /// match (counting stopped there).
     pub total: u64,
+    pub exact: bool,
     pub page: u32,
     pub per_page: u32,
 }
 
 impl UserPage {
+    /// The pages known to exist (more may follow when the total is not exact).
     pub fn page_count(&self) -> u32 {
-        let pages = self.total.div_ceil(u64::from(self.per_page.max(1)));
-        u32::try_from(pages.max(1)).unwrap_or(u32::MAX)
+        page_count(self.total, self.per_page)
+    }
+}
+
+/// Pages of `per_page` rows that `total` users fill (at least one).
+pub fn page_count(total: u64, per_page: u32) -> u32 {
+    let pages = total.div_ceil(u64::from(per_page.max(1)));
+    u32::try_from(pages.max(1)).unwrap_or(u32::MAX)
+}
+
+/// "1,234 users", or "More than 1,000 users" when counting stopped.
+pub fn total_text(total: u64, exact: bool) -> String {
+    let noun = if total == 1 && exact { "user" } else { "users" };
+    if exact {
+        format!("{} {noun}", group_thousands(total))
+    } else {
+        format!("More than {} {noun}", group_thousands(total))
     }
 }
 
@@ -246,6 +273,7 @@ mod tests {
         let page = |total| UserPage {
             rows: vec![],
             total,
+            exact: true,
             page: 1,
             per_page: 25,
         };
@@ -253,5 +281,13 @@ mod tests {
         assert_eq!(page(25).page_count(), 1);
         assert_eq!(page(26).page_count(), 2);
         assert_eq!(page(1_000_000).page_count(), 40_000);
+    }
+
+    #[test]
+    fn totals_say_when_counting_stopped() {
+        assert_eq!(total_text(1, true), "1 user");
+        assert_eq!(total_text(0, true), "0 users");
+        assert_eq!(total_text(51_075, true), "51,075 users");
+        assert_eq!(total_text(10_000, false), "More than 10,000 users");
     }
 }

@@ -58,7 +58,7 @@ const ACCOUNT_COMMANDS: [&str; 15] = [
 
 /// Server functions that read, or write only admins' own notes and settings; they
 /// must leave every account as it is (checked for those taking a user).
-const OTHER_FUNCTIONS: [&str; 45] = [
+const OTHER_FUNCTIONS: [&str; 46] = [
     "sign_in",
     "change_my_password",
     "sign_out",
@@ -68,6 +68,7 @@ const OTHER_FUNCTIONS: [&str; 45] = [
     "save_hidden_columns",
     "save_field_columns",
     "list_users",
+    "count_users",
     "get_user",
     "list_tags",
     "list_roles",

@@ -125,7 +125,7 @@ async fn a_backup_taken_while_users_are_written_is_consistent_and_restores() {
     server::prepare_database(&copy)
         .await
         .expect("the copy migrates");
-    let page = app::backend::users::list(&copy, &app::domain::UserQuery::default())
+    let page = app::backend::users::list(&copy, &app::domain::UserQuery::default(), 10_000)
         .await
         .expect("list on the copy");
     assert_eq!(page.total, users as u64);

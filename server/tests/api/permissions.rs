@@ -43,7 +43,7 @@ fn sample(endpoint: &str) -> Option<(Value, Need)> {
         }
         "save_hidden_columns" => (json!({ "hidden": [] }), Admin(p::ADMIN_ACCESS)),
         "save_field_columns" => (json!({ "keys": [] }), Admin(p::ADMIN_ACCESS)),
-        "list_users" => (
+        "list_users" | "count_users" => (
             json!({ "query": UserQuery::default() }),
             Admin(p::USERS_READ),
         ),

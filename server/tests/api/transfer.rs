@@ -452,6 +452,20 @@ async fn the_preview_reports_exactly_what_applying_then_writes_and_writes_nothin
     assert_eq!(one_entry["source"], "import");
     assert_eq!(one_entry["tags"], json!(["beta", "vip"]));
     assert_eq!(one_entry["groups"], json!(["Founders"]));
+    // The import's creates are one batch, listed once with their number; so are its
+    // updates.
+    for action in ["user.create", "user.import"] {
+        assert_eq!(
+            app.scalar_i64(
+                "SELECT count(*) FROM audit_log WHERE action = $1 AND batch_size = 2 \
+                 AND batch_id IS NOT NULL",
+                vec![action.into()]
+            )
+            .await,
+            1,
+            "{action}: one listed entry for the batch of 2"
+        );
+    }
 
     let imported = app.audit("user.import").await;
     assert_eq!(imported.len(), 2);

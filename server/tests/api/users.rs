@@ -591,3 +591,64 @@ async fn the_users_page_renders_rows_on_the_server() {
         "a real, named table"
     );
 }
+
+/// A filtered page counts its matches only up to EXACT_COUNT_UP_TO (or the end of the
+/// page asked for) and says so; `count_users` gives the exact figure.
+#[tokio::test]
+async fn a_filtered_page_counts_up_to_a_limit_and_count_users_counts_all() {
+    use app::domain::user::EXACT_COUNT_UP_TO;
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    app::backend::seed::seed(&app.db, EXACT_COUNT_UP_TO + 40, |_| {})
+        .await
+        .expect("seed");
+    let everyone = app.scalar_i64("SELECT count(*) FROM users", vec![]).await as u64;
+    assert!(everyone > EXACT_COUNT_UP_TO);
+
+    // The plain list and a status alone are kept by triggers: always exact.
+    let plain = app.list_qs("").await;
+    assert_eq!((plain.total, plain.exact), (everyone, true));
+    let active = app
+        .scalar_i64("SELECT count(*) FROM users WHERE status = 'active'", vec![])
+        .await as u64;
+    let by_status = app.list_qs("status=active").await;
+    assert_eq!((by_status.total, by_status.exact), (active, true));
+
+    // A filter matching everyone (a signup range from long ago) stops counting.
+    let wide = "from=1970-01-01";
+    let page = app.list_qs(wide).await;
+    assert_eq!((page.total, page.exact), (EXACT_COUNT_UP_TO, false));
+    assert_eq!(page.rows.len(), 25, "the page itself is whole");
+    // The exact figure, on request.
+    let response = app
+        .call(
+            &app.client,
+            "count_users",
+            serde_json::json!({ "query": UserQuery::from_query_string(wide) }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let counted: u64 = response.json().await.expect("a count");
+    assert_eq!(counted, everyone);
+
+    // Past the limit, a page counts to its own end at least: the last page knows it
+    // is the last.
+    let last = everyone.div_ceil(25);
+    let page = app.list_qs(&format!("{wide}&page={last}")).await;
+    assert_eq!((page.total, page.exact), (everyone, true));
+    assert_eq!(page.rows.len() as u64, everyone - (last - 1) * 25);
+
+    // A narrow filter is counted exactly.
+    let tagged = app
+        .scalar_i64(
+            "SELECT count(*) FROM user_tags WHERE tag_id = (SELECT id FROM tags WHERE name = 'vip')",
+            vec![],
+        )
+        .await as u64;
+    assert!(
+        tagged > 0 && tagged <= EXACT_COUNT_UP_TO,
+        "{tagged} vip users"
+    );
+    let vip = app.list_qs("tags=vip").await;
+    assert_eq!((vip.total, vip.exact), (tagged, true));
+}

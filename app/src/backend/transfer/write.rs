@@ -11,7 +11,7 @@ use super::import::{Values, Write, LOOKUP};
 use super::Reporter;
 use crate::backend::auth::hash_password;
 use crate::backend::bulk_load::BulkLoad;
-use crate::backend::dialect::{Dialect, Run};
+use crate::backend::dialect::Run;
 use crate::backend::memberships::{ensure_named, Link};
 use crate::backend::sql::Sql;
 use crate::backend::{audit, now, ServiceError};
@@ -225,7 +225,8 @@ pub(super) async fn write_all(
         progress.report("Writing users", total, total);
     }
 
-    // Tags and groups.
+    // Tags and groups, and their names as stored (by lower-case name) for the audit.
+    let mut stored: HashMap<Link, HashMap<String, String>> = HashMap::new();
     for link in [Link::Tags, Link::Groups] {
         let pick = |w: &Write| {
             if link == Link::Tags {
@@ -255,6 +256,10 @@ pub(super) async fn write_all(
         for chunk in all_names.chunks(BATCH) {
             for r in ensure_named(txn, link, chunk).await? {
                 ids.insert(r.name.to_lowercase(), r.id);
+                stored
+                    .entry(link)
+                    .or_default()
+                    .insert(r.name.to_lowercase(), r.name);
             }
         }
         let (join, key) = match link {
@@ -293,47 +298,93 @@ pub(super) async fn write_all(
         let updated = (!updated.is_empty()).then_some("SELECT id FROM import_updates");
         bulk.finish(txn, updated).await?;
     }
-    // One audit entry per created user, built by the database from the rows as
-    // written (with their tags and groups), and one per updated user with the
-    // fields before and after.
-    let new_ids: Vec<i64> = writes
+    // One audit entry per created user, with what was written (its tags and groups
+    // as stored), and one per updated user with the fields before and after. Each
+    // kind is one batch, listed once in the log.
+    let roles: HashMap<i64, String> = txn
+        .all(Sql::new("SELECT id, name FROM roles"))
+        .await?
         .iter()
-        .filter(|w| w.changed.is_empty())
-        .filter_map(|w| w.id)
+        .map(|r| {
+            Ok((
+                r.try_get::<i64>("", "id")?,
+                r.try_get::<String>("", "name")?,
+            ))
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()?;
+    let names = |link: Link, list: Option<&Vec<String>>| {
+        let mut out: Vec<String> = list
+            .into_iter()
+            .flatten()
+            .filter_map(|n| stored.get(&link)?.get(&n.to_lowercase()).cloned())
+            .collect();
+        out.sort_by_key(|n| n.to_lowercase());
+        out.dedup();
+        out
+    };
+    let created: Vec<(&Write, serde_json::Value)> = writes
+        .iter()
+        .filter(|w| w.changed.is_empty() && w.id.is_some())
+        .map(|w| {
+            let v = &w.values;
+            let snapshot = json!({
+                "email": w.email,
+                "first_name": v.first_name,
+                "last_name": v.last_name,
+                "username": v.username,
+                "phone": v.phone,
+                "status": v.status,
+                "role": roles.get(&v.role_id),
+                "tags": if w.set_tags { names(Link::Tags, w.row.tags.as_ref()) } else { Vec::new() },
+                "groups": if w.set_groups { names(Link::Groups, w.row.groups.as_ref()) } else { Vec::new() },
+                "fields": v.attributes,
+                "source": "import",
+            });
+            (w, snapshot)
+        })
         .collect();
-    for chunk in new_ids.chunks(LOOKUP) {
-        let mut s = audit::insert_head(actor, "user.create");
-        s.push(&format!(
-            "users.id, users.email, NULL, {} FROM users JOIN roles ON roles.id = users.role_id WHERE users.id IN (",
-            created_snapshot(dialect)
-        ))
-        .bind_list(chunk.iter().copied())
-        .push(")");
-        txn.exec(s).await?;
-    }
-    let updates: Vec<&Write> = writes.iter().filter(|w| !w.changed.is_empty()).collect();
-    for chunk in updates.chunks(BATCH) {
-        let mut s = Sql::new(
-            "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, target_email, before, after) VALUES ",
-        );
-        for (n, w) in chunk.iter().enumerate() {
-            s.push(if n == 0 { "(" } else { ", (" })
-                .bind(at)
-                .push(", ")
-                .bind(actor.id)
-                .push(", ")
-                .bind(actor.email.clone())
-                .push(", 'user.import', ")
-                .bind(w.id)
-                .push(", ")
-                .bind(w.email.clone())
-                .push(", ")
-                .append(&dialect.json_value(Some(json!(w.before))))
-                .push(", ")
-                .append(&dialect.json_value(Some(json!(w.after))))
-                .push(")");
+    let updates: Vec<(&Write, serde_json::Value)> = writes
+        .iter()
+        .filter(|w| !w.changed.is_empty())
+        .map(|w| (w, json!(w.after)))
+        .collect();
+    for (action, entries) in [("user.create", created), ("user.import", updates)] {
+        let batch = match entries.len() {
+            0 => continue,
+            1 => None,
+            _ => Some(audit::open_batch(txn).await?),
+        };
+        for chunk in entries.chunks(BATCH) {
+            let mut s = Sql::new(
+                "INSERT INTO audit_log (at, actor_id, actor_email, action, batch_id, target_user_id, target_email, before, after) VALUES ",
+            );
+            for (n, (w, after)) in chunk.iter().enumerate() {
+                let before = (action == "user.import").then(|| json!(w.before));
+                s.push(if n == 0 { "(" } else { ", (" })
+                    .bind(at)
+                    .push(", ")
+                    .bind(actor.id)
+                    .push(", ")
+                    .bind(actor.email.clone())
+                    .push(", ")
+                    .bind(action)
+                    .push(", ")
+                    .bind(batch)
+                    .push(", ")
+                    .bind(w.id)
+                    .push(", ")
+                    .bind(w.email.clone())
+                    .push(", ")
+                    .append(&dialect.json_value(before))
+                    .push(", ")
+                    .append(&dialect.json_value(Some(after.clone())))
+                    .push(")");
+            }
+            txn.exec(s).await?;
         }
-        txn.exec(s).await?;
+        if let Some(batch) = batch {
+            audit::close_batch(txn, batch, entries.len() as u64).await?;
+        }
     }
     Ok(())
 }
@@ -346,23 +397,4 @@ fn names_in_lists<'a>(lists: impl Iterator<Item = &'a Vec<String>>) -> BTreeMap<
         }
     }
     out
-}
-
-/// The audit snapshot of a user created by an import: SQL over `users` and `roles`.
-fn created_snapshot(dialect: Dialect) -> String {
-    let names = |join: &str, table: &str, key: &str| {
-        format!(
-            "(SELECT {} FROM {join} j JOIN {table} t ON t.id = j.{key} WHERE j.user_id = users.id)",
-            dialect.json_agg_ordered("t.name", "lower(t.name)")
-        )
-    };
-    format!(
-        "{}('email', users.email, 'first_name', users.first_name, 'last_name', users.last_name, \
-         'username', users.username, 'phone', users.phone, 'status', users.status, 'role', roles.name, \
-         'tags', {}, 'groups', {}, 'fields', {}, 'source', 'import')",
-        dialect.json_object_fn(),
-        names("user_tags", "tags", "tag_id"),
-        names("user_groups", "groups", "group_id"),
-        dialect.json_nested("users.attributes"),
-    )
 }
