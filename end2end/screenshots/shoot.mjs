@@ -72,6 +72,14 @@ const shots = [
     await p.goto(`${base}/users`); await settled(p);
     await p.locator(".table-scroll").evaluate((e) => { e.scrollLeft = e.scrollWidth; });
   }],
+  // A wide filter: the page counts 1,000 matches, the rest on request.
+  ["users-uncounted", async (p) => { await p.goto(`${base}/users?from=2000-01-01`); await settled(p); }],
+  ["users-select-all-counted", async (p) => {
+    await p.goto(`${base}/users?from=2000-01-01`); await settled(p);
+    await p.getByLabel("Select all on this page").check();
+    await p.getByRole("button", { name: /^Select all matching/ }).click();
+    await p.getByText(/^[\d,]+ selected$/).waitFor();
+  }],
   ["users-selected", async (p) => {
     await p.goto(`${base}/users`); await settled(p);
     await p.getByLabel("Select all on this page").check();

@@ -6,7 +6,8 @@
 //! The command is still one transaction (all or nothing), and it writes its job's
 //! "done" itself, so a job is never done without its work nor the work without its
 //! "done". A job whose server stopped is failed at the next start (SQLite) or once its
-//! lease runs out (PostgreSQL, see [`lease`](super::lease)).
+//! lease runs out (PostgreSQL, see [`lease`](super::lease)); one whose work panicked is
+//! failed at once ([`lease::supervise`]).
 
 use super::bulk;
 use super::dialect::Run;
@@ -56,7 +57,17 @@ pub async fn start(
     let (sender, outcome) = tokio::sync::oneshot::channel();
     let (task_state, actor) = (state.clone(), actor.clone());
     tokio::spawn(async move {
-        let result = execute(&task_state, &actor, id, query, action).await;
+        let work = {
+            let state = task_state.clone();
+            async move { execute(&state, &actor, id, query, action).await }
+        };
+        let died = async {
+            record_failure(&task_state, id, FAILED).await;
+            task_state.jobs.remove(&key(id));
+        };
+        let result = lease::supervise("bulk job", id, work, died)
+            .await
+            .unwrap_or_else(|| Err(anyhow::anyhow!("bulk job {id} panicked").into()));
         let _ = sender.send(result);
     });
     let in_background = Ok(BulkResult {
@@ -101,27 +112,33 @@ async fn execute(
         Ok(r) => Ok(r),
         Err(e) => {
             // The job keeps the refusal's words; the waiting request gets them too.
-            let message = e.job_message(
-                &key(id),
-                "The bulk action failed on the server; nothing was changed. Try again, or ask your operator to check the log.",
-            );
-            let mut failed = Sql::new("UPDATE bulk_jobs SET state = ");
-            failed
-                .bind(BulkState::Failed.as_db())
-                .push(", error = ")
-                .bind(message.as_str())
-                .push(", progress = NULL, finished_at = ")
-                .bind(now())
-                .push(" WHERE id = ")
-                .bind(id);
-            if let Err(e) = state.db.exec(&failed).await {
-                tracing::error!(error = ?e, job = id, "recording a bulk job's failure failed");
-            }
+            record_failure(state, id, &e.job_message(&key(id), FAILED)).await;
             Err(e)
         }
     };
     state.jobs.remove(&key(id));
     result
+}
+
+/// What a job that failed on the server (not refused) says.
+const FAILED: &str = "The bulk action failed on the server; nothing was changed. Try again, or ask your operator to check the log.";
+
+/// Marks job `id` failed with `message`.
+async fn record_failure(state: &AppState, id: i64, message: &str) {
+    let mut failed = Sql::new("UPDATE bulk_jobs SET state = ");
+    failed
+        .bind(BulkState::Failed.as_db())
+        .push(", error = ")
+        .bind(message)
+        .push(", progress = NULL, finished_at = ")
+        .bind(now())
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND state = ")
+        .bind(BulkState::Running.as_db());
+    if let Err(e) = state.db.exec(&failed).await {
+        tracing::error!(error = ?e, job = id, "recording a bulk job's failure failed");
+    }
 }
 
 /// Records job `id` as done with `result`, inside the command's own transaction.

@@ -64,6 +64,17 @@ impl Dialect {
         self == Dialect::Postgres
     }
 
+    /// What a command that takes owners away runs before it counts them again: it
+    /// waits for any other such command to commit (a lock held to the end of the
+    /// transaction). `None` where writing commands run one at a time (SQLite).
+    pub fn serialize_owner_changes(self) -> Option<&'static str> {
+        match self {
+            // One fixed key of the transaction-level advisory locks, taken only here.
+            Dialect::Postgres => Some("SELECT pg_advisory_xact_lock(7150001)"),
+            Dialect::Sqlite => None,
+        }
+    }
+
     /// What brings the planner's statistics up to date after a bulk load (the product
     /// keeps them current itself; nobody has to run ANALYZE by hand). SQLite samples a
     /// bounded number of rows per index, so it takes well under a second at 1M users.

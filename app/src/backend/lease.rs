@@ -21,6 +21,26 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// Runs a background job's `work` on a task of its own; should it panic, logs that
+/// and runs `on_panic` (which fails the job), so a job whose work died is never left
+/// "running" until the next start or the end of its lease. The job's transaction was
+/// dropped with the task, so nothing of it was written. `None` when it panicked.
+pub async fn supervise<T, W, P>(what: &'static str, id: i64, work: W, on_panic: P) -> Option<T>
+where
+    T: Send + 'static,
+    W: std::future::Future<Output = T> + Send + 'static,
+    P: std::future::Future<Output = ()>,
+{
+    match tokio::spawn(work).await {
+        Ok(out) => Some(out),
+        Err(e) => {
+            tracing::error!(error = %e, job = id, "{what} stopped: its work panicked");
+            on_panic.await;
+            None
+        }
+    }
+}
+
 /// Renews the lease of job `id` in `table` (while its state is one of `running`)
 /// with the progress kept under `key`, until the returned guard is dropped: also when
 /// the job's work panics, since a job whose work died must lose its lease. Nothing
@@ -60,4 +80,32 @@ pub fn renew(
             }
         }
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_job_is_failed_and_a_finished_one_is_not() {
+        let failed = std::sync::atomic::AtomicU32::new(0);
+        let fail = || async {
+            failed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        };
+        let done = supervise("test job", 1, async { 42 }, fail()).await;
+        assert_eq!(done, Some(42));
+        assert_eq!(failed.load(std::sync::atomic::Ordering::SeqCst), 0);
+        let died: Option<u32> = supervise(
+            "test job",
+            2,
+            async {
+                let empty: Vec<u32> = Vec::new();
+                empty[0]
+            },
+            fail(),
+        )
+        .await;
+        assert_eq!(died, None);
+        assert_eq!(failed.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
 }

@@ -1114,3 +1114,59 @@ async fn roles_hold_only_permissions_their_author_holds() {
         .await;
     assert_eq!(permissions, 2, "the wide role is unchanged");
 }
+
+/// Two commands each taking away one of the last two owners at the same time: on
+/// PostgreSQL each counts the other's owner as still active, so the second to finish
+/// must wait for the first to commit and count again. (SQLite runs one writing
+/// command at a time: the second begins after the first committed.)
+#[tokio::test]
+async fn two_commands_cannot_take_away_the_last_two_owners_at_once() {
+    use app::backend::authority::OwnerGuard;
+    use app::backend::dialect::Run;
+    use app::backend::sql::Sql;
+    use sea_orm::TransactionTrait;
+    let app = spawn_app().await;
+    app.sign_in_owner().await;
+    if app.backend() != sea_orm::DbBackend::Postgres {
+        return;
+    }
+    let _second = app.sign_in_as("second.owner@roster.test", "owner").await;
+    let first = app.user_id(crate::helpers::ADMIN_EMAIL).await;
+    let second = app.user_id("second.owner@roster.test").await;
+    let ban = |id: i64| {
+        let mut s = Sql::new("UPDATE users SET status = 'banned' WHERE id = ");
+        s.bind(id);
+        s
+    };
+    let a = app.db.begin().await.expect("begin a");
+    let b = app.db.begin().await.expect("begin b");
+    let guard_a = OwnerGuard::start(&a).await.expect("a counts");
+    let guard_b = OwnerGuard::start(&b).await.expect("b counts");
+    a.exec(ban(first)).await.expect("a bans the first owner");
+    b.exec(ban(second)).await.expect("b bans the second owner");
+    guard_a.check(&a).await.expect("one owner is left for a");
+    // b's check waits for a, then finds no owner left.
+    let checked_b = tokio::spawn(async move {
+        let checked = guard_b.check(&b).await;
+        (checked, b)
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!checked_b.is_finished(), "b waits for a to commit");
+    a.commit().await.expect("a commits");
+    let (checked, b) = checked_b.await.expect("b's check");
+    let refused = checked.expect_err("b would leave no owner");
+    assert!(
+        refused.to_string().contains("The last owner cannot be"),
+        "{refused}"
+    );
+    b.rollback().await.expect("b rolls back");
+    assert_eq!(
+        app.scalar_i64(
+            "SELECT count(*) FROM users WHERE status = 'active' AND role_id = (SELECT id FROM roles WHERE name = 'owner')",
+            vec![]
+        )
+        .await,
+        1,
+        "one owner is left"
+    );
+}

@@ -70,10 +70,7 @@ pub async fn create(
         .await?
         .last_insert_id;
     state.jobs.set(&key(id), "Reading the file", 0, 0);
-    let (state, actor) = (state.clone(), actor.clone());
-    tokio::spawn(async move {
-        execute(&state, &actor, id, Options::default(), None).await;
-    });
+    spawn(state, actor, id, Options::default(), None);
     Ok(id)
 }
 
@@ -120,21 +117,50 @@ pub async fn apply(
         ));
     }
     state.jobs.set(&key(id), "Starting", 0, 0);
+    let options = Options {
+        apply: true,
+        skip_invalid,
+    };
+    spawn(state, actor, id, options, Some((preview, rights)));
+    Ok(())
+}
+
+/// Runs [`execute`] in the background; should it panic, the job is failed at once
+/// (and an apply's file, which may hold passwords, is dropped).
+fn spawn(
+    state: &AppState,
+    actor: &AdminInfo,
+    id: i64,
+    options: Options,
+    preview: Option<(ImportReport, AdminInfo)>,
+) {
     let (state, actor) = (state.clone(), actor.clone());
     tokio::spawn(async move {
-        execute(
-            &state,
-            &actor,
-            id,
-            Options {
-                apply: true,
-                skip_invalid,
-            },
-            Some((preview, rights)),
-        )
-        .await;
+        let work = {
+            let state = state.clone();
+            async move { execute(&state, &actor, id, options, preview).await }
+        };
+        let died = async {
+            let stored = Stored {
+                report: None,
+                error: Some(
+                    "The import failed on the server; nothing was written. Upload the file again, or ask your operator to check the log."
+                        .into(),
+                ),
+                skip_invalid: options.skip_invalid,
+            };
+            if let Err(e) = finish(&state.db, id, JobState::Failed, &stored, options.apply).await {
+                tracing::error!(error = ?e, job = id, "recording the import's failure failed");
+            }
+            if options.apply {
+                if let Err(e) = drop_file(&state.db, id).await {
+                    tracing::error!(error = ?e, job = id, "dropping an import's file failed");
+                }
+            }
+            state.jobs.remove(&key(id));
+        };
+        crate::backend::lease::supervise("import", id, work, died).await;
     });
-    Ok(())
 }
 
 /// The job's uploader, with the permissions both they and `applier` hold now.
