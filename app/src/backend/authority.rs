@@ -203,19 +203,19 @@ impl OwnerGuard {
 
     /// Call before committing.
     ///
-    /// A command that leaves fewer owners than it found waits for any other such
-    /// command to commit and counts again: two admins demoting the last two owners at
-    /// once (on PostgreSQL, where each would count the other's owner as still active)
-    /// cannot leave none. SQLite runs one writing command at a time anyway.
+    /// Each command waits here for any other to commit, then counts: two admins
+    /// demoting the last two owners at once (on PostgreSQL, where each would count the
+    /// other's owner as still active) cannot leave none, also when a promotion
+    /// committed meanwhile hides the drop from a count taken before the wait. The lock
+    /// is held from here to the commit only. SQLite runs one writing command at a time.
     pub async fn check<C: ConnectionTrait>(&self, db: &C) -> Result<(), ServiceError> {
-        let mut after = active_owners(db).await?;
-        if after < self.before {
-            if let Some(wait) = db.dialect().serialize_owner_changes() {
-                db.exec(Sql::new(wait)).await?;
-                after = active_owners(db).await?;
-            }
+        if self.before == 0 {
+            return Ok(());
         }
-        if self.before > 0 && after == 0 {
+        if let Some(wait) = db.dialect().serialize_owner_changes() {
+            db.exec(Sql::new(wait)).await?;
+        }
+        if active_owners(db).await? == 0 {
             return Err(ServiceError::Conflict(
                 "The last owner cannot be demoted, banned or deleted: make another user an owner first."
                     .into(),

@@ -93,7 +93,13 @@ pub async fn open(
         // Roster's statements are short lookups. PostgreSQL compiles a statement whose
         // estimated cost is high, and an estimate is easily high (a per-row count under
         // stale statistics): compiling took 9 ms of a 10 ms page of 25 rows at 1M users.
-        .map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
+        // Every count and guard assumes each statement sees what committed before it.
+        .map_sqlx_postgres_opts(|o| {
+            o.options([
+                ("jit", "off"),
+                ("default_transaction_isolation", "read committed"),
+            ])
+        });
     let safe_url = url.split('@').next_back().unwrap_or(url);
     Database::connect(opt)
         .await

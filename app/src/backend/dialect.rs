@@ -64,8 +64,8 @@ impl Dialect {
         self == Dialect::Postgres
     }
 
-    /// What a command that takes owners away runs before it counts them again: it
-    /// waits for any other such command to commit (a lock held to the end of the
+    /// What a command that may take owners away runs before it counts them at its end:
+    /// it waits for any other such command to commit (a lock held to the end of the
     /// transaction). `None` where writing commands run one at a time (SQLite).
     pub fn serialize_owner_changes(self) -> Option<&'static str> {
         match self {

@@ -531,6 +531,19 @@ pub fn bounded_count_sql(
             s.push("SELECT user_id FROM user_tags WHERE tag_id = ")
                 .bind(ids[0]);
         }
+        // Several tags: their rows in `user_tags` by user (a rare combination would
+        // otherwise probe every user).
+        TagFilter::Any(ids) if only_tags => {
+            s.push("SELECT user_id FROM user_tags WHERE tag_id IN (")
+                .bind_list(ids.iter().copied())
+                .push(") GROUP BY user_id");
+        }
+        TagFilter::All(ids) if only_tags => {
+            s.push("SELECT user_id FROM user_tags WHERE tag_id IN (")
+                .bind_list(ids.iter().copied())
+                .push(") GROUP BY user_id HAVING count(*) = ")
+                .bind(ids.len() as i64);
+        }
         _ => {
             let (plan, joined) = plan(dialect, query, filters, |p| !p.row.is_empty());
             s.push("SELECT 1 AS one").append(&from_where(&plan, joined));
@@ -1126,6 +1139,17 @@ mod tests {
         assert_eq!(
             tag.text(),
             "SELECT count(*) AS n FROM (SELECT user_id FROM user_tags WHERE tag_id = $1 LIMIT $2) AS counted"
+        );
+        let all = bounded_count_sql(
+            Dialect::Sqlite,
+            &plain,
+            &Filters::of(&plain, TagFilter::All(vec![4, 5])),
+            10_000,
+        )
+        .expect("bounded");
+        assert_eq!(
+            all.text(),
+            "SELECT count(*) AS n FROM (SELECT user_id FROM user_tags WHERE tag_id IN ($1, $2) GROUP BY user_id HAVING count(*) = $3 LIMIT $4) AS counted"
         );
     }
 

@@ -77,8 +77,8 @@ pub fn BulkBar(
     at_least: u64,
     /// An exact count is under way.
     counting: RwSignal<bool>,
-    /// Counts the matching users exactly.
-    count_all: Callback<()>,
+    /// Counts the matching users exactly (`true`: again, even if a count is known).
+    count_all: Callback<bool>,
     /// Ids of the rows on this page.
     page_ids: Vec<i64>,
 ) -> impl IntoView {
@@ -102,7 +102,7 @@ pub fn BulkBar(
     };
     let select_all = move |_| {
         ctx.all_matching.set(true);
-        count_all.run(());
+        count_all.run(true);
     };
     let selected_text = move || {
         if uncounted.get() {

@@ -143,17 +143,27 @@ fn TableBody(
                 return Some(total);
             }
             let revision = ctx.revision.get();
+            // A count of these filters since the users last changed here, and above
+            // what this page counted (anything else is stale).
             ctx.counted.with(|c| {
                 c.as_ref()
-                    .filter(|c| c.filters == filters && c.revision == revision)
+                    .filter(|c| c.filters == filters && c.revision == revision && c.n > total)
                     .map(|c| c.n)
             })
         })
     };
     let counting = RwSignal::new(false);
-    let count_all = Callback::new(move |()| {
-        if known.get_untracked().is_some() || counting.get_untracked() {
+    // `fresh`: count again even if a count is known (before acting on every match,
+    // so the confirmation names the number of users matching now).
+    let count_all = Callback::new(move |fresh: bool| {
+        if exact || counting.get_untracked() {
             return;
+        }
+        if known.get_untracked().is_some() {
+            if !fresh {
+                return;
+            }
+            ctx.counted.set(None);
         }
         counting.set(true);
         let (filters, revision) = (filters.clone(), ctx.revision.get_untracked());
@@ -203,7 +213,7 @@ fn TableBody(
             </p>
             <Show when=move || known.get().is_none()>
                 <button type="button" class="link" disabled=move || counting.get()
-                    on:click=move |_| count_all.run(())>
+                    on:click=move |_| count_all.run(false)>
                     {move || if counting.get() { "Counting…" } else { "Count them all" }}
                 </button>
             </Show>

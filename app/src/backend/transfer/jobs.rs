@@ -141,15 +141,14 @@ fn spawn(
             async move { execute(&state, &actor, id, options, preview).await }
         };
         let died = async {
-            let stored = Stored {
-                report: None,
-                error: Some(
-                    "The import failed on the server; nothing was written. Upload the file again, or ask your operator to check the log."
-                        .into(),
-                ),
-                skip_invalid: options.skip_invalid,
+            // An apply commits before it records its outcome, so a panic in between
+            // leaves its users written: the message does not claim otherwise.
+            let message = if options.apply {
+                "The import stopped on the server with an internal error. Check the Users page to see whether its users were written before you upload the file again, and ask your operator to check the log."
+            } else {
+                "The check stopped on the server with an internal error; nothing was written. Upload the file again, or ask your operator to check the log."
             };
-            if let Err(e) = finish(&state.db, id, JobState::Failed, &stored, options.apply).await {
+            if let Err(e) = fail_running(&state.db, id, message).await {
                 tracing::error!(error = ?e, job = id, "recording the import's failure failed");
             }
             if options.apply {
@@ -504,6 +503,32 @@ pub async fn fail_abandoned(
         );
     }
     Ok(abandoned.exec(db).await?.rows_affected)
+}
+
+/// Fails job `id` with `message` if it is still running (its outcome not recorded).
+async fn fail_running(
+    db: &DatabaseConnection,
+    id: i64,
+    message: &str,
+) -> Result<u64, ServiceError> {
+    let stored = Stored {
+        report: None,
+        error: Some(message.into()),
+        skip_invalid: false,
+    };
+    let failed = import_job::ActiveModel {
+        state: Set(JobState::Failed.as_db().into()),
+        report: Set(serde_json::to_value(&stored).map_err(anyhow::Error::from)?),
+        finished_at: Set(Some(now())),
+        ..Default::default()
+    };
+    Ok(import_job::Entity::update_many()
+        .set(failed)
+        .filter(import_job::Column::Id.eq(id))
+        .filter(import_job::Column::State.is_in(RUNNING))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// The rejected rows of a job as a file in the upload's format: the original header
