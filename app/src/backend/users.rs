@@ -491,12 +491,7 @@ pub fn count_sql(dialect: Dialect, query: &UserQuery, filters: &Filters) -> Sql 
         }
         return s;
     }
-    if query.status == StatusFilter::All
-        && filters.terms.is_none()
-        && query.signup_from.is_none()
-        && query.signup_to.is_none()
-        && filters.fields.is_empty()
-    {
+    if only_tags(query, filters) {
         if let Some(s) = tag_only_count(&filters.tags) {
             return s;
         }
@@ -519,39 +514,52 @@ pub fn bounded_count_sql(
     if !filters_beyond_status(query, filters) {
         return None;
     }
-    let only_tags = query.status == StatusFilter::All
+    let mut s = Sql::new("SELECT count(*) AS n FROM (");
+    // A tag filter alone reads `user_tags` rather than probing every user (a rare
+    // combination would otherwise walk the whole table).
+    match tagged_users(&filters.tags).filter(|_| only_tags(query, filters)) {
+        Some(tagged) => s.append(&tagged),
+        None => {
+            let (plan, joined) = plan(dialect, query, filters, |p| !p.row.is_empty());
+            s.push("SELECT 1 AS one").append(&from_where(&plan, joined))
+        }
+    };
+    s.push(" LIMIT ")
+        .bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX))
+        .push(") AS counted");
+    Some(s)
+}
+
+/// Whether the only filter is on tags.
+fn only_tags(query: &UserQuery, filters: &Filters) -> bool {
+    query.status == StatusFilter::All
         && filters.terms.is_none()
         && query.signup_from.is_none()
         && query.signup_to.is_none()
-        && filters.fields.is_empty();
-    let mut s = Sql::new("SELECT count(*) AS n FROM (");
-    match &filters.tags {
-        // Read from the tag's index rather than by probing every user.
-        TagFilter::Any(ids) if only_tags && ids.len() == 1 => {
-            s.push("SELECT user_id FROM user_tags WHERE tag_id = ")
-                .bind(ids[0]);
+        && filters.fields.is_empty()
+}
+
+/// The users carrying any or all of a filter's tags, one row each, from `user_tags`'
+/// tag index alone.
+fn tagged_users(tags: &TagFilter) -> Option<Sql> {
+    let mut s = Sql::new("SELECT user_id FROM user_tags WHERE tag_id ");
+    match tags {
+        TagFilter::Any(ids) if ids.len() == 1 => {
+            s.push("= ").bind(ids[0]);
         }
-        // Several tags: their rows in `user_tags` by user (a rare combination would
-        // otherwise probe every user).
-        TagFilter::Any(ids) if only_tags => {
-            s.push("SELECT user_id FROM user_tags WHERE tag_id IN (")
+        TagFilter::Any(ids) => {
+            s.push("IN (")
                 .bind_list(ids.iter().copied())
                 .push(") GROUP BY user_id");
         }
-        TagFilter::All(ids) if only_tags => {
-            s.push("SELECT user_id FROM user_tags WHERE tag_id IN (")
+        TagFilter::All(ids) => {
+            s.push("IN (")
                 .bind_list(ids.iter().copied())
                 .push(") GROUP BY user_id HAVING count(*) = ")
                 .bind(ids.len() as i64);
         }
-        _ => {
-            let (plan, joined) = plan(dialect, query, filters, |p| !p.row.is_empty());
-            s.push("SELECT 1 AS one").append(&from_where(&plan, joined));
-        }
+        TagFilter::Off | TagFilter::Impossible | TagFilter::None(_) => return None,
     }
-    s.push(" LIMIT ")
-        .bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX))
-        .push(") AS counted");
     Some(s)
 }
 
@@ -573,16 +581,9 @@ fn tag_only_count(tags: &TagFilter) -> Option<Sql> {
             s.push("SELECT count(*) AS n FROM user_tags WHERE tag_id = ")
                 .bind(ids[0]);
         }
-        TagFilter::Any(ids) => {
-            s.push("SELECT count(*) AS n FROM (SELECT user_id FROM user_tags WHERE tag_id IN (")
-                .bind_list(ids.iter().copied())
-                .push(") GROUP BY user_id) AS tagged");
-        }
-        TagFilter::All(ids) => {
-            s.push("SELECT count(*) AS n FROM (SELECT user_id FROM user_tags WHERE tag_id IN (")
-                .bind_list(ids.iter().copied())
-                .push(") GROUP BY user_id HAVING count(*) = ")
-                .bind(ids.len() as i64)
+        TagFilter::Any(_) | TagFilter::All(_) => {
+            s.push("SELECT count(*) AS n FROM (")
+                .append(&tagged_users(tags)?)
                 .push(") AS tagged");
         }
         TagFilter::None(ids) => {
